@@ -1,0 +1,27 @@
+//! A bearer token. Only its SHA-256 hash is stored; the token itself is shown once.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "access_token")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub token_hash: String,
+    /// `STAFF` or `PARTNER`.
+    pub kind: String,
+    pub role: String,
+    pub staff_user_id: Option<Uuid>,
+    pub partner_id: Option<Uuid>,
+    /// Space-separated scopes, as in OAuth2.
+    pub scopes: String,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub revoked_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

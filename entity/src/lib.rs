@@ -1,0 +1,23 @@
+//! SeaORM entities of PartnerGraph: tables, columns and relations only.
+//!
+//! This crate knows nothing about GraphQL or business rules. Enumerations are
+//! stored as their product names (`ACTIVE`, `GOLD`, …) in text columns; the
+//! typed enums live in the application's `domain` module.
+
+pub mod access_token;
+pub mod audit_entry;
+pub mod outbox_event;
+pub mod partner;
+pub mod partner_contact;
+pub mod program_settings;
+pub mod staff_user;
+
+pub mod prelude {
+    pub use super::access_token::Entity as AccessToken;
+    pub use super::audit_entry::Entity as AuditEntry;
+    pub use super::outbox_event::Entity as OutboxEvent;
+    pub use super::partner::Entity as Partner;
+    pub use super::partner_contact::Entity as PartnerContact;
+    pub use super::program_settings::Entity as ProgramSettings;
+    pub use super::staff_user::Entity as StaffUser;
+}

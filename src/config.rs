@@ -1,0 +1,44 @@
+//! Typed configuration, checked at start-up. No globals: it travels in `AppState`.
+
+use std::time::Duration;
+
+/// Limits of SPEC §7. Each can be changed by flag or environment variable.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Deepest selection nesting.
+    pub max_depth: usize,
+    /// Highest query complexity (a connection costs `first` × its selection).
+    pub max_complexity: usize,
+    /// Most aliases in one document.
+    pub max_aliases: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_depth: 12,
+            max_complexity: 25_000,
+            max_aliases: 30,
+        }
+    }
+}
+
+/// What the server needs besides its database connection.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub limits: Limits,
+    /// How long graceful shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Connecting, migrating and checking the database (SQLite or PostgreSQL).
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    Statement, TransactionTrait,
+};
+
+/// Key of the PostgreSQL advisory lock held while migrating, so replicas that
+/// start together migrate one after the other.
+const MIGRATION_LOCK_KEY: i64 = 0x5047_4d49_4752; // "PGMIGR"
+
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            // WAL lets readers run beside the one writer; writers wait for
+            // each other instead of failing at once.
+            o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    if url.starts_with("sqlite:") {
+        // The SQLite default pool is a single connection: a DataLoader query
+        // would then wait on an open transaction. Keep a few.
+        options.max_connections(8).min_connections(1);
+    } else {
+        options.max_connections(16).min_connections(1);
+    }
+    Database::connect(options).await
+}
+
+/// Applies pending migrations. On PostgreSQL this runs in one transaction
+/// holding an advisory lock; a second replica waits, then finds nothing to do.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [MIGRATION_LOCK_KEY.into()],
+    ))
+    .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
+}
+
+/// Ready means: the database answers and no migration is pending.
+pub async fn is_ready(db: &DatabaseConnection) -> bool {
+    if db.ping().await.is_err() {
+        return false;
+    }
+    matches!(Migrator::get_pending_migrations(db).await, Ok(pending) if pending.is_empty())
+}

@@ -1,0 +1,311 @@
+//! Parse, don't validate: raw input becomes these types at the boundary, and
+//! everything past the boundary can trust them.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+
+/// Why a raw value was refused; the caller names the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidInput(pub String);
+
+impl fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn invalid(message: impl Into<String>) -> InvalidInput {
+    InvalidInput(message.into())
+}
+
+/// A trimmed, non-empty display name of at most 200 characters without
+/// control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(invalid("must not be empty"));
+        }
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(invalid(format!(
+                "must be at most {} characters",
+                Self::MAX_CHARS
+            )));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(invalid("must not contain control characters"));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The case-insensitive key that uniqueness and search use.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// An e-mail address, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let address = raw.trim().to_lowercase();
+        let problem = || invalid("must be an e-mail address like name@example.com");
+        if address.len() > 254 || address.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(problem());
+        }
+        let (local, domain) = address.split_once('@').ok_or_else(problem)?;
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        if local.is_empty() || local.len() > 64 || !domain_ok {
+            return Err(problem());
+        }
+        Ok(Self(address))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A web address with an `http` or `https` scheme and a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebsiteUrl(String);
+
+impl WebsiteUrl {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let problem = || invalid("must be an http or https URL like https://example.com");
+        let url = url::Url::parse(raw.trim()).map_err(|_| problem())?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err(problem());
+        }
+        if raw.len() > 2048 {
+            return Err(invalid("must be at most 2048 characters"));
+        }
+        Ok(Self(url.to_string()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A percentage from 0 to 100 with at most two decimals, kept in basis points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Percent {
+    basis_points: i32,
+}
+
+impl Percent {
+    pub fn parse(value: Decimal) -> Result<Self, InvalidInput> {
+        if value < Decimal::ZERO || value > Decimal::ONE_HUNDRED {
+            return Err(invalid("must be between 0 and 100"));
+        }
+        let basis_points = value * Decimal::ONE_HUNDRED;
+        if !basis_points.fract().is_zero() {
+            return Err(invalid("must have at most two decimal places"));
+        }
+        let basis_points =
+            i32::try_from(basis_points.mantissa() / 10i128.pow(basis_points.scale()))
+                .map_err(|_| invalid("must be between 0 and 100"))?;
+        Ok(Self { basis_points })
+    }
+
+    pub fn from_basis_points(basis_points: i32) -> Self {
+        Self { basis_points }
+    }
+
+    pub fn basis_points(self) -> i32 {
+        self.basis_points
+    }
+
+    pub fn as_decimal(self) -> Decimal {
+        Decimal::new(i64::from(self.basis_points), 2).normalize()
+    }
+}
+
+/// A weight between 0 and 1 with at most four decimals, kept in basis points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Weight {
+    basis_points: i32,
+}
+
+impl Weight {
+    pub fn parse(value: Decimal) -> Result<Self, InvalidInput> {
+        if value < Decimal::ZERO || value > Decimal::ONE {
+            return Err(invalid("must be between 0 and 1"));
+        }
+        let percent = Percent::parse(value * Decimal::ONE_HUNDRED)
+            .map_err(|_| invalid("must have at most four decimal places"))?;
+        Ok(Self {
+            basis_points: percent.basis_points(),
+        })
+    }
+
+    pub fn from_basis_points(basis_points: i32) -> Self {
+        Self { basis_points }
+    }
+
+    pub fn basis_points(self) -> i32 {
+        self.basis_points
+    }
+
+    pub fn as_decimal(self) -> Decimal {
+        Decimal::new(i64::from(self.basis_points), 4).normalize()
+    }
+}
+
+/// An ISO 4217 currency code: three upper-case ASCII letters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencyCode(String);
+
+impl CurrencyCode {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(invalid(
+                "must be an ISO 4217 currency code such as USD or EUR",
+            ))
+        }
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            EmailAddress::parse(" Ana@Example.COM ").map(EmailAddress::into_inner),
+            Ok("ana@example.com".into())
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a b@example.com",
+            "ana@exa..mple.com",
+            "ana@.example.com",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn websites() {
+        assert!(WebsiteUrl::parse("https://acme.example").is_ok());
+        assert!(WebsiteUrl::parse("http://acme.example/path").is_ok());
+        for bad in [
+            "acme.example",
+            "ftp://acme.example",
+            "https://",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert!(WebsiteUrl::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            DisplayName::parse("  Acme  ").map(|n| n.key()),
+            Ok("acme".into())
+        );
+        assert!(DisplayName::parse("   ").is_err());
+        assert!(DisplayName::parse(&"x".repeat(201)).is_err());
+        assert!(DisplayName::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn percents() {
+        let p = |s: &str| Percent::parse(Decimal::from_str(s).unwrap_or_default());
+        assert_eq!(p("12.5").map(Percent::basis_points), Ok(1250));
+        assert_eq!(p("100").map(Percent::basis_points), Ok(10000));
+        assert_eq!(p("0").map(Percent::basis_points), Ok(0));
+        assert!(p("100.01").is_err());
+        assert!(p("-1").is_err());
+        assert!(p("1.005").is_err());
+        assert_eq!(
+            Percent::from_basis_points(1250).as_decimal().to_string(),
+            "12.5"
+        );
+    }
+
+    #[test]
+    fn weights() {
+        let w = |s: &str| Weight::parse(Decimal::from_str(s).unwrap_or_default());
+        assert_eq!(w("0.3").map(Weight::basis_points), Ok(3000));
+        assert_eq!(
+            Weight::from_basis_points(3000).as_decimal().to_string(),
+            "0.3"
+        );
+        assert!(w("1.5").is_err());
+        assert!(w("0.12345").is_err());
+    }
+
+    #[test]
+    fn currencies() {
+        assert!(CurrencyCode::parse("EUR").is_ok());
+        assert!(CurrencyCode::parse("eur").is_err());
+        assert!(CurrencyCode::parse("EURO").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn parsed_emails_are_lower_case_and_have_one_at(raw in "\\PC{0,80}") {
+            if let Ok(email) = EmailAddress::parse(&raw) {
+                let text = email.as_str();
+                prop_assert_eq!(text.to_lowercase(), text);
+                prop_assert_eq!(text.matches('@').count(), 1);
+            }
+        }
+
+        #[test]
+        fn percent_round_trips(bps in 0i32..=10000) {
+            let percent = Percent::from_basis_points(bps);
+            prop_assert_eq!(Percent::parse(percent.as_decimal()).map(Percent::basis_points), Ok(bps));
+        }
+
+        #[test]
+        fn display_names_never_panic_and_stay_trimmed(raw in "\\PC{0,300}") {
+            if let Ok(name) = DisplayName::parse(&raw) {
+                prop_assert_eq!(name.as_str().trim(), name.as_str());
+            }
+        }
+    }
+}

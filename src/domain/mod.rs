@@ -1,0 +1,10 @@
+//! Pure rules: the product's vocabulary, status moves and input parsing.
+//! No I/O here; everything is unit-tested.
+
+pub mod enums;
+pub mod inputs;
+pub mod partner_status;
+pub mod user_error;
+
+pub use enums::*;
+pub use user_error::{UserError, UserErrorCode};

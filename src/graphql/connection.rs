@@ -1,0 +1,92 @@
+//! Relay connections: `edges { cursor node }`, `pageInfo`, `totalCount`.
+
+use async_graphql::SimpleObject;
+
+use crate::service::pagination::{Page, PageArgs};
+
+/// Where a page sits in the whole list.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PageInfo {
+    /// Whether more items follow this page.
+    pub has_next_page: bool,
+    /// Whether items precede this page.
+    pub has_previous_page: bool,
+    /// Cursor of the first item of this page; pass it as `before` to page backwards.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last item of this page; pass it as `after` to page forwards.
+    pub end_cursor: Option<String>,
+}
+
+impl PageInfo {
+    pub fn of<T>(page: &Page<T>) -> Self {
+        Self {
+            has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
+            start_cursor: page.edges.first().map(|(c, _)| c.clone()),
+            end_cursor: page.edges.last().map(|(c, _)| c.clone()),
+        }
+    }
+}
+
+pub fn page_args(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> PageArgs {
+    PageArgs {
+        first,
+        after,
+        last,
+        before,
+    }
+}
+
+/// Declares `<Node>Connection` and `<Node>Edge` for a node type.
+macro_rules! connection {
+    ($connection:ident, $edge:ident, $node:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, ".")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $connection {
+            /// The items of this page, each with its cursor.
+            pub edges: Vec<$edge>,
+            /// Where this page sits in the whole list.
+            pub page_info: $crate::graphql::connection::PageInfo,
+            /// How many items match, across all pages.
+            pub total_count: u64,
+        }
+
+        #[doc = concat!("One of ", $what, " with its cursor.")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Opaque position of this item, for `after` and `before`.
+            pub cursor: String,
+            /// The item.
+            pub node: $node,
+        }
+
+        impl $connection {
+            pub fn from_page<T>(
+                page: $crate::service::pagination::Page<T>,
+                mut to_node: impl FnMut(T) -> $node,
+            ) -> Self {
+                let page_info = $crate::graphql::connection::PageInfo::of(&page);
+                let total_count = page.total_count;
+                Self {
+                    edges: page
+                        .edges
+                        .into_iter()
+                        .map(|(cursor, item)| $edge {
+                            cursor,
+                            node: to_node(item),
+                        })
+                        .collect(),
+                    page_info,
+                    total_count,
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use connection;

@@ -1,0 +1,66 @@
+//! Looks at a parsed document before it runs: which operation it selects and
+//! how many aliases it uses (async-graphql has no alias limit of its own).
+
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+
+/// The type of the operation that `operation_name` selects (or the only one).
+pub fn operation_type(
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<OperationType> {
+    let mut operations = doc.operations.iter();
+    let selected = match operation_name {
+        Some(wanted) => operations.find(|(name, _)| name.is_some_and(|n| n.as_str() == wanted)),
+        None => operations.next(),
+    };
+    selected.map(|(_, op)| op.node.ty)
+}
+
+/// Aliases in every operation and fragment of the document.
+pub fn alias_count(doc: &ExecutableDocument) -> usize {
+    let operations: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| aliases_in(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = doc
+        .fragments
+        .values()
+        .map(|f| aliases_in(&f.node.selection_set.node))
+        .sum();
+    operations + fragments
+}
+
+fn aliases_in(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(field) => {
+                usize::from(field.node.alias.is_some()) + aliases_in(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => aliases_in(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::parse_query;
+
+    #[test]
+    fn finds_the_selected_operation_and_counts_aliases() {
+        let doc = parse_query(
+            "query A { a: viewer { b: kind } } mutation B { x } fragment F on Q { c: y }",
+        );
+        let Ok(doc) = doc else { panic!("parse failed") };
+        assert_eq!(
+            operation_type(&doc, Some("B")),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(operation_type(&doc, Some("A")), Some(OperationType::Query));
+        assert_eq!(operation_type(&doc, Some("C")), None);
+        assert_eq!(alias_count(&doc), 3);
+    }
+}

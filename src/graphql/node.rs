@@ -1,0 +1,81 @@
+//! The Relay `Node` interface and the `node`/`nodes` lookups. A lookup the
+//! caller may not see answers `null`, exactly like an id that does not exist.
+
+use async_graphql::{Context, Interface, Object, ID};
+
+use super::{
+    context,
+    partners::{Partner, PartnerContact, StaffUser},
+};
+use crate::{
+    auth::Action,
+    error::ApiResult,
+    ids::{self, NodeType},
+    service::{partners, staff},
+};
+
+/// An object with a globally unique, opaque id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Globally unique, opaque id."))]
+pub enum Node {
+    Partner(Partner),
+    PartnerContact(PartnerContact),
+    StaffUser(StaffUser),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
+    let request = context::request(ctx)?;
+    let db = context::db(ctx)?;
+    let caller = request.caller();
+    let Some((node_type, uuid)) = ids::decode(id) else {
+        return Ok(None);
+    };
+    if !request.principal.may(Action::ReadPartners) {
+        return Ok(None);
+    }
+    Ok(match node_type {
+        NodeType::Partner => partners::find(db, &caller, uuid)
+            .await?
+            .map(|p| Node::Partner(p.into())),
+        NodeType::PartnerContact => partners::find_contact(db, &caller, uuid)
+            .await?
+            .map(|c| Node::PartnerContact(c.into())),
+        NodeType::StaffUser => staff::find(db, &caller, uuid)
+            .await?
+            .map(|u| Node::StaffUser(u.into())),
+    })
+}
+
+#[Object]
+impl NodeQuery {
+    /// The object with this global id, or null when there is none you may see.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id, as any object's `id` gives it.")] id: ID,
+    ) -> ApiResult<Option<Node>> {
+        lookup(ctx, &id).await
+    }
+
+    /// The objects with these global ids, in the same order; null for each one
+    /// that does not exist or that you may not see. At most 100 ids.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids, at most 100.")] ids: Vec<ID>,
+    ) -> ApiResult<Vec<Option<Node>>> {
+        if ids.len() > 100 {
+            return Err(crate::error::ApiError::BadUserInput(
+                "`ids` may hold at most 100 ids".into(),
+            ));
+        }
+        let mut nodes = Vec::with_capacity(ids.len());
+        for id in &ids {
+            nodes.push(lookup(ctx, id).await?);
+        }
+        Ok(nodes)
+    }
+}

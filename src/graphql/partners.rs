@@ -1,0 +1,634 @@
+//! Partners, their contacts and owners: types, queries and mutations.
+
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{partner, partner_contact, staff_user};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::{
+    connection::{connection, page_args},
+    context,
+    loaders::{AppLoader, StaffUserId},
+    payload::{settle, InputCheck},
+};
+use crate::{
+    auth::Action,
+    domain::{
+        inputs::{DisplayName, EmailAddress, InvalidInput, Percent, WebsiteUrl},
+        DbEnum, OrderDirection, PartnerContactRole, PartnerStatus, PartnerTier, PartnerType, Role,
+        UserError, UserErrorCode,
+    },
+    error::{ApiError, ApiResult},
+    ids::{self, NodeType},
+    service::{
+        partners::{
+            self as service, NewContact, NewPartner, PartnerChanges, PartnerFilter, PartnerSort,
+        },
+        Failure,
+    },
+};
+
+/// A company in the partner program.
+pub struct Partner(partner::Model);
+
+impl From<partner::Model> for Partner {
+    fn from(model: partner::Model) -> Self {
+        Self(model)
+    }
+}
+
+fn stored<T: DbEnum>(text: &str) -> ApiResult<T> {
+    T::parse(text)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown stored value `{text}`")))
+}
+
+#[Object]
+impl Partner {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        ID(ids::encode(NodeType::Partner, self.0.id))
+    }
+
+    /// The partner's company name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// What kind of business the partner runs.
+    #[graphql(name = "type")]
+    async fn partner_type(&self) -> ApiResult<PartnerType> {
+        stored(&self.0.partner_type)
+    }
+
+    /// Program tier.
+    async fn tier(&self) -> ApiResult<PartnerTier> {
+        stored(&self.0.tier)
+    }
+
+    /// Lifecycle status.
+    async fn status(&self) -> ApiResult<PartnerStatus> {
+        stored(&self.0.status)
+    }
+
+    /// The partner's website.
+    async fn website(&self) -> Option<&str> {
+        self.0.website.as_deref()
+    }
+
+    /// When the partner agreement was signed; the 120-day activation clock starts here.
+    async fn signed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.signed_at
+    }
+
+    /// The staff member who owns the relationship.
+    async fn owner(&self, ctx: &Context<'_>) -> ApiResult<Option<StaffUser>> {
+        let Some(owner_id) = self.0.owner_id else {
+            return Ok(None);
+        };
+        let loader = ctx
+            .data_opt::<AppLoader>()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no loader")))?;
+        let owner = loader
+            .load_one(StaffUserId(owner_id))
+            .await
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+        Ok(owner.map(StaffUser))
+    }
+
+    /// Notes for staff only.
+    async fn internal_notes(&self) -> Option<&str> {
+        self.0.internal_notes.as_deref()
+    }
+
+    /// The partner's margin in percent, e.g. `12.5`.
+    async fn margin_percent(&self) -> Option<Decimal> {
+        self.0
+            .margin_bps
+            .map(|b| Percent::from_basis_points(b).as_decimal())
+    }
+
+    /// The partner's people.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn contacts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n contacts (at most 100; default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return contacts after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n contacts (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return contacts before this cursor.")] before: Option<String>,
+    ) -> ApiResult<PartnerContactConnection> {
+        let request = context::request(ctx)?;
+        let page = service::contacts(
+            context::db(ctx)?,
+            &request.caller(),
+            self.0.id,
+            page_args(first, after, last, before),
+        )
+        .await?;
+        Ok(PartnerContactConnection::from_page(page, PartnerContact))
+    }
+
+    /// Bumped by every change; pass it as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// When the partner was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the partner last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A person at a partner company.
+pub struct PartnerContact(partner_contact::Model);
+
+impl From<partner_contact::Model> for PartnerContact {
+    fn from(model: partner_contact::Model) -> Self {
+        Self(model)
+    }
+}
+
+#[Object]
+impl PartnerContact {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        ID(ids::encode(NodeType::PartnerContact, self.0.id))
+    }
+
+    /// Full name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// E-mail address (lower-case).
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// The part the contact plays.
+    async fn role(&self) -> ApiResult<PartnerContactRole> {
+        stored(&self.0.role)
+    }
+
+    /// Bumped by every change.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// When the contact was added.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A person at the vendor: partner managers, sales, admins.
+pub struct StaffUser(staff_user::Model);
+
+impl From<staff_user::Model> for StaffUser {
+    fn from(model: staff_user::Model) -> Self {
+        Self(model)
+    }
+}
+
+#[Object]
+impl StaffUser {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        ID(ids::encode(NodeType::StaffUser, self.0.id))
+    }
+
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// E-mail address.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// The role the user was created with.
+    async fn role(&self) -> ApiResult<Role> {
+        stored(&self.0.role)
+    }
+}
+
+connection!(PartnerConnection, PartnerEdge, Partner, "partners");
+connection!(
+    PartnerContactConnection,
+    PartnerContactEdge,
+    PartnerContact,
+    "partner contacts"
+);
+
+/// Narrows the `partners` list; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct PartnerFilterInput {
+    /// Only partners in one of these statuses.
+    pub status: Option<Vec<PartnerStatus>>,
+    /// Only partners in one of these tiers.
+    pub tier: Option<Vec<PartnerTier>>,
+    /// Only partners of one of these types.
+    #[graphql(name = "type")]
+    pub partner_type: Option<Vec<PartnerType>>,
+    /// Only partners whose name contains this text (case-insensitive).
+    pub search: Option<String>,
+}
+
+/// What to sort partners by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum PartnerOrderField {
+    /// Name, case-insensitive.
+    #[default]
+    Name,
+    /// Creation time.
+    CreatedAt,
+}
+
+/// Sort order of the `partners` list.
+#[derive(InputObject, Default)]
+pub struct PartnerOrder {
+    /// The field to sort by.
+    #[graphql(default)]
+    pub field: PartnerOrderField,
+    /// Ascending or descending.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+#[derive(Default)]
+pub struct PartnerQuery;
+
+#[Object]
+impl PartnerQuery {
+    /// Partners you may see, filtered and ordered (by name unless told otherwise).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn partners(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the partners must meet.")] filter: Option<PartnerFilterInput>,
+        #[graphql(desc = "Sort order; by name ascending when absent.")] order_by: Option<
+            PartnerOrder,
+        >,
+        #[graphql(desc = "Return the first n partners (at most 100; default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return partners after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n partners (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return partners before this cursor.")] before: Option<String>,
+    ) -> ApiResult<PartnerConnection> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReadPartners)?;
+        let filter = filter.unwrap_or_default();
+        let order = order_by.unwrap_or_default();
+        let sort = match order.field {
+            PartnerOrderField::Name => PartnerSort::Name,
+            PartnerOrderField::CreatedAt => PartnerSort::CreatedAt,
+        };
+        let filter = PartnerFilter {
+            statuses: filter.status.unwrap_or_default(),
+            tiers: filter.tier.unwrap_or_default(),
+            types: filter.partner_type.unwrap_or_default(),
+            search: filter.search,
+        };
+        let page = service::list(
+            context::db(ctx)?,
+            &request.caller(),
+            filter,
+            sort,
+            order.direction,
+            page_args(first, after, last, before),
+        )
+        .await?;
+        Ok(PartnerConnection::from_page(page, Partner))
+    }
+
+    /// One partner by id, or null when there is none you may see.
+    async fn partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The partner's global id.")] id: ID,
+    ) -> ApiResult<Option<Partner>> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReadPartners)?;
+        let Some(id) = ids::decode_as(NodeType::Partner, &id) else {
+            return Ok(None);
+        };
+        Ok(service::find(context::db(ctx)?, &request.caller(), id)
+            .await?
+            .map(Partner))
+    }
+}
+
+/// A new partner.
+#[derive(InputObject)]
+pub struct CreatePartnerInput {
+    /// Company name; unique across the program (case-insensitive).
+    pub name: String,
+    /// What kind of business the partner runs.
+    #[graphql(name = "type")]
+    pub partner_type: PartnerType,
+    /// Program tier; `BRONZE` when absent.
+    pub tier: Option<PartnerTier>,
+    /// Website, an http or https URL.
+    pub website: Option<String>,
+    /// The owning staff user; you, when absent.
+    pub owner_id: Option<ID>,
+    /// Notes for staff only.
+    pub internal_notes: Option<String>,
+    /// Margin in percent, 0 to 100, at most two decimals.
+    pub margin_percent: Option<Decimal>,
+}
+
+/// Changes to a partner. Absent fields stay as they are; `null` clears an optional field.
+#[derive(InputObject)]
+pub struct UpdatePartnerInput {
+    /// The partner's global id.
+    pub id: ID,
+    /// The `version` you read; the change is refused with `STALE_VERSION` if the partner changed since.
+    pub expected_version: i32,
+    /// New company name.
+    pub name: Option<String>,
+    /// New partner type.
+    #[graphql(name = "type")]
+    pub partner_type: Option<PartnerType>,
+    /// New tier.
+    pub tier: Option<PartnerTier>,
+    /// New website; null clears it.
+    pub website: MaybeUndefined<String>,
+    /// New owning staff user; null clears it.
+    pub owner_id: MaybeUndefined<ID>,
+    /// New internal notes; null clears them.
+    pub internal_notes: MaybeUndefined<String>,
+    /// New margin in percent; null clears it.
+    pub margin_percent: MaybeUndefined<Decimal>,
+}
+
+/// A partner status change.
+#[derive(InputObject)]
+pub struct ChangePartnerStatusInput {
+    /// The partner's global id.
+    pub id: ID,
+    /// The new status; must be an allowed move from the current one.
+    pub status: PartnerStatus,
+    /// The `version` you read, if you want the change refused when the partner changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// A new contact at a partner.
+#[derive(InputObject)]
+pub struct AddPartnerContactInput {
+    /// The partner's global id.
+    pub partner_id: ID,
+    /// Full name.
+    pub name: String,
+    /// E-mail address; unique per partner.
+    pub email: String,
+    /// The part the contact plays.
+    pub role: PartnerContactRole,
+}
+
+/// The result of `createPartner`.
+#[derive(SimpleObject)]
+pub struct CreatePartnerPayload {
+    /// The new partner, unless `userErrors` says why not.
+    pub partner: Option<Partner>,
+    /// Why the input was refused; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `updatePartner`.
+#[derive(SimpleObject)]
+pub struct UpdatePartnerPayload {
+    /// The changed partner, unless `userErrors` says why not.
+    pub partner: Option<Partner>,
+    /// Why the input was refused; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `changePartnerStatus`.
+#[derive(SimpleObject)]
+pub struct ChangePartnerStatusPayload {
+    /// The partner in its new status, unless `userErrors` says why not.
+    pub partner: Option<Partner>,
+    /// Why the change was refused; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `addPartnerContact`.
+#[derive(SimpleObject)]
+pub struct AddPartnerContactPayload {
+    /// The new contact, unless `userErrors` says why not.
+    pub contact: Option<PartnerContact>,
+    /// Why the input was refused; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+fn parse_id(check: &mut InputCheck, field: &str, node_type: NodeType, id: &ID) -> Option<Uuid> {
+    let parsed = ids::decode_as(node_type, id);
+    if parsed.is_none() {
+        check.reject(UserError::on_field(
+            field,
+            UserErrorCode::NotFound,
+            format!("no {} has this id", node_type.name()),
+        ));
+    }
+    parsed
+}
+
+fn text(raw: String) -> Result<String, InvalidInput> {
+    if raw.chars().count() > 10_000 {
+        Err(InvalidInput("must be at most 10000 characters".into()))
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Parses an optional field that may also be cleared with `null`.
+fn clearable<R, T>(
+    check: &mut InputCheck,
+    field: &str,
+    raw: MaybeUndefined<R>,
+    parse: impl FnOnce(R) -> Result<T, InvalidInput>,
+) -> Option<Option<T>> {
+    match raw {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(raw) => check.field(field, parse(raw)).map(Some),
+    }
+}
+
+#[derive(Default)]
+pub struct PartnerMutation;
+
+#[Object]
+impl PartnerMutation {
+    /// Adds a partner in status `PROSPECT`. Needs `PARTNER_MANAGER` or `ADMIN` and `partners:write`.
+    async fn create_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new partner.")] input: CreatePartnerInput,
+    ) -> ApiResult<CreatePartnerPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::WritePartners)?;
+        let outcome = async {
+            let mut check = InputCheck::default();
+            let name = check.field("name", DisplayName::parse(&input.name));
+            let website = check.optional("website", input.website, |w| WebsiteUrl::parse(&w));
+            let owner_id = input
+                .owner_id
+                .and_then(|id| parse_id(&mut check, "ownerId", NodeType::StaffUser, &id));
+            let internal_notes = check.optional("internalNotes", input.internal_notes, text);
+            let margin = check.optional("marginPercent", input.margin_percent, Percent::parse);
+            check.finish()?;
+            let name = name.ok_or(Failure::User(Vec::new()))?;
+            let new = NewPartner {
+                name,
+                partner_type: input.partner_type,
+                tier: input.tier.unwrap_or_default(),
+                website,
+                owner_id,
+                internal_notes,
+                margin,
+            };
+            service::create(context::db(ctx)?, &request.caller(), new).await
+        }
+        .await;
+        let (partner, user_errors) = settle(outcome)?;
+        Ok(CreatePartnerPayload {
+            partner: partner.map(Partner),
+            user_errors,
+        })
+    }
+
+    /// Changes a partner's details. Needs `PARTNER_MANAGER` or `ADMIN` and `partners:write`.
+    async fn update_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The changes.")] input: UpdatePartnerInput,
+    ) -> ApiResult<UpdatePartnerPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::WritePartners)?;
+        let outcome = async {
+            let mut check = InputCheck::default();
+            let id = parse_id(&mut check, "id", NodeType::Partner, &input.id);
+            let changes = PartnerChanges {
+                name: check.optional("name", input.name, |n| DisplayName::parse(&n)),
+                partner_type: input.partner_type,
+                tier: input.tier,
+                website: clearable(&mut check, "website", input.website, |w| {
+                    WebsiteUrl::parse(&w)
+                }),
+                owner_id: match input.owner_id {
+                    MaybeUndefined::Undefined => None,
+                    MaybeUndefined::Null => Some(None),
+                    MaybeUndefined::Value(id) => {
+                        parse_id(&mut check, "ownerId", NodeType::StaffUser, &id).map(Some)
+                    }
+                },
+                internal_notes: clearable(&mut check, "internalNotes", input.internal_notes, text),
+                margin: clearable(
+                    &mut check,
+                    "marginPercent",
+                    input.margin_percent,
+                    Percent::parse,
+                ),
+            };
+            check.finish()?;
+            let id = id.ok_or(Failure::User(Vec::new()))?;
+            service::update(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                input.expected_version,
+                changes,
+            )
+            .await
+        }
+        .await;
+        let (partner, user_errors) = settle(outcome)?;
+        Ok(UpdatePartnerPayload {
+            partner: partner.map(Partner),
+            user_errors,
+        })
+    }
+
+    /// Moves a partner along its lifecycle: `PROSPECT → SIGNED → ONBOARDING →
+    /// ACTIVE`, `ACTIVE ↔ DORMANT`, any → `OFFBOARDED` (final). Other moves
+    /// answer `INVALID_TRANSITION`. Needs `PARTNER_MANAGER` or `ADMIN` and `partners:write`.
+    async fn change_partner_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The partner and its new status.")] input: ChangePartnerStatusInput,
+    ) -> ApiResult<ChangePartnerStatusPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::WritePartners)?;
+        let outcome = async {
+            let mut check = InputCheck::default();
+            let id = parse_id(&mut check, "id", NodeType::Partner, &input.id);
+            check.finish()?;
+            let id = id.ok_or(Failure::User(Vec::new()))?;
+            service::change_status(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                input.status,
+                input.expected_version,
+            )
+            .await
+        }
+        .await;
+        let (partner, user_errors) = settle(outcome)?;
+        Ok(ChangePartnerStatusPayload {
+            partner: partner.map(Partner),
+            user_errors,
+        })
+    }
+
+    /// Adds a contact to a partner. Needs `PARTNER_MANAGER` or `ADMIN` and `partners:write`.
+    async fn add_partner_contact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new contact.")] input: AddPartnerContactInput,
+    ) -> ApiResult<AddPartnerContactPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::WritePartners)?;
+        let outcome = async {
+            let mut check = InputCheck::default();
+            let partner_id = parse_id(
+                &mut check,
+                "partnerId",
+                NodeType::Partner,
+                &input.partner_id,
+            );
+            let name = check.field("name", DisplayName::parse(&input.name));
+            let email = check.field("email", EmailAddress::parse(&input.email));
+            check.finish()?;
+            let (Some(partner_id), Some(name), Some(email)) = (partner_id, name, email) else {
+                return Err(Failure::User(Vec::new()));
+            };
+            let new = NewContact {
+                partner_id,
+                name,
+                email,
+                role: input.role,
+            };
+            service::add_contact(context::db(ctx)?, &request.caller(), new).await
+        }
+        .await;
+        let (contact, user_errors) = settle(outcome)?;
+        Ok(AddPartnerContactPayload {
+            contact: contact.map(PartnerContact),
+            user_errors,
+        })
+    }
+}

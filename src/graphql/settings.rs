@@ -1,0 +1,179 @@
+//! Program settings (SPEC §4.6): read by staff, changed by `ADMIN`.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::program_settings;
+use rust_decimal::Decimal;
+
+use super::{
+    context,
+    payload::{settle, InputCheck},
+};
+use crate::{
+    auth::Action,
+    domain::{
+        inputs::{CurrencyCode, Weight},
+        UserError,
+    },
+    error::ApiResult,
+    service::settings::{self as service, SettingsChanges},
+};
+
+/// The program's rules of the game, in one record.
+#[derive(SimpleObject)]
+pub struct ProgramSettings {
+    /// Days of protection an approved deal registration gets.
+    pub protection_days: i32,
+    /// How often an approved registration may be extended.
+    pub max_extensions: i32,
+    /// The most days one extension may add.
+    pub extension_max_days: i32,
+    /// Hours within which a registration should be decided.
+    pub review_sla_hours: i32,
+    /// Days before protection ends that `deal_registration.expiring` is sent.
+    pub registration_expiring_days: i32,
+    /// Days before a certification expires that `certification.expiring` is sent.
+    pub certification_expiring_days: i32,
+    /// Whether partners (except referral partners) need a certified seller to register deals.
+    pub certification_gating: bool,
+    /// Credit weight of an `INFLUENCED` attribution, between 0 and 1.
+    pub influence_weight: Decimal,
+    /// Contacts with an active `SALES` certification needed for `CERTIFICATION_COMPLETE`.
+    pub required_sales_certifications: i32,
+    /// Contacts with an active `TECHNICAL` certification needed for `CERTIFICATION_COMPLETE`.
+    pub required_technical_certifications: i32,
+    /// Days from signing by which a partner should be live.
+    pub activation_days: i32,
+    /// ISO 4217 currency that program amounts are reported in.
+    pub base_currency: String,
+    /// Bumped by every change; pass it as `expectedVersion` when updating.
+    pub version: i32,
+    /// When the settings last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<program_settings::Model> for ProgramSettings {
+    fn from(s: program_settings::Model) -> Self {
+        Self {
+            protection_days: s.protection_days,
+            max_extensions: s.max_extensions,
+            extension_max_days: s.extension_max_days,
+            review_sla_hours: s.review_sla_hours,
+            registration_expiring_days: s.registration_expiring_days,
+            certification_expiring_days: s.certification_expiring_days,
+            certification_gating: s.certification_gating,
+            influence_weight: Weight::from_basis_points(s.influence_weight_bps).as_decimal(),
+            required_sales_certifications: s.required_sales_certifications,
+            required_technical_certifications: s.required_technical_certifications,
+            activation_days: s.activation_days,
+            base_currency: s.base_currency,
+            version: s.version,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct SettingsQuery;
+
+#[Object]
+impl SettingsQuery {
+    /// The program settings. Any staff principal may read them.
+    async fn settings(&self, ctx: &Context<'_>) -> ApiResult<ProgramSettings> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReadSettings)?;
+        Ok(service::get(context::db(ctx)?).await?.into())
+    }
+}
+
+/// New setting values; absent fields stay as they are.
+#[derive(InputObject, Default)]
+pub struct UpdateSettingsInput {
+    /// The `version` you read, if you want the change refused when the settings changed since.
+    pub expected_version: Option<i32>,
+    /// Days of protection, 1 to 365.
+    pub protection_days: Option<i32>,
+    /// Extensions allowed per registration, 0 to 10.
+    pub max_extensions: Option<i32>,
+    /// Most days per extension, 1 to 365.
+    pub extension_max_days: Option<i32>,
+    /// Review SLA in hours, 1 to 720.
+    pub review_sla_hours: Option<i32>,
+    /// Registration expiry reminder lead in days, 1 to 365.
+    pub registration_expiring_days: Option<i32>,
+    /// Certification expiry reminder lead in days, 1 to 365.
+    pub certification_expiring_days: Option<i32>,
+    /// Whether deal registration needs a certified seller.
+    pub certification_gating: Option<bool>,
+    /// Influence credit weight, 0 to 1.
+    pub influence_weight: Option<Decimal>,
+    /// Contacts with active `SALES` certifications needed, 0 to 100.
+    pub required_sales_certifications: Option<i32>,
+    /// Contacts with active `TECHNICAL` certifications needed, 0 to 100.
+    pub required_technical_certifications: Option<i32>,
+    /// Days from signing to be live, 1 to 730.
+    pub activation_days: Option<i32>,
+    /// ISO 4217 base currency, e.g. `EUR`.
+    pub base_currency: Option<String>,
+}
+
+/// The result of `updateSettings`.
+#[derive(SimpleObject)]
+pub struct UpdateSettingsPayload {
+    /// The settings after the change, unless `userErrors` says why not.
+    pub settings: Option<ProgramSettings>,
+    /// Why the input was refused; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct SettingsMutation;
+
+#[Object]
+impl SettingsMutation {
+    /// Changes program settings; every change is audited. Needs `ADMIN` and the `admin` scope.
+    async fn update_settings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new values.")] input: UpdateSettingsInput,
+    ) -> ApiResult<UpdateSettingsPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::WriteSettings)?;
+        let outcome = async {
+            let mut check = InputCheck::default();
+            let influence_weight =
+                check.optional("influenceWeight", input.influence_weight, Weight::parse);
+            let base_currency = check.optional("baseCurrency", input.base_currency, |c| {
+                CurrencyCode::parse(&c)
+            });
+            check.finish()?;
+            let changes = SettingsChanges {
+                protection_days: input.protection_days,
+                max_extensions: input.max_extensions,
+                extension_max_days: input.extension_max_days,
+                review_sla_hours: input.review_sla_hours,
+                registration_expiring_days: input.registration_expiring_days,
+                certification_expiring_days: input.certification_expiring_days,
+                certification_gating: input.certification_gating,
+                influence_weight,
+                required_sales_certifications: input.required_sales_certifications,
+                required_technical_certifications: input.required_technical_certifications,
+                activation_days: input.activation_days,
+                base_currency,
+            };
+            service::update(
+                context::db(ctx)?,
+                &request.caller(),
+                input.expected_version,
+                changes,
+            )
+            .await
+        }
+        .await;
+        let (settings, user_errors) = settle(outcome)?;
+        Ok(UpdateSettingsPayload {
+            settings: settings.map(Into::into),
+            user_errors,
+        })
+    }
+}

@@ -1,0 +1,364 @@
+//! GraphQL over HTTP, as its specification describes it: JSON bodies by POST,
+//! queries (never mutations) by GET, `application/graphql-response+json` or
+//! `application/json` answers with the status codes each implies, no
+//! batching. GraphiQL for browsers.
+
+use async_graphql::{
+    http::GraphiQLSource,
+    parser::{parse_query, types::OperationType},
+    Response as GraphQLResponse, ServerError, Variables,
+};
+use axum::{
+    body::Bytes,
+    extract::{RawQuery, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{Html, IntoResponse, Response},
+};
+use serde_json::{Map, Value};
+
+use super::{
+    response::{self, bad_request, APPLICATION_JSON, GRAPHQL_RESPONSE_JSON},
+    AppState, REQUEST_ID,
+};
+use crate::{
+    auth::token,
+    error::ApiError,
+    graphql::{context::RequestContext, document, loaders},
+};
+
+/// The answer format the client accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphQLResponseJson,
+    Json,
+}
+
+impl MediaType {
+    fn content_type(self) -> &'static str {
+        match self {
+            MediaType::GraphQLResponseJson => GRAPHQL_RESPONSE_JSON,
+            MediaType::Json => APPLICATION_JSON,
+        }
+    }
+}
+
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',')
+                .map(|part| part.split(';').next().unwrap_or_default().trim())
+                .any(|m| m.eq_ignore_ascii_case(media))
+        })
+}
+
+/// Content negotiation; an Accept header that allows neither JSON type gets 406.
+fn negotiate(headers: &HeaderMap) -> Result<MediaType, Response> {
+    if headers.get(header::ACCEPT).is_none() {
+        return Ok(MediaType::Json);
+    }
+    if accepts(headers, "application/graphql-response+json") {
+        Ok(MediaType::GraphQLResponseJson)
+    } else if ["application/json", "application/*", "*/*"]
+        .iter()
+        .any(|m| accepts(headers, m))
+    {
+        Ok(MediaType::Json)
+    } else {
+        Err(response::error(
+            StatusCode::NOT_ACCEPTABLE,
+            "BAD_USER_INPUT",
+            "accept application/graphql-response+json or application/json",
+        ))
+    }
+}
+
+/// The parameters of one GraphQL request.
+struct Params {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<Value>,
+}
+
+fn params_from_json(body: &[u8]) -> Result<Params, Response> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| bad_request("the request body is not valid UTF-8"))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| bad_request(format!("the request body is not valid JSON: {e}")))?;
+    let Value::Object(mut fields) = value else {
+        let message = if value.is_array() {
+            "batched requests are not supported: send one operation per request"
+        } else {
+            "the request body must be a JSON object with a `query`"
+        };
+        return Err(bad_request(message));
+    };
+    let query = match fields.remove("query") {
+        Some(Value::String(query)) => query,
+        _ => {
+            return Err(bad_request(
+                "`query` must be a string holding the GraphQL document",
+            ))
+        }
+    };
+    let operation_name = match fields.remove("operationName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name),
+        Some(_) => return Err(bad_request("`operationName` must be a string")),
+    };
+    Ok(Params {
+        query,
+        operation_name,
+        variables: fields.remove("variables"),
+    })
+}
+
+fn params_from_query_string(raw: &str) -> Result<Option<Params>, Response> {
+    let mut query = None;
+    let mut operation_name = None;
+    let mut variables = None;
+    for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+        match key.as_ref() {
+            "query" => query = Some(value.into_owned()),
+            "operationName" if !value.is_empty() => operation_name = Some(value.into_owned()),
+            "variables" if !value.is_empty() => {
+                variables = Some(
+                    serde_json::from_str(&value)
+                        .map_err(|_| bad_request("`variables` must be a JSON object"))?,
+                )
+            }
+            _ => {}
+        }
+    }
+    Ok(query.map(|query| Params {
+        query,
+        operation_name,
+        variables,
+    }))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let params = match params_from_query_string(raw.as_deref().unwrap_or_default()) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    let Some(params) = params else {
+        if accepts(&headers, "text/html") {
+            return Html(
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .subscription_endpoint("/graphql")
+                    .finish(),
+            )
+            .into_response();
+        }
+        return bad_request("send a `query` parameter, or POST a JSON body");
+    };
+    execute(state, &headers, params, true).await
+}
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return response::error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_USER_INPUT",
+            "send the request as Content-Type: application/json",
+        );
+    }
+    match params_from_json(&body) {
+        Ok(params) => execute(state, &headers, params, false).await,
+        Err(response) => response,
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn execute(state: AppState, headers: &HeaderMap, params: Params, by_get: bool) -> Response {
+    let media = match negotiate(headers) {
+        Ok(media) => media,
+        Err(response) => return response,
+    };
+    let request_id = request_id(headers);
+    let now = state.clock.now();
+
+    let principal = match bearer(headers) {
+        Some(bearer) => match token::authenticate(&state.db, bearer, now).await {
+            Ok(principal) => principal,
+            Err(error) => return internal_error(media, &request_id, ApiError::from(error)),
+        },
+        None => None,
+    };
+    let Some(principal) = principal else {
+        let mut response = response::error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            ApiError::Unauthenticated.message(),
+        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    };
+
+    let variables = match params.variables {
+        None | Some(Value::Null) => Variables::default(),
+        Some(value @ Value::Object(_)) => Variables::from_json(value),
+        Some(_) => return bad_request("`variables` must be a JSON object"),
+    };
+    let mut request = async_graphql::Request::new(params.query).variables(variables);
+    if let Some(name) = &params.operation_name {
+        tracing::Span::current().record("operation", name.as_str());
+        request = request.operation_name(name.clone());
+    }
+    // Parse once here, to refuse mutations by GET and too many aliases before
+    // anything runs; a parse error is left for execution to report.
+    if let Ok(doc) = parse_query(&request.query) {
+        if by_get
+            && document::operation_type(&doc, params.operation_name.as_deref())
+                .is_some_and(|t| t != OperationType::Query)
+        {
+            let mut response = response::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "BAD_USER_INPUT",
+                "mutations and subscriptions cannot be sent by GET; use POST",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        let aliases = document::alias_count(&doc);
+        if aliases > state.config.limits.max_aliases {
+            let message = format!(
+                "the query uses {aliases} aliases; the limit is {}",
+                state.config.limits.max_aliases
+            );
+            return finish(
+                media,
+                &request_id,
+                GraphQLResponse::from_errors(vec![too_complex(message)]),
+            );
+        }
+        request.set_parsed_query(doc);
+    }
+    let request = request
+        .data(RequestContext {
+            principal,
+            request_id: request_id.clone(),
+            now,
+        })
+        .data(loaders::for_request(state.db.clone()));
+    let response = state.schema.execute(request).await;
+    finish(media, &request_id, response)
+}
+
+fn too_complex(message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", "QUERY_TOO_COMPLEX");
+    error
+}
+
+fn internal_error(media: MediaType, request_id: &str, error: ApiError) -> Response {
+    let error: async_graphql::Error = error.into();
+    finish(
+        media,
+        request_id,
+        GraphQLResponse::from_errors(vec![error.into_server_error(Default::default())]),
+    )
+}
+
+/// Gives every error a code, puts the request id on internal ones, and picks
+/// the status: with `application/graphql-response+json` a request that did
+/// not execute (parse or validation error) is a 400.
+fn finish(media: MediaType, request_id: &str, response: GraphQLResponse) -> Response {
+    let executed = response.data != async_graphql::Value::Null
+        || response.errors.iter().any(|e| !e.path.is_empty());
+    let mut body = Map::new();
+    if executed {
+        body.insert(
+            "data".into(),
+            response.data.into_json().unwrap_or(Value::Null),
+        );
+    }
+    if !response.errors.is_empty() {
+        let errors = response
+            .errors
+            .into_iter()
+            .map(|e| error_json(e, request_id))
+            .collect();
+        body.insert("errors".into(), Value::Array(errors));
+    }
+    if !response.extensions.is_empty() {
+        let extensions = response
+            .extensions
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.into_json().ok()?)));
+        body.insert("extensions".into(), Value::Object(extensions.collect()));
+    }
+    let status = if media == MediaType::GraphQLResponseJson && !executed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut http = (status, Value::Object(body).to_string()).into_response();
+    http.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    http
+}
+
+fn error_json(mut error: ServerError, request_id: &str) -> Value {
+    let code = error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .and_then(|c| match c {
+            async_graphql::Value::String(s) => Some(s.clone()),
+            _ => None,
+        });
+    // Errors async-graphql raises itself (parse, validation, input coercion)
+    // carry no code; they are the client's to fix, except the limits.
+    let code = code.unwrap_or_else(|| {
+        let limit = ["Query is too complex", "Query is nested too deep"];
+        if limit.iter().any(|m| error.message.starts_with(m)) {
+            "QUERY_TOO_COMPLEX"
+        } else {
+            "BAD_USER_INPUT"
+        }
+        .to_owned()
+    });
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    extensions.set("code", code.as_str());
+    if code == ApiError::INTERNAL_CODE {
+        extensions.set("requestId", request_id);
+        error.message = format!("internal server error (request id {request_id})");
+    }
+    serde_json::to_value(&error).unwrap_or(Value::Null)
+}

@@ -1,0 +1,19 @@
+//! PartnerGraph: the GraphQL API that runs a partner program.
+//!
+//! `main.rs` is only the command line; everything else lives here so tests
+//! and benchmarks drive the same code the binary runs.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ids;
+pub mod policy;
+pub mod service;
+pub mod telemetry;
+
+pub use http::{router, serve, AppState};

@@ -1,0 +1,234 @@
+//! Keyset pagination for connections (`first`/`after`, `last`/`before`).
+//!
+//! A cursor is the sort key and the id of a row, so pages stay stable while
+//! rows are added or removed. `first`/`last` default to 20 and may not exceed
+//! 100; asking for more is an error, not a silent cut.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::Order, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{domain::OrderDirection, error::ApiError};
+
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// The connection arguments of one field.
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+/// One value of a sort key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum KeyValue {
+    Int(i64),
+    Uuid(Uuid),
+    Time(DateTime<Utc>),
+    Text(String),
+}
+
+impl From<KeyValue> for sea_orm::Value {
+    fn from(value: KeyValue) -> Self {
+        match value {
+            KeyValue::Int(v) => v.into(),
+            KeyValue::Uuid(v) => v.into(),
+            KeyValue::Time(v) => v.into(),
+            KeyValue::Text(v) => v.into(),
+        }
+    }
+}
+
+/// Sort key then id; unique per row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Cursor(KeyValue, KeyValue);
+
+impl Cursor {
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(text: &str, argument: &str) -> Result<Self, ApiError> {
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| {
+                ApiError::BadUserInput(format!(
+                    "`{argument}` is not a cursor this connection issued"
+                ))
+            })
+    }
+}
+
+/// How a query is ordered: a sort column and the id column that breaks ties.
+pub struct Ordering<C> {
+    pub key: C,
+    pub id: C,
+    pub direction: OrderDirection,
+}
+
+/// One page of rows with their cursors.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub edges: Vec<(String, T)>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub total_count: u64,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            edges: self.edges.into_iter().map(|(c, t)| (c, f(t))).collect(),
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            total_count: self.total_count,
+        }
+    }
+}
+
+fn page_size(value: Option<i32>, argument: &str) -> Result<Option<u64>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(n) if (0..=MAX_PAGE_SIZE).contains(&n) => Ok(Some(n as u64)),
+        Some(_) => Err(ApiError::BadUserInput(format!(
+            "`{argument}` must be between 0 and {MAX_PAGE_SIZE}"
+        ))),
+    }
+}
+
+/// Rows strictly beyond `cursor` when walking in `direction`.
+fn beyond<C: ColumnTrait>(
+    ordering: &Ordering<C>,
+    cursor: Cursor,
+    direction: OrderDirection,
+) -> Condition {
+    let Cursor(key, id) = cursor;
+    let (key, id): (sea_orm::Value, sea_orm::Value) = (key.into(), id.into());
+    let past = |column: C, value: sea_orm::Value| match direction {
+        OrderDirection::Asc => column.gt(value),
+        OrderDirection::Desc => column.lt(value),
+    };
+    Condition::any().add(past(ordering.key, key.clone())).add(
+        Condition::all()
+            .add(ordering.key.eq(key))
+            .add(past(ordering.id, id)),
+    )
+}
+
+fn reverse(direction: OrderDirection) -> OrderDirection {
+    match direction {
+        OrderDirection::Asc => OrderDirection::Desc,
+        OrderDirection::Desc => OrderDirection::Asc,
+    }
+}
+
+fn order(direction: OrderDirection) -> Order {
+    match direction {
+        OrderDirection::Asc => Order::Asc,
+        OrderDirection::Desc => Order::Desc,
+    }
+}
+
+/// Fetches one page of `select` (already filtered and row-scoped) and its
+/// total count. `key_of` gives a row's sort key and id for its cursor.
+pub async fn paginate<E, C>(
+    db: &C,
+    select: Select<E>,
+    ordering: Ordering<E::Column>,
+    args: PageArgs,
+    key_of: impl Fn(&E::Model) -> (KeyValue, KeyValue),
+) -> Result<Page<E::Model>, ApiError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let first = page_size(args.first, "first")?;
+    let last = page_size(args.last, "last")?;
+    if first.is_some() && last.is_some() {
+        return Err(ApiError::BadUserInput(
+            "give `first` or `last`, not both".into(),
+        ));
+    }
+    let after = args
+        .after
+        .as_deref()
+        .map(|c| Cursor::decode(c, "after"))
+        .transpose()?;
+    let before = args
+        .before
+        .as_deref()
+        .map(|c| Cursor::decode(c, "before"))
+        .transpose()?;
+    let backwards = last.is_some();
+    let size = last.or(first).unwrap_or(DEFAULT_PAGE_SIZE as u64);
+
+    let total_count = select.clone().count(db).await?;
+
+    let (has_after, has_before) = (after.is_some(), before.is_some());
+    let mut query = select;
+    if let Some(cursor) = after {
+        query = query.filter(beyond(&ordering, cursor, ordering.direction));
+    }
+    if let Some(cursor) = before {
+        query = query.filter(beyond(&ordering, cursor, reverse(ordering.direction)));
+    }
+    let walk = if backwards {
+        reverse(ordering.direction)
+    } else {
+        ordering.direction
+    };
+    let mut rows = query
+        .order_by(ordering.key, order(walk))
+        .order_by(ordering.id, order(walk))
+        .limit(size + 1)
+        .all(db)
+        .await?;
+    let has_more = rows.len() as u64 > size;
+    rows.truncate(size as usize);
+    if backwards {
+        rows.reverse();
+    }
+    let edges = rows
+        .into_iter()
+        .map(|row| {
+            let (key, id) = key_of(&row);
+            (Cursor(key, id).encode(), row)
+        })
+        .collect();
+    Ok(Page {
+        edges,
+        has_next_page: if backwards { has_before } else { has_more },
+        has_previous_page: if backwards { has_more } else { has_after },
+        total_count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let cursor = Cursor(KeyValue::Text("acme".into()), KeyValue::Uuid(Uuid::nil()));
+        assert_eq!(Cursor::decode(&cursor.encode(), "after").ok(), Some(cursor));
+        assert!(Cursor::decode("nonsense", "after").is_err());
+    }
+
+    #[test]
+    fn page_sizes_are_capped_loudly() {
+        assert!(page_size(Some(101), "first").is_err());
+        assert!(page_size(Some(-1), "first").is_err());
+        assert_eq!(page_size(Some(100), "first").ok(), Some(Some(100)));
+    }
+}

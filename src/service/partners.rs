@@ -1,0 +1,544 @@
+//! Partners and their contacts: reads scoped by the policy, writes through
+//! the unit of work.
+
+use entity::{partner, partner_contact, staff_user};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, LikeExpr},
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, Set,
+};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::{
+    pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+    unit_of_work::{violated_unique_constraint, Change, Event, UnitOfWork},
+    Caller, Failure, Outcome,
+};
+use crate::{
+    domain::{
+        inputs::{DisplayName, EmailAddress, Percent, WebsiteUrl},
+        partner_status, DbEnum, OrderDirection, PartnerContactRole, PartnerStatus, PartnerTier,
+        PartnerType, UserError, UserErrorCode,
+    },
+    error::ApiError,
+    ids::{self, NodeType},
+    policy,
+};
+
+/// Filters of the `partners` connection; empty lists mean "any".
+#[derive(Debug, Default, Clone)]
+pub struct PartnerFilter {
+    pub statuses: Vec<PartnerStatus>,
+    pub tiers: Vec<PartnerTier>,
+    pub types: Vec<PartnerType>,
+    /// Case-insensitive substring of the name.
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PartnerSort {
+    #[default]
+    Name,
+    CreatedAt,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    filter: PartnerFilter,
+    sort: PartnerSort,
+    direction: OrderDirection,
+    page: PageArgs,
+) -> Result<Page<partner::Model>, ApiError> {
+    let mut condition = policy::partner_rows(caller.principal);
+    let names =
+        |values: Vec<&'static str>| values.into_iter().map(str::to_owned).collect::<Vec<_>>();
+    if !filter.statuses.is_empty() {
+        condition = condition.add(partner::Column::Status.is_in(names(
+            filter.statuses.into_iter().map(DbEnum::as_str).collect(),
+        )));
+    }
+    if !filter.tiers.is_empty() {
+        condition = condition.add(partner::Column::Tier.is_in(names(
+            filter.tiers.into_iter().map(DbEnum::as_str).collect(),
+        )));
+    }
+    if !filter.types.is_empty() {
+        condition = condition.add(partner::Column::PartnerType.is_in(names(
+            filter.types.into_iter().map(DbEnum::as_str).collect(),
+        )));
+    }
+    if let Some(search) = filter
+        .search
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+    {
+        let escaped = search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        condition = condition.add(
+            Expr::col(partner::Column::NameKey)
+                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
+    }
+    let key = match sort {
+        PartnerSort::Name => partner::Column::NameKey,
+        PartnerSort::CreatedAt => partner::Column::CreatedAt,
+    };
+    let ordering = Ordering {
+        key,
+        id: partner::Column::Id,
+        direction,
+    };
+    paginate(
+        db,
+        partner::Entity::find().filter(condition),
+        ordering,
+        page,
+        move |p| {
+            let key = match sort {
+                PartnerSort::Name => KeyValue::Text(p.name_key.clone()),
+                PartnerSort::CreatedAt => KeyValue::Time(p.created_at),
+            };
+            (key, KeyValue::Uuid(p.id))
+        },
+    )
+    .await
+}
+
+/// The partner with `id`, if the caller may see it.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    id: Uuid,
+) -> Result<Option<partner::Model>, ApiError> {
+    Ok(partner::Entity::find_by_id(id)
+        .filter(policy::partner_rows(caller.principal))
+        .one(db)
+        .await?)
+}
+
+pub async fn contacts(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    partner_id: Uuid,
+    page: PageArgs,
+) -> Result<Page<partner_contact::Model>, ApiError> {
+    let select = partner_contact::Entity::find()
+        .filter(policy::contact_rows(caller.principal))
+        .filter(partner_contact::Column::PartnerId.eq(partner_id));
+    let ordering = Ordering {
+        key: partner_contact::Column::CreatedAt,
+        id: partner_contact::Column::Id,
+        direction: OrderDirection::Asc,
+    };
+    paginate(db, select, ordering, page, |c| {
+        (KeyValue::Time(c.created_at), KeyValue::Uuid(c.id))
+    })
+    .await
+}
+
+pub async fn find_contact(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    id: Uuid,
+) -> Result<Option<partner_contact::Model>, ApiError> {
+    Ok(partner_contact::Entity::find_by_id(id)
+        .filter(policy::contact_rows(caller.principal))
+        .one(db)
+        .await?)
+}
+
+/// The full (internal) view of a partner, as audit entries and events carry
+/// it. Keys are the GraphQL field names, so the partner view can be
+/// projected by the visibility policy.
+pub fn snapshot(p: &partner::Model) -> Value {
+    json!({
+        "id": ids::encode(NodeType::Partner, p.id),
+        "name": p.name,
+        "type": p.partner_type,
+        "tier": p.tier,
+        "status": p.status,
+        "website": p.website,
+        "signedAt": p.signed_at,
+        "ownerId": p.owner_id.map(|id| ids::encode(NodeType::StaffUser, id)),
+        "internalNotes": p.internal_notes,
+        "marginPercent": p.margin_bps.map(|b| Percent::from_basis_points(b).as_decimal().to_string()),
+        "version": p.version,
+    })
+}
+
+fn contact_snapshot(c: &partner_contact::Model) -> Value {
+    json!({
+        "id": ids::encode(NodeType::PartnerContact, c.id),
+        "partnerId": ids::encode(NodeType::Partner, c.partner_id),
+        "name": c.name,
+        "email": c.email,
+        "role": c.role,
+        "version": c.version,
+    })
+}
+
+pub struct NewPartner {
+    pub name: DisplayName,
+    pub partner_type: PartnerType,
+    pub tier: PartnerTier,
+    pub website: Option<WebsiteUrl>,
+    /// `None`: the caller's own staff user.
+    pub owner_id: Option<Uuid>,
+    pub internal_notes: Option<String>,
+    pub margin: Option<Percent>,
+}
+
+fn duplicate_name() -> UserError {
+    UserError::on_field(
+        "name",
+        UserErrorCode::AlreadyExists,
+        "a partner with this name already exists",
+    )
+}
+
+/// Maps a failed insert or update: a unique-name race becomes the same user
+/// error the up-front check gives.
+fn write_failure(error: sea_orm::DbErr) -> Failure {
+    match violated_unique_constraint(&error) {
+        Some("uq_partner_name_key") => duplicate_name().into(),
+        Some("uq_partner_contact_email") => duplicate_email().into(),
+        _ => error.into(),
+    }
+}
+
+async fn name_taken(
+    db: &impl ConnectionTrait,
+    name: &DisplayName,
+    except: Option<Uuid>,
+) -> Result<bool, ApiError> {
+    let mut query = partner::Entity::find().filter(partner::Column::NameKey.eq(name.key()));
+    if let Some(id) = except {
+        query = query.filter(partner::Column::Id.ne(id));
+    }
+    Ok(query.one(db).await?.is_some())
+}
+
+async fn check_owner(db: &impl ConnectionTrait, owner_id: Uuid) -> Outcome<()> {
+    if staff_user::Entity::find_by_id(owner_id)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(UserError::on_field(
+            "ownerId",
+            UserErrorCode::NotFound,
+            "no staff user has this id",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    new: NewPartner,
+) -> Outcome<partner::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    if name_taken(uow.conn(), &new.name, None).await? {
+        return Err(duplicate_name().into());
+    }
+    let owner_id = new.owner_id.or(caller.principal.staff_user_id);
+    if let Some(owner_id) = new.owner_id {
+        check_owner(uow.conn(), owner_id).await?;
+    }
+    let now = uow.now();
+    let created = partner::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name_key: Set(new.name.key()),
+        name: Set(new.name.into_inner()),
+        partner_type: Set(new.partner_type.as_str().to_owned()),
+        tier: Set(new.tier.as_str().to_owned()),
+        status: Set(PartnerStatus::Prospect.as_str().to_owned()),
+        website: Set(new.website.map(WebsiteUrl::into_inner)),
+        signed_at: Set(None),
+        owner_id: Set(owner_id),
+        internal_notes: Set(new.internal_notes),
+        margin_bps: Set(new.margin.map(Percent::basis_points)),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(uow.conn())
+    .await
+    .map_err(write_failure)?;
+    let after = snapshot(&created);
+    uow.audit(Change {
+        operation: "createPartner",
+        entity_type: "Partner",
+        entity_id: created.id,
+        before: None,
+        after: Some(&after),
+    })
+    .await?;
+    uow.emit(partner_event(
+        "partner.created",
+        &created,
+        json!({ "partner": after }),
+    ))
+    .await?;
+    uow.commit().await?;
+    Ok(created)
+}
+
+fn partner_event<'a>(event_type: &'a str, p: &partner::Model, payload: Value) -> Event<'a> {
+    Event {
+        event_type,
+        subject_type: "Partner",
+        subject_id: p.id,
+        partner_id: Some(p.id),
+        payload,
+    }
+}
+
+/// Changes to a partner; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Default)]
+pub struct PartnerChanges {
+    pub name: Option<DisplayName>,
+    pub partner_type: Option<PartnerType>,
+    pub tier: Option<PartnerTier>,
+    pub website: Option<Option<WebsiteUrl>>,
+    pub owner_id: Option<Option<Uuid>>,
+    pub internal_notes: Option<Option<String>>,
+    pub margin: Option<Option<Percent>>,
+}
+
+fn stale_version(current: i32) -> Failure {
+    UserError::on_field(
+        "expectedVersion",
+        UserErrorCode::StaleVersion,
+        format!("the partner changed since you read it; it is now at version {current}"),
+    )
+    .into()
+}
+
+fn partner_not_found() -> Failure {
+    UserError::on_field("id", UserErrorCode::NotFound, "no partner has this id").into()
+}
+
+/// Loads the partner to change, scoped to what the caller may see, and checks
+/// the version the caller read.
+async fn load_for_change(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+) -> Outcome<partner::Model> {
+    let current = find(uow.conn(), caller, id)
+        .await?
+        .ok_or_else(partner_not_found)?;
+    match expected_version {
+        Some(expected) if expected != current.version => Err(stale_version(current.version)),
+        _ => Ok(current),
+    }
+}
+
+/// Writes `changed` only if the row is still at `current.version`: the
+/// optimistic lock that makes sure no update is silently lost.
+async fn save(
+    uow: &UnitOfWork,
+    current: &partner::Model,
+    mut changed: partner::ActiveModel,
+) -> Outcome<partner::Model> {
+    changed.version = Set(current.version + 1);
+    changed.updated_at = Set(uow.now());
+    let result = partner::Entity::update_many()
+        .set(changed)
+        .filter(partner::Column::Id.eq(current.id))
+        .filter(partner::Column::Version.eq(current.version))
+        .exec(uow.conn())
+        .await
+        .map_err(write_failure)?;
+    if result.rows_affected == 0 {
+        return Err(stale_version(current.version + 1));
+    }
+    partner::Entity::find_by_id(current.id)
+        .one(uow.conn())
+        .await?
+        .ok_or_else(partner_not_found)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    expected_version: i32,
+    changes: PartnerChanges,
+) -> Outcome<partner::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load_for_change(&uow, caller, id, Some(expected_version)).await?;
+    let mut changed = current.clone().into_active_model();
+    if let Some(name) = changes.name {
+        if name_taken(uow.conn(), &name, Some(id)).await? {
+            return Err(duplicate_name().into());
+        }
+        changed.name_key = Set(name.key());
+        changed.name = Set(name.into_inner());
+    }
+    if let Some(partner_type) = changes.partner_type {
+        changed.partner_type = Set(partner_type.as_str().to_owned());
+    }
+    if let Some(tier) = changes.tier {
+        changed.tier = Set(tier.as_str().to_owned());
+    }
+    if let Some(website) = changes.website {
+        changed.website = Set(website.map(WebsiteUrl::into_inner));
+    }
+    if let Some(owner_id) = changes.owner_id {
+        if let Some(owner_id) = owner_id {
+            check_owner(uow.conn(), owner_id).await?;
+        }
+        changed.owner_id = Set(owner_id);
+    }
+    if let Some(notes) = changes.internal_notes {
+        changed.internal_notes = Set(notes);
+    }
+    if let Some(margin) = changes.margin {
+        changed.margin_bps = Set(margin.map(Percent::basis_points));
+    }
+    let updated = save(&uow, &current, changed).await?;
+    let (before, after) = (snapshot(&current), snapshot(&updated));
+    uow.audit(Change {
+        operation: "updatePartner",
+        entity_type: "Partner",
+        entity_id: id,
+        before: Some(&before),
+        after: Some(&after),
+    })
+    .await?;
+    if updated.tier != current.tier {
+        let payload =
+            json!({ "partner": after, "previousTier": current.tier, "tier": updated.tier });
+        uow.emit(partner_event("partner.tier_changed", &updated, payload))
+            .await?;
+    }
+    uow.commit().await?;
+    Ok(updated)
+}
+
+pub async fn change_status(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    status: PartnerStatus,
+    expected_version: Option<i32>,
+) -> Outcome<partner::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load_for_change(&uow, caller, id, expected_version).await?;
+    let from = PartnerStatus::parse(&current.status).ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "partner {id} has unknown status {}",
+            current.status
+        ))
+    })?;
+    if !partner_status::can_move(from, status) {
+        return Err(UserError::on_field(
+            "status",
+            UserErrorCode::InvalidTransition,
+            format!(
+                "a {} partner cannot become {}",
+                from.as_str(),
+                status.as_str()
+            ),
+        )
+        .into());
+    }
+    let mut changed = current.clone().into_active_model();
+    changed.status = Set(status.as_str().to_owned());
+    if status == PartnerStatus::Signed && current.signed_at.is_none() {
+        // The 120-day activation clock starts here.
+        changed.signed_at = Set(Some(uow.now()));
+    }
+    let updated = save(&uow, &current, changed).await?;
+    let (before, after) = (snapshot(&current), snapshot(&updated));
+    uow.audit(Change {
+        operation: "changePartnerStatus",
+        entity_type: "Partner",
+        entity_id: id,
+        before: Some(&before),
+        after: Some(&after),
+    })
+    .await?;
+    let payload =
+        json!({ "partner": after, "previousStatus": current.status, "status": updated.status });
+    uow.emit(partner_event("partner.status_changed", &updated, payload))
+        .await?;
+    uow.commit().await?;
+    Ok(updated)
+}
+
+pub struct NewContact {
+    pub partner_id: Uuid,
+    pub name: DisplayName,
+    pub email: EmailAddress,
+    pub role: PartnerContactRole,
+}
+
+fn duplicate_email() -> UserError {
+    UserError::on_field(
+        "email",
+        UserErrorCode::AlreadyExists,
+        "this partner already has a contact with this e-mail",
+    )
+}
+
+pub async fn add_contact(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    new: NewContact,
+) -> Outcome<partner_contact::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    if find(uow.conn(), caller, new.partner_id).await?.is_none() {
+        return Err(UserError::on_field(
+            "partnerId",
+            UserErrorCode::NotFound,
+            "no partner has this id",
+        )
+        .into());
+    }
+    let taken = partner_contact::Entity::find()
+        .filter(
+            Condition::all()
+                .add(partner_contact::Column::PartnerId.eq(new.partner_id))
+                .add(partner_contact::Column::Email.eq(new.email.as_str())),
+        )
+        .one(uow.conn())
+        .await?;
+    if taken.is_some() {
+        return Err(duplicate_email().into());
+    }
+    let now = uow.now();
+    let contact = partner_contact::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        partner_id: Set(new.partner_id),
+        name: Set(new.name.into_inner()),
+        email: Set(new.email.into_inner()),
+        role: Set(new.role.as_str().to_owned()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(uow.conn())
+    .await
+    .map_err(write_failure)?;
+    let after = contact_snapshot(&contact);
+    uow.audit(Change {
+        operation: "addPartnerContact",
+        entity_type: "PartnerContact",
+        entity_id: contact.id,
+        before: None,
+        after: Some(&after),
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(contact)
+}

@@ -1,0 +1,230 @@
+//! The one program settings record (SPEC §4.6).
+
+use entity::program_settings;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    Set,
+};
+use serde_json::{json, Value};
+
+use super::{
+    unit_of_work::{Change, UnitOfWork},
+    Caller, Outcome,
+};
+use crate::{
+    domain::{
+        inputs::{CurrencyCode, Weight},
+        UserError, UserErrorCode,
+    },
+    error::ApiError,
+};
+
+/// The settings record always has this id.
+const SETTINGS_ID: i32 = 1;
+
+pub async fn get(db: &impl ConnectionTrait) -> Result<program_settings::Model, ApiError> {
+    program_settings::Entity::find_by_id(SETTINGS_ID)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("the program settings record is missing"))
+        })
+}
+
+/// New values; `None` leaves a setting as it is. Integers are checked here
+/// against their ranges, so every setting's limits live in one place.
+#[derive(Default)]
+pub struct SettingsChanges {
+    pub protection_days: Option<i32>,
+    pub max_extensions: Option<i32>,
+    pub extension_max_days: Option<i32>,
+    pub review_sla_hours: Option<i32>,
+    pub registration_expiring_days: Option<i32>,
+    pub certification_expiring_days: Option<i32>,
+    pub certification_gating: Option<bool>,
+    pub influence_weight: Option<Weight>,
+    pub required_sales_certifications: Option<i32>,
+    pub required_technical_certifications: Option<i32>,
+    pub activation_days: Option<i32>,
+    pub base_currency: Option<CurrencyCode>,
+}
+
+fn in_range(
+    field: &str,
+    value: Option<i32>,
+    min: i32,
+    max: i32,
+    errors: &mut Vec<UserError>,
+) -> Option<i32> {
+    let value = value?;
+    if (min..=max).contains(&value) {
+        Some(value)
+    } else {
+        errors.push(UserError::on_field(
+            field,
+            UserErrorCode::InvalidValue,
+            format!("must be between {min} and {max}"),
+        ));
+        None
+    }
+}
+
+fn snapshot(s: &program_settings::Model) -> Value {
+    json!({
+        "protectionDays": s.protection_days,
+        "maxExtensions": s.max_extensions,
+        "extensionMaxDays": s.extension_max_days,
+        "reviewSlaHours": s.review_sla_hours,
+        "registrationExpiringDays": s.registration_expiring_days,
+        "certificationExpiringDays": s.certification_expiring_days,
+        "certificationGating": s.certification_gating,
+        "influenceWeight": Weight::from_basis_points(s.influence_weight_bps).as_decimal().to_string(),
+        "requiredSalesCertifications": s.required_sales_certifications,
+        "requiredTechnicalCertifications": s.required_technical_certifications,
+        "activationDays": s.activation_days,
+        "baseCurrency": s.base_currency,
+        "version": s.version,
+    })
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    expected_version: Option<i32>,
+    changes: SettingsChanges,
+) -> Outcome<program_settings::Model> {
+    let mut errors = Vec::new();
+    let protection_days = in_range(
+        "protectionDays",
+        changes.protection_days,
+        1,
+        365,
+        &mut errors,
+    );
+    let max_extensions = in_range("maxExtensions", changes.max_extensions, 0, 10, &mut errors);
+    let extension_max_days = in_range(
+        "extensionMaxDays",
+        changes.extension_max_days,
+        1,
+        365,
+        &mut errors,
+    );
+    let review_sla_hours = in_range(
+        "reviewSlaHours",
+        changes.review_sla_hours,
+        1,
+        24 * 30,
+        &mut errors,
+    );
+    let registration_expiring_days = in_range(
+        "registrationExpiringDays",
+        changes.registration_expiring_days,
+        1,
+        365,
+        &mut errors,
+    );
+    let certification_expiring_days = in_range(
+        "certificationExpiringDays",
+        changes.certification_expiring_days,
+        1,
+        365,
+        &mut errors,
+    );
+    let required_sales = in_range(
+        "requiredSalesCertifications",
+        changes.required_sales_certifications,
+        0,
+        100,
+        &mut errors,
+    );
+    let required_technical = in_range(
+        "requiredTechnicalCertifications",
+        changes.required_technical_certifications,
+        0,
+        100,
+        &mut errors,
+    );
+    let activation_days = in_range(
+        "activationDays",
+        changes.activation_days,
+        1,
+        730,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(super::Failure::User(errors));
+    }
+
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = get(uow.conn()).await?;
+    let stale = || {
+        UserError::on_field(
+            "expectedVersion",
+            UserErrorCode::StaleVersion,
+            format!(
+                "the settings changed since you read them; they are now at version {}",
+                current.version
+            ),
+        )
+    };
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(stale().into());
+    }
+    let mut changed = current.clone().into_active_model();
+    let set = |field: &mut sea_orm::ActiveValue<i32>, value: Option<i32>| {
+        if let Some(value) = value {
+            *field = Set(value);
+        }
+    };
+    set(&mut changed.protection_days, protection_days);
+    set(&mut changed.max_extensions, max_extensions);
+    set(&mut changed.extension_max_days, extension_max_days);
+    set(&mut changed.review_sla_hours, review_sla_hours);
+    set(
+        &mut changed.registration_expiring_days,
+        registration_expiring_days,
+    );
+    set(
+        &mut changed.certification_expiring_days,
+        certification_expiring_days,
+    );
+    set(&mut changed.required_sales_certifications, required_sales);
+    set(
+        &mut changed.required_technical_certifications,
+        required_technical,
+    );
+    set(&mut changed.activation_days, activation_days);
+    set(
+        &mut changed.influence_weight_bps,
+        changes.influence_weight.map(Weight::basis_points),
+    );
+    if let Some(gating) = changes.certification_gating {
+        changed.certification_gating = Set(gating);
+    }
+    if let Some(currency) = changes.base_currency {
+        changed.base_currency = Set(currency.into_inner());
+    }
+    changed.version = Set(current.version + 1);
+    changed.updated_at = Set(uow.now());
+    let result = program_settings::Entity::update_many()
+        .set(changed)
+        .filter(program_settings::Column::Id.eq(SETTINGS_ID))
+        .filter(program_settings::Column::Version.eq(current.version))
+        .exec(uow.conn())
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(stale().into());
+    }
+    let updated = get(uow.conn()).await?;
+    let (before, after) = (snapshot(&current), snapshot(&updated));
+    uow.audit(Change {
+        operation: "updateSettings",
+        entity_type: "ProgramSettings",
+        entity_id: uuid::Uuid::nil(),
+        before: Some(&before),
+        after: Some(&after),
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(updated)
+}

@@ -1,0 +1,211 @@
+//! The one write path. Every mutation opens a [`UnitOfWork`], writes its
+//! change through [`UnitOfWork::conn`], records the audit entry and the
+//! outbox event, and commits them together. Dropping it rolls everything
+//! back, so a failed mutation leaves no audit row and no event.
+
+use chrono::{DateTime, Utc};
+use entity::{audit_entry, outbox_event};
+use sea_orm::{
+    ActiveModelTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, NotSet, Set,
+    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::{auth::Principal, domain::DbEnum};
+
+/// Who made a change, as the audit log and the outbox record it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// `STAFF`, `PARTNER` or `SYSTEM`.
+    pub kind: &'static str,
+    /// The staff user, when a person is behind the token.
+    pub id: Option<Uuid>,
+    pub token_id: Option<Uuid>,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    pub fn principal(principal: &Principal, request_id: Option<String>) -> Self {
+        Self {
+            kind: principal.kind().as_str(),
+            id: principal.staff_user_id,
+            token_id: Some(principal.token_id),
+            request_id,
+        }
+    }
+
+    /// Background jobs and the CLI.
+    pub fn system() -> Self {
+        Self {
+            kind: "SYSTEM",
+            id: None,
+            token_id: None,
+            request_id: None,
+        }
+    }
+}
+
+/// One audited change.
+pub struct Change<'a> {
+    /// The mutation or job, e.g. `updatePartner`.
+    pub operation: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: Uuid,
+    /// Snapshots before and after (`None` when created or deleted).
+    pub before: Option<&'a Value>,
+    pub after: Option<&'a Value>,
+}
+
+/// One event for the outbox.
+pub struct Event<'a> {
+    /// The public event type, e.g. `partner.status_changed`.
+    pub event_type: &'a str,
+    pub subject_type: &'a str,
+    pub subject_id: Uuid,
+    /// The partner it concerns: partner principals only see their own.
+    pub partner_id: Option<Uuid>,
+    pub payload: Value,
+}
+
+pub struct UnitOfWork {
+    txn: DatabaseTransaction,
+    actor: Actor,
+    now: DateTime<Utc>,
+}
+
+impl UnitOfWork {
+    pub async fn begin(
+        db: &DatabaseConnection,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DbErr> {
+        // SQLite: take the write lock up front, so two writers queue instead
+        // of failing with SQLITE_BUSY when one upgrades from reading.
+        let options = TransactionOptions {
+            sqlite_transaction_mode: (db.get_database_backend() == DatabaseBackend::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let txn = db.begin_with_options(options).await?;
+        Ok(Self { txn, actor, now })
+    }
+
+    /// The transaction every write of this unit goes through.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// The one "now" of this change: the change, its audit entry and its event agree.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub async fn audit(&self, change: Change<'_>) -> Result<(), DbErr> {
+        audit_entry::ActiveModel {
+            id: NotSet,
+            occurred_at: Set(self.now),
+            actor_kind: Set(self.actor.kind.to_owned()),
+            actor_id: Set(self.actor.id),
+            token_id: Set(self.actor.token_id),
+            request_id: Set(self.actor.request_id.clone()),
+            operation: Set(change.operation.to_owned()),
+            entity_type: Set(change.entity_type.to_owned()),
+            entity_id: Set(change.entity_id),
+            changes: Set(diff(change.before, change.after)),
+        }
+        .insert(&self.txn)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn emit(&self, event: Event<'_>) -> Result<(), DbErr> {
+        outbox_event::ActiveModel {
+            id: NotSet,
+            event_id: Set(Uuid::now_v7()),
+            event_type: Set(event.event_type.to_owned()),
+            occurred_at: Set(self.now),
+            actor_kind: Set(self.actor.kind.to_owned()),
+            actor_id: Set(self.actor.id),
+            subject_type: Set(event.subject_type.to_owned()),
+            subject_id: Set(event.subject_id),
+            partner_id: Set(event.partner_id),
+            payload: Set(event.payload),
+        }
+        .insert(&self.txn)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+/// The changed fields of two JSON object snapshots:
+/// `{"field": {"before": …, "after": …}}`. A missing side reads as null.
+pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Value {
+    let empty = Map::new();
+    let as_map = |v: Option<&Value>| v.and_then(Value::as_object).unwrap_or(&empty).clone();
+    let (before, after) = (as_map(before), as_map(after));
+    let mut fields: Vec<&String> = before.keys().chain(after.keys()).collect();
+    fields.sort();
+    fields.dedup();
+    let changes: Map<String, Value> = fields
+        .into_iter()
+        .filter(|field| {
+            before.get(*field).unwrap_or(&Value::Null) != after.get(*field).unwrap_or(&Value::Null)
+        })
+        .map(|field| {
+            let side = |m: &Map<String, Value>| m.get(field).cloned().unwrap_or(Value::Null);
+            (
+                field.clone(),
+                serde_json::json!({ "before": side(&before), "after": side(&after) }),
+            )
+        })
+        .collect();
+    Value::Object(changes)
+}
+
+/// Unique constraints that users can run into, by name, with the
+/// `table.column` form SQLite reports instead of the name.
+const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
+    ("uq_partner_name_key", "partner.name_key"),
+    (
+        "uq_partner_contact_email",
+        "partner_contact.partner_id, partner_contact.email",
+    ),
+    ("staff_user_email_key", "staff_user.email"),
+];
+
+/// The name of the unique constraint `error` violated, if it is one we know,
+/// so a race between two requests still gets a clean user error.
+pub fn violated_unique_constraint(error: &DbErr) -> Option<&'static str> {
+    let Some(SqlErr::UniqueConstraintViolation(message)) = error.sql_err() else {
+        return None;
+    };
+    UNIQUE_CONSTRAINTS
+        .iter()
+        .find(|(name, columns)| message.contains(name) || message.contains(columns))
+        .map(|(name, _)| *name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_lists_only_changed_fields() {
+        let before = json!({"name": "Acme", "tier": "BRONZE", "version": 1});
+        let after = json!({"name": "Acme", "tier": "GOLD", "version": 2});
+        assert_eq!(
+            diff(Some(&before), Some(&after)),
+            json!({"tier": {"before": "BRONZE", "after": "GOLD"}, "version": {"before": 1, "after": 2}})
+        );
+        assert_eq!(
+            diff(None, Some(&json!({"name": "Acme", "website": null}))),
+            json!({"name": {"before": null, "after": "Acme"}})
+        );
+    }
+}
