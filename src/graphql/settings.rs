@@ -146,7 +146,6 @@ impl SettingsMutation {
             let base_currency = check.optional("baseCurrency", input.base_currency, |c| {
                 CurrencyCode::parse(&c)
             });
-            check.finish()?;
             let changes = SettingsChanges {
                 protection_days: input.protection_days,
                 max_extensions: input.max_extensions,
@@ -161,6 +160,10 @@ impl SettingsMutation {
                 activation_days: input.activation_days,
                 base_currency,
             };
+            for error in changes.range_errors() {
+                check.reject(error);
+            }
+            check.finish()?;
             service::update(
                 context::db(ctx)?,
                 &request.caller(),

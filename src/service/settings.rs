@@ -49,23 +49,59 @@ pub struct SettingsChanges {
     pub base_currency: Option<CurrencyCode>,
 }
 
-fn in_range(
-    field: &str,
-    value: Option<i32>,
-    min: i32,
-    max: i32,
-    errors: &mut Vec<UserError>,
-) -> Option<i32> {
-    let value = value?;
-    if (min..=max).contains(&value) {
-        Some(value)
-    } else {
-        errors.push(UserError::on_field(
-            field,
-            UserErrorCode::InvalidValue,
-            format!("must be between {min} and {max}"),
-        ));
-        None
+/// The range of each integer setting, in one place.
+const RANGES: &[(&str, i32, i32)] = &[
+    ("protectionDays", 1, 365),
+    ("maxExtensions", 0, 10),
+    ("extensionMaxDays", 1, 365),
+    ("reviewSlaHours", 1, 24 * 30),
+    ("registrationExpiringDays", 1, 365),
+    ("certificationExpiringDays", 1, 365),
+    ("requiredSalesCertifications", 0, 100),
+    ("requiredTechnicalCertifications", 0, 100),
+    ("activationDays", 1, 730),
+];
+
+impl SettingsChanges {
+    fn integers(&self) -> [(&'static str, Option<i32>); 9] {
+        [
+            ("protectionDays", self.protection_days),
+            ("maxExtensions", self.max_extensions),
+            ("extensionMaxDays", self.extension_max_days),
+            ("reviewSlaHours", self.review_sla_hours),
+            ("registrationExpiringDays", self.registration_expiring_days),
+            (
+                "certificationExpiringDays",
+                self.certification_expiring_days,
+            ),
+            (
+                "requiredSalesCertifications",
+                self.required_sales_certifications,
+            ),
+            (
+                "requiredTechnicalCertifications",
+                self.required_technical_certifications,
+            ),
+            ("activationDays", self.activation_days),
+        ]
+    }
+
+    /// A user error for every integer setting outside its range.
+    pub fn range_errors(&self) -> Vec<UserError> {
+        self.integers()
+            .into_iter()
+            .filter_map(|(field, value)| {
+                let value = value?;
+                let (_, min, max) = RANGES.iter().find(|(name, _, _)| *name == field)?;
+                (!(min..=max).contains(&&value)).then(|| {
+                    UserError::on_field(
+                        field,
+                        UserErrorCode::InvalidValue,
+                        format!("must be between {min} and {max}"),
+                    )
+                })
+            })
+            .collect()
     }
 }
 
@@ -93,64 +129,7 @@ pub async fn update(
     expected_version: Option<i32>,
     changes: SettingsChanges,
 ) -> Outcome<program_settings::Model> {
-    let mut errors = Vec::new();
-    let protection_days = in_range(
-        "protectionDays",
-        changes.protection_days,
-        1,
-        365,
-        &mut errors,
-    );
-    let max_extensions = in_range("maxExtensions", changes.max_extensions, 0, 10, &mut errors);
-    let extension_max_days = in_range(
-        "extensionMaxDays",
-        changes.extension_max_days,
-        1,
-        365,
-        &mut errors,
-    );
-    let review_sla_hours = in_range(
-        "reviewSlaHours",
-        changes.review_sla_hours,
-        1,
-        24 * 30,
-        &mut errors,
-    );
-    let registration_expiring_days = in_range(
-        "registrationExpiringDays",
-        changes.registration_expiring_days,
-        1,
-        365,
-        &mut errors,
-    );
-    let certification_expiring_days = in_range(
-        "certificationExpiringDays",
-        changes.certification_expiring_days,
-        1,
-        365,
-        &mut errors,
-    );
-    let required_sales = in_range(
-        "requiredSalesCertifications",
-        changes.required_sales_certifications,
-        0,
-        100,
-        &mut errors,
-    );
-    let required_technical = in_range(
-        "requiredTechnicalCertifications",
-        changes.required_technical_certifications,
-        0,
-        100,
-        &mut errors,
-    );
-    let activation_days = in_range(
-        "activationDays",
-        changes.activation_days,
-        1,
-        730,
-        &mut errors,
-    );
+    let errors = changes.range_errors();
     if !errors.is_empty() {
         return Err(super::Failure::User(errors));
     }
@@ -176,24 +155,27 @@ pub async fn update(
             *field = Set(value);
         }
     };
-    set(&mut changed.protection_days, protection_days);
-    set(&mut changed.max_extensions, max_extensions);
-    set(&mut changed.extension_max_days, extension_max_days);
-    set(&mut changed.review_sla_hours, review_sla_hours);
+    set(&mut changed.protection_days, changes.protection_days);
+    set(&mut changed.max_extensions, changes.max_extensions);
+    set(&mut changed.extension_max_days, changes.extension_max_days);
+    set(&mut changed.review_sla_hours, changes.review_sla_hours);
     set(
         &mut changed.registration_expiring_days,
-        registration_expiring_days,
+        changes.registration_expiring_days,
     );
     set(
         &mut changed.certification_expiring_days,
-        certification_expiring_days,
+        changes.certification_expiring_days,
     );
-    set(&mut changed.required_sales_certifications, required_sales);
+    set(
+        &mut changed.required_sales_certifications,
+        changes.required_sales_certifications,
+    );
     set(
         &mut changed.required_technical_certifications,
-        required_technical,
+        changes.required_technical_certifications,
     );
-    set(&mut changed.activation_days, activation_days);
+    set(&mut changed.activation_days, changes.activation_days);
     set(
         &mut changed.influence_weight_bps,
         changes.influence_weight.map(Weight::basis_points),

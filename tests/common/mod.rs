@@ -1,0 +1,278 @@
+//! The black-box test harness: the real server on port 0, a fresh database
+//! built by the real migrations for every test (a new SQLite file, or a new
+//! PostgreSQL database when `TEST_POSTGRES_URL` is set), talked to over HTTP.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{net::SocketAddr, sync::Arc};
+
+use chrono::{TimeZone, Utc};
+use partnergraph::{
+    auth::{token, ScopeSet},
+    clock::ManualClock,
+    config::ServerConfig,
+    db,
+    domain::Role,
+    AppState,
+};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL (the
+/// PostgreSQL run is skipped, saying so, when `TEST_POSTGRES_URL` is unset).
+#[macro_export]
+macro_rules! backend_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: $crate::common::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await.unwrap()).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
+                    Some(app) => run(app).await,
+                    None => eprintln!("skipped: TEST_POSTGRES_URL is not set"),
+                }
+            }
+        }
+    };
+}
+
+/// A database that exists for one test and is removed after it.
+pub enum TestDatabase {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        url: String,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                Some(TestDatabase::Sqlite { _dir: dir, url })
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("TEST_POSTGRES_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())?;
+                let name = format!("pg_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                let url = with_database(&admin_url, &name);
+                Some(TestDatabase::Postgres {
+                    admin_url,
+                    name,
+                    url,
+                })
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
+        }
+    }
+}
+
+/// `postgres://u@h:p/db?x` with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).unwrap();
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside async; a scoped runtime removes the database.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub db: DatabaseConnection,
+    pub clock: ManualClock,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    /// An ADMIN token with every scope.
+    pub admin: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    // Declared last: dropped after the server stops.
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, ServerConfig::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, config: ServerConfig) -> Option<Self> {
+        let database = TestDatabase::create(backend).await?;
+        let db = db::connect(database.url()).await.unwrap();
+        db::migrate(&db).await.unwrap();
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let state = AppState::new(db.clone(), Arc::new(clock.clone()), config);
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(partnergraph::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        let mut app = TestApp {
+            address,
+            db,
+            clock,
+            client: reqwest::Client::new(),
+            backend,
+            admin: String::new(),
+            shutdown: Some(shutdown),
+            _database: database,
+        };
+        app.admin = app.token(Role::Admin, "admin@example.com", None).await;
+        Some(app)
+    }
+
+    /// A token for a staff user with `role` (and `scopes`, or all of them).
+    pub async fn token(&self, role: Role, email: &str, scopes: Option<&str>) -> String {
+        use partnergraph::clock::Clock;
+        let now = self.clock.now();
+        let user = token::staff_user_for(&self.db, email, role, now)
+            .await
+            .unwrap();
+        let scopes = scopes
+            .map(|s| ScopeSet::parse(s).unwrap())
+            .unwrap_or_else(ScopeSet::all);
+        let new = token::NewToken {
+            role,
+            staff_user_id: Some(user.id),
+            partner_id: None,
+            scopes,
+            ttl: chrono::Duration::days(1),
+        };
+        token::issue(&self.db, new, now)
+            .await
+            .unwrap()
+            .1
+            .expose()
+            .to_owned()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// POSTs a GraphQL request as `token`; returns the status and the body.
+    pub async fn post(&self, token: &str, query: &str, variables: Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Runs `query` as the admin and returns `data`, failing on any error.
+    pub async fn admin_data(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post(&self.admin, query, variables).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Creates a partner as the admin and returns its id.
+    pub async fn create_partner(&self, name: &str) -> String {
+        let data = self
+            .admin_data(
+                "mutation($input: CreatePartnerInput!) { createPartner(input: $input) { partner { id } userErrors { code } } }",
+                json!({ "input": { "name": name, "type": "RESELLER" } }),
+            )
+            .await;
+        data["createPartner"]["partner"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                backend,
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// The `code` of the first top-level error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
