@@ -305,6 +305,8 @@ enum StaffUser {
     CreatedAt,
 }
 
+// `PartnerType` is the column name, not a stutter.
+#[allow(clippy::enum_variant_names)]
 #[derive(DeriveIden, Clone, Copy)]
 enum Partner {
     Table,

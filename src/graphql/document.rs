@@ -54,7 +54,7 @@ mod tests {
         let doc = parse_query(
             "query A { a: viewer { b: kind } } mutation B { x } fragment F on Q { c: y }",
         );
-        let Ok(doc) = doc else { panic!("parse failed") };
+        let doc = doc.expect("the test document parses");
         assert_eq!(
             operation_type(&doc, Some("B")),
             Some(OperationType::Mutation)

@@ -3,7 +3,6 @@
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{partner, partner_contact, staff_user};
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{
@@ -11,6 +10,7 @@ use super::{
     context,
     loaders::{AppLoader, StaffUserId},
     payload::{settle, InputCheck},
+    scalars::Decimal,
 };
 use crate::{
     auth::Action,
@@ -43,6 +43,7 @@ fn stored<T: DbEnum>(text: &str) -> ApiResult<T> {
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown stored value `{text}`")))
 }
 
+/// A company in the partner program.
 #[Object]
 impl Partner {
     /// Globally unique, opaque id.
@@ -105,7 +106,7 @@ impl Partner {
     async fn margin_percent(&self) -> Option<Decimal> {
         self.0
             .margin_bps
-            .map(|b| Percent::from_basis_points(b).as_decimal())
+            .map(|b| Decimal(Percent::from_basis_points(b).as_decimal()))
     }
 
     /// The partner's people.
@@ -156,6 +157,7 @@ impl From<partner_contact::Model> for PartnerContact {
     }
 }
 
+/// A person at a partner company.
 #[Object]
 impl PartnerContact {
     /// Globally unique, opaque id.
@@ -198,6 +200,7 @@ impl From<staff_user::Model> for StaffUser {
     }
 }
 
+/// A person at the vendor: partner managers, sales, admins.
 #[Object]
 impl StaffUser {
     /// Globally unique, opaque id.
@@ -488,7 +491,9 @@ impl PartnerMutation {
                 .owner_id
                 .and_then(|id| parse_id(&mut check, "ownerId", NodeType::StaffUser, &id));
             let internal_notes = check.optional("internalNotes", input.internal_notes, text);
-            let margin = check.optional("marginPercent", input.margin_percent, Percent::parse);
+            let margin = check.optional("marginPercent", input.margin_percent, |d| {
+                Percent::parse(d.0)
+            });
             check.finish()?;
             let name = name.ok_or(Failure::User(Vec::new()))?;
             let new = NewPartner {
@@ -536,12 +541,9 @@ impl PartnerMutation {
                     }
                 },
                 internal_notes: clearable(&mut check, "internalNotes", input.internal_notes, text),
-                margin: clearable(
-                    &mut check,
-                    "marginPercent",
-                    input.margin_percent,
-                    Percent::parse,
-                ),
+                margin: clearable(&mut check, "marginPercent", input.margin_percent, |d| {
+                    Percent::parse(d.0)
+                }),
             };
             check.finish()?;
             let id = id.ok_or(Failure::User(Vec::new()))?;

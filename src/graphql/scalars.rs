@@ -1,5 +1,4 @@
-//! Custom scalars. `DateTime` (RFC 3339, UTC) and `Decimal` (a decimal
-//! number as a string, so no precision is lost) come from async-graphql.
+//! Custom scalars. `DateTime` (RFC 3339, UTC) comes from async-graphql.
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::NaiveDate;
@@ -8,6 +7,7 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date(pub NaiveDate);
 
+/// A calendar date, `YYYY-MM-DD` (ISO 8601), without a time zone.
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
@@ -21,5 +21,28 @@ impl ScalarType for Date {
 
     fn to_value(&self) -> Value {
         Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// A decimal number written as a string, e.g. `"12.5"`, so no precision is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decimal(pub rust_decimal::Decimal);
+
+/// A decimal number written as a string, e.g. `"12.5"`, so no precision is lost.
+#[Scalar(name = "Decimal")]
+impl ScalarType for Decimal {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let parsed = match &value {
+            Value::String(s) => s.trim().parse::<rust_decimal::Decimal>().ok(),
+            Value::Number(n) => n.to_string().parse::<rust_decimal::Decimal>().ok(),
+            _ => return Err(InputValueError::expected_type(value)),
+        };
+        parsed
+            .map(Decimal)
+            .ok_or_else(|| InputValueError::custom("expected a decimal number like \"12.5\""))
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.normalize().to_string())
     }
 }

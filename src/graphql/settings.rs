@@ -3,11 +3,11 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::program_settings;
-use rust_decimal::Decimal;
 
 use super::{
     context,
     payload::{settle, InputCheck},
+    scalars::Decimal,
 };
 use crate::{
     auth::Action,
@@ -62,7 +62,9 @@ impl From<program_settings::Model> for ProgramSettings {
             registration_expiring_days: s.registration_expiring_days,
             certification_expiring_days: s.certification_expiring_days,
             certification_gating: s.certification_gating,
-            influence_weight: Weight::from_basis_points(s.influence_weight_bps).as_decimal(),
+            influence_weight: Decimal(
+                Weight::from_basis_points(s.influence_weight_bps).as_decimal(),
+            ),
             required_sales_certifications: s.required_sales_certifications,
             required_technical_certifications: s.required_technical_certifications,
             activation_days: s.activation_days,
@@ -141,8 +143,9 @@ impl SettingsMutation {
         request.principal.authorize(Action::WriteSettings)?;
         let outcome = async {
             let mut check = InputCheck::default();
-            let influence_weight =
-                check.optional("influenceWeight", input.influence_weight, Weight::parse);
+            let influence_weight = check.optional("influenceWeight", input.influence_weight, |d| {
+                Weight::parse(d.0)
+            });
             let base_currency = check.optional("baseCurrency", input.base_currency, |c| {
                 CurrencyCode::parse(&c)
             });

@@ -13,6 +13,7 @@ use crate::{
 /// The principal this request runs as.
 pub struct Viewer(Principal);
 
+/// The principal this request runs as.
 #[Object]
 impl Viewer {
     /// `STAFF` or `PARTNER`.

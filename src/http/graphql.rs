@@ -17,7 +17,7 @@ use axum::{
 use serde_json::{Map, Value};
 
 use super::{
-    response::{self, bad_request, APPLICATION_JSON, GRAPHQL_RESPONSE_JSON},
+    response::{self, bad_request, Rejection, APPLICATION_JSON, GRAPHQL_RESPONSE_JSON},
     AppState, REQUEST_ID,
 };
 use crate::{
@@ -55,7 +55,7 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
 }
 
 /// Content negotiation; an Accept header that allows neither JSON type gets 406.
-fn negotiate(headers: &HeaderMap) -> Result<MediaType, Response> {
+fn negotiate(headers: &HeaderMap) -> Result<MediaType, Rejection> {
     if headers.get(header::ACCEPT).is_none() {
         return Ok(MediaType::Json);
     }
@@ -82,7 +82,7 @@ struct Params {
     variables: Option<Value>,
 }
 
-fn params_from_json(body: &[u8]) -> Result<Params, Response> {
+fn params_from_json(body: &[u8]) -> Result<Params, Rejection> {
     let text = std::str::from_utf8(body)
         .map_err(|_| bad_request("the request body is not valid UTF-8"))?;
     let value: Value = serde_json::from_str(text)
@@ -115,7 +115,7 @@ fn params_from_json(body: &[u8]) -> Result<Params, Response> {
     })
 }
 
-fn params_from_query_string(raw: &str) -> Result<Option<Params>, Response> {
+fn params_from_query_string(raw: &str) -> Result<Option<Params>, Rejection> {
     let mut query = None;
     let mut operation_name = None;
     let mut variables = None;
@@ -146,7 +146,7 @@ pub async fn get(
 ) -> Response {
     let params = match params_from_query_string(raw.as_deref().unwrap_or_default()) {
         Ok(params) => params,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let Some(params) = params else {
         if accepts(&headers, "text/html") {
@@ -158,7 +158,7 @@ pub async fn get(
             )
             .into_response();
         }
-        return bad_request("send a `query` parameter, or POST a JSON body");
+        return bad_request("send a `query` parameter, or POST a JSON body").into_response();
     };
     execute(state, &headers, params, true).await
 }
@@ -174,11 +174,12 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "BAD_USER_INPUT",
             "send the request as Content-Type: application/json",
-        );
+        )
+        .into_response();
     }
     match params_from_json(&body) {
         Ok(params) => execute(state, &headers, params, false).await,
-        Err(response) => response,
+        Err(rejection) => rejection.into_response(),
     }
 }
 
@@ -199,7 +200,7 @@ fn request_id(headers: &HeaderMap) -> String {
 async fn execute(state: AppState, headers: &HeaderMap, params: Params, by_get: bool) -> Response {
     let media = match negotiate(headers) {
         Ok(media) => media,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let request_id = request_id(headers);
     let now = state.clock.now();
@@ -212,21 +213,15 @@ async fn execute(state: AppState, headers: &HeaderMap, params: Params, by_get: b
         None => None,
     };
     let Some(principal) = principal else {
-        let mut response = response::error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            ApiError::Unauthenticated.message(),
-        );
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return response;
+        let message = ApiError::Unauthenticated.message();
+        return response::error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
+            .into_response();
     };
 
     let variables = match params.variables {
         None | Some(Value::Null) => Variables::default(),
         Some(value @ Value::Object(_)) => Variables::from_json(value),
-        Some(_) => return bad_request("`variables` must be a JSON object"),
+        Some(_) => return bad_request("`variables` must be a JSON object").into_response(),
     };
     let mut request = async_graphql::Request::new(params.query).variables(variables);
     if let Some(name) = &params.operation_name {
@@ -240,15 +235,13 @@ async fn execute(state: AppState, headers: &HeaderMap, params: Params, by_get: b
             && document::operation_type(&doc, params.operation_name.as_deref())
                 .is_some_and(|t| t != OperationType::Query)
         {
-            let mut response = response::error(
+            let mut rejection = response::error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "BAD_USER_INPUT",
                 "mutations and subscriptions cannot be sent by GET; use POST",
             );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
+            rejection.allow = Some("POST");
+            return rejection.into_response();
         }
         let aliases = document::alias_count(&doc);
         if aliases > state.config.limits.max_aliases {

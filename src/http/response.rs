@@ -10,19 +10,48 @@ use serde_json::json;
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
 pub const APPLICATION_JSON: &str = "application/json; charset=utf-8";
 
-/// `{"errors":[{"message", "extensions":{"code"}}]}` with `status`.
-pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": code } }] });
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(APPLICATION_JSON),
-    );
-    response
+/// A request refused before GraphQL runs; answers
+/// `{"errors":[{"message", "extensions":{"code"}}]}` with its status.
+#[derive(Debug)]
+pub struct Rejection {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// `Allow` header value, for 405.
+    pub allow: Option<&'static str>,
 }
 
-pub fn bad_request(message: impl Into<String>) -> Response {
+pub fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Rejection {
+    Rejection {
+        status,
+        code,
+        message: message.into(),
+        allow: None,
+    }
+}
+
+pub fn bad_request(message: impl Into<String>) -> Rejection {
     error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", message)
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        let body =
+            json!({ "errors": [{ "message": self.message, "extensions": { "code": self.code } }] });
+        let mut response = (self.status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(APPLICATION_JSON),
+        );
+        if let Some(allow) = self.allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
 }
 
 /// A panic becomes a 500 with no details; the panic itself is logged.
@@ -33,4 +62,5 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
         "INTERNAL_SERVER_ERROR",
         "internal server error",
     )
+    .into_response()
 }
