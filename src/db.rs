@@ -5,7 +5,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
-    Statement, TransactionTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 /// Key of the PostgreSQL advisory lock held while migrating, so replicas that
@@ -35,19 +35,26 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// Applies pending migrations. On PostgreSQL this runs in one transaction
-/// holding an advisory lock; a second replica waits, then finds nothing to do.
+/// Applies pending migrations in one transaction that first takes a lock, so
+/// replicas (or processes sharing a SQLite file) that start together migrate
+/// one after the other: the second waits, then finds nothing to do. The lock
+/// is a PostgreSQL advisory lock, or SQLite's write lock (`BEGIN IMMEDIATE`).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    if db.get_database_backend() != DatabaseBackend::Postgres {
-        return Migrator::up(db, None).await;
+    let backend = db.get_database_backend();
+    let options = TransactionOptions {
+        sqlite_transaction_mode: (backend == DatabaseBackend::Sqlite)
+            .then_some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    let txn = db.begin_with_options(options).await?;
+    if backend == DatabaseBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [MIGRATION_LOCK_KEY.into()],
+        ))
+        .await?;
     }
-    let txn = db.begin().await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        "SELECT pg_advisory_xact_lock($1)",
-        [MIGRATION_LOCK_KEY.into()],
-    ))
-    .await?;
     Migrator::up(&txn, None).await?;
     txn.commit().await
 }

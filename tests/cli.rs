@@ -1,0 +1,178 @@
+//! The binary as a new user runs it: `token create`, then `serve`, then a
+//! GraphQL call with the printed token; and a clean stop on SIGTERM.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use common::{Backend, TestDatabase};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_partnergraph");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn token_create_then_serve(backend: Backend) {
+    let Some(database) = TestDatabase::create(backend).await else {
+        eprintln!("skipped: TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let output = Command::new(BIN)
+        .args([
+            "token",
+            "create",
+            "--role",
+            "ADMIN",
+            "--email",
+            "ana@example.com",
+        ])
+        .env("DATABASE_URL", database.url())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    assert!(
+        token.starts_with("pgat_") && !token.contains('\n'),
+        "stdout holds only the token: {token:?}"
+    );
+
+    let port = free_port();
+    let mut server = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            database.url(),
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status().is_success())
+        .ok()
+        != Some(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "server did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let graphql = |query: &'static str| {
+        client
+            .post(format!("{base}/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let created: Value = graphql(
+        "mutation { createPartner(input: { name: \"Acme\", type: RESELLER }) { partner { id } } }",
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert!(
+        created["data"]["createPartner"]["partner"]["id"].is_string(),
+        "{created}"
+    );
+    let listed: Value = graphql("{ partners { totalCount edges { node { name } } } }")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["data"]["partners"]["edges"][0]["node"]["name"],
+        "Acme"
+    );
+
+    // SIGTERM: the server stops by itself, well within 10 s.
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    let stopping = Instant::now();
+    loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(
+            stopping.elapsed() < Duration::from_secs(10),
+            "server still running 10 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn token_create_then_serve_on_sqlite() {
+    token_create_then_serve(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn token_create_then_serve_on_postgres() {
+    token_create_then_serve(Backend::Postgres).await;
+}
+
+#[test]
+fn schema_command_prints_the_sdl() {
+    let output = Command::new(BIN).arg("schema").output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        partnergraph::graphql::sdl()
+    );
+}
+
+#[test]
+fn bad_token_arguments_fail_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    for args in [
+        vec!["token", "create", "--role", "WIZARD"],
+        vec!["token", "create", "--role", "ADMIN", "--ttl", "forever"],
+        vec![
+            "token",
+            "create",
+            "--role",
+            "ADMIN",
+            "--scopes",
+            "partners:read,everything",
+        ],
+    ] {
+        let output = Command::new(BIN)
+            .args(&args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        assert!(output.stdout.is_empty());
+        assert!(!output.stderr.is_empty());
+    }
+}
