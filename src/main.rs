@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use partnergraph::{
     auth::{token, ScopeSet},
     clock::{Clock, SystemClock},
-    config::ServerConfig,
+    config::{Limits, ServerConfig},
     db,
     domain::{DbEnum, PrincipalKind, Role},
     AppState,
@@ -50,6 +50,36 @@ struct ServeArgs {
     demo: bool,
     #[command(flatten)]
     database: DatabaseArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// The request limits of SPEC §7.
+#[derive(Args, Clone)]
+struct LimitArgs {
+    /// Largest request body, in bytes.
+    #[arg(long, env = "PARTNERGRAPH_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
+    max_body_bytes: usize,
+    /// Deepest field nesting of a query.
+    #[arg(long, env = "PARTNERGRAPH_MAX_DEPTH", default_value_t = Limits::default().max_depth)]
+    max_depth: usize,
+    /// Highest query complexity (a connection costs `first` times its selection).
+    #[arg(long, env = "PARTNERGRAPH_MAX_COMPLEXITY", default_value_t = Limits::default().max_complexity)]
+    max_complexity: usize,
+    /// Most aliases in one query.
+    #[arg(long, env = "PARTNERGRAPH_MAX_ALIASES", default_value_t = Limits::default().max_aliases)]
+    max_aliases: usize,
+}
+
+impl From<LimitArgs> for Limits {
+    fn from(args: LimitArgs) -> Self {
+        Limits {
+            max_body_bytes: args.max_body_bytes,
+            max_depth: args.max_depth,
+            max_complexity: args.max_complexity,
+            max_aliases: args.max_aliases,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -147,7 +177,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "serving GraphQL at http://{address}/graphql");
-    let state = AppState::new(db, clock, ServerConfig::default());
+    let config = ServerConfig {
+        limits: args.limits.into(),
+        ..ServerConfig::default()
+    };
+    let state = AppState::new(db, clock, config);
     partnergraph::serve(listener, state, partnergraph::http::shutdown_signal()).await?;
     Ok(())
 }
