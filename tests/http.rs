@@ -262,3 +262,22 @@ backend_test!(health_and_readiness, |app| {
     let response = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 });
+
+backend_test!(metrics_count_requests_and_sql_statements, |app| {
+    app.post(&app.admin, "{ viewer { kind } }", json!({})).await;
+    app.post(&app.admin, "{ nope }", json!({})).await;
+    app.post("pgat_wrong", "{ viewer { kind } }", json!({}))
+        .await;
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    for line in [
+        r#"partnergraph_graphql_requests_total{operation_type="query",outcome="ok"} 1"#,
+        r#"partnergraph_graphql_requests_total{operation_type="query",outcome="error"} 1"#,
+        r#"partnergraph_graphql_requests_total{operation_type="unknown",outcome="unauthenticated"} 1"#,
+    ] {
+        assert!(text.contains(line), "missing {line} in\n{text}");
+    }
+    assert!(text.contains("partnergraph_graphql_request_duration_seconds_bucket"));
+    assert!(text.contains(r#"partnergraph_sql_statements_total{outcome="ok"}"#));
+});

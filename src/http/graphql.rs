@@ -197,7 +197,34 @@ fn request_id(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
+/// What the metrics record of a request: set on the response by `run`.
+#[derive(Clone, Copy)]
+struct OperationKind(&'static str);
+
+/// Whether an executed request answered errors.
+#[derive(Clone, Copy)]
+struct HadErrors(bool);
+
 async fn execute(state: AppState, headers: &HeaderMap, params: Params, by_get: bool) -> Response {
+    let started = std::time::Instant::now();
+    let metrics = state.metrics.clone();
+    let response = run(state, headers, params, by_get).await;
+    let kind = response
+        .extensions()
+        .get::<OperationKind>()
+        .map_or("unknown", |k| k.0);
+    let outcome = match (response.status(), response.extensions().get::<HadErrors>()) {
+        (StatusCode::UNAUTHORIZED, _) => "unauthenticated",
+        (status, _) if status.is_server_error() => "internal_error",
+        (status, _) if status.is_client_error() => "rejected",
+        (_, Some(HadErrors(true))) => "error",
+        _ => "ok",
+    };
+    metrics.record_request(kind, outcome, started.elapsed());
+    response
+}
+
+async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool) -> Response {
     let media = match negotiate(headers) {
         Ok(media) => media,
         Err(rejection) => return rejection.into_response(),
@@ -230,7 +257,16 @@ async fn execute(state: AppState, headers: &HeaderMap, params: Params, by_get: b
     }
     // Parse once here, to refuse mutations by GET and too many aliases before
     // anything runs; a parse error is left for execution to report.
+    let mut kind = OperationKind("unknown");
     if let Ok(doc) = parse_query(&request.query) {
+        kind = OperationKind(
+            match document::operation_type(&doc, params.operation_name.as_deref()) {
+                Some(OperationType::Query) => "query",
+                Some(OperationType::Mutation) => "mutation",
+                Some(OperationType::Subscription) => "subscription",
+                None => "unknown",
+            },
+        );
         if by_get
             && document::operation_type(&doc, params.operation_name.as_deref())
                 .is_some_and(|t| t != OperationType::Query)
@@ -241,7 +277,9 @@ async fn execute(state: AppState, headers: &HeaderMap, params: Params, by_get: b
                 "mutations and subscriptions cannot be sent by GET; use POST",
             );
             rejection.allow = Some("POST");
-            return rejection.into_response();
+            let mut response = rejection.into_response();
+            response.extensions_mut().insert(kind);
+            return response;
         }
         let aliases = document::alias_count(&doc);
         if aliases > state.config.limits.max_aliases {
@@ -265,7 +303,9 @@ async fn execute(state: AppState, headers: &HeaderMap, params: Params, by_get: b
         })
         .data(loaders::for_request(state.db.clone()));
     let response = state.schema.execute(request).await;
-    finish(media, &request_id, response)
+    let mut response = finish(media, &request_id, response);
+    response.extensions_mut().insert(kind);
+    response
 }
 
 fn too_complex(message: String) -> ServerError {
@@ -292,6 +332,7 @@ fn internal_error(media: MediaType, request_id: &str, error: ApiError) -> Respon
 fn finish(media: MediaType, request_id: &str, response: GraphQLResponse) -> Response {
     let executed = response.data != async_graphql::Value::Null
         || response.errors.iter().any(|e| !e.path.is_empty());
+    let had_errors = HadErrors(!response.errors.is_empty());
     let mut body = Map::new();
     if executed {
         body.insert(
@@ -324,6 +365,7 @@ fn finish(media: MediaType, request_id: &str, response: GraphQLResponse) -> Resp
         header::CONTENT_TYPE,
         HeaderValue::from_static(media.content_type()),
     );
+    http.extensions_mut().insert(had_errors);
     http
 }
 

@@ -21,7 +21,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{clock::SharedClock, config::ServerConfig, graphql::AppSchema};
+use crate::{clock::SharedClock, config::ServerConfig, graphql::AppSchema, metrics::Metrics};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -32,16 +32,21 @@ pub struct AppState {
     pub clock: SharedClock,
     pub schema: AppSchema,
     pub config: Arc<ServerConfig>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, clock: SharedClock, config: ServerConfig) -> Self {
+    pub fn new(mut db: DatabaseConnection, clock: SharedClock, config: ServerConfig) -> Self {
+        let metrics = Metrics::new();
+        // Before any clone, so every handle below counts its statements.
+        metrics.observe_sql(&mut db);
         let schema = crate::graphql::build_schema(db.clone(), &config.limits);
         Self {
             db,
             clock,
             schema,
             config: Arc::new(config),
+            metrics: Arc::new(metrics),
         }
     }
 }
@@ -52,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(CatchPanicLayer::custom(response::panic_response))
