@@ -117,6 +117,24 @@ backend_test!(graphql_errors_name_the_problem_without_suggestions, |app| {
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
 
+    let create =
+        "mutation($input: CreatePartnerInput!) { createPartner(input: $input) { partner { id } } }";
+    let (_, body) = app
+        .post(
+            &app.admin,
+            create,
+            json!({ "input": { "name": "A", "type": "MSP", "marginPercent": "abc" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("input.marginPercent"),
+        "{body}"
+    );
+
     let (_, body) = app.post(&app.admin, "{ viewer { kind ", json!({})).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
 

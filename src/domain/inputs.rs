@@ -194,6 +194,15 @@ impl CurrencyCode {
         }
     }
 
+    /// A code read back from the database, which only parsed codes reach.
+    pub fn stored(code: String) -> Self {
+        Self(code)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn into_inner(self) -> String {
         self.0
     }

@@ -3,6 +3,7 @@
 
 pub mod enums;
 pub mod inputs;
+pub mod money;
 pub mod partner_status;
 pub mod user_error;
 

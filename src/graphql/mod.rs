@@ -13,7 +13,7 @@ pub mod scalars;
 pub mod settings;
 pub mod viewer;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Limits;
@@ -38,7 +38,7 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 /// of SPEC §7. Suggestions ("Did you mean …") are off: they could name a field
 /// the caller must not learn of.
 pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    builder()
         .data(db)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -49,7 +49,13 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> AppSchema {
 /// The SDL of the whole schema, as `partnergraph schema` prints it and
 /// `schema.graphql` keeps it.
 pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    // `Money` and `Date` are part of the contract (SPEC §5) before the first
+    // field that carries them lands, so clients can generate code for them.
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+        .register_output_type::<scalars::Money>()
+        .register_output_type::<scalars::Date>()
 }

@@ -1,6 +1,6 @@
 //! Custom scalars. `DateTime` (RFC 3339, UTC) comes from async-graphql.
 
-use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
 use chrono::NaiveDate;
 
 /// A calendar date, `YYYY-MM-DD` (ISO 8601), without a time zone.
@@ -17,6 +17,12 @@ impl ScalarType for Date {
                 .map_err(|_| InputValueError::custom("expected a date like 2026-12-31")),
             _ => Err(InputValueError::expected_type(value)),
         }
+    }
+
+    // Checked during validation too, so a bad value is reported with the
+    // argument path that holds it (e.g. `input.marginPercent`).
+    fn is_valid(value: &Value) -> bool {
+        Self::parse(value.clone()).is_ok()
     }
 
     fn to_value(&self) -> Value {
@@ -42,7 +48,58 @@ impl ScalarType for Decimal {
             .ok_or_else(|| InputValueError::custom("expected a decimal number like \"12.5\""))
     }
 
+    // Checked during validation too, so a bad value is reported with the
+    // argument path that holds it (e.g. `input.marginPercent`).
+    fn is_valid(value: &Value) -> bool {
+        Self::parse(value.clone()).is_ok()
+    }
+
     fn to_value(&self) -> Value {
-        Value::String(self.0.normalize().to_string())
+        Value::String(self.0.to_string())
+    }
+}
+
+/// An ISO 4217 currency code: three upper-case letters such as `USD` or `EUR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencyCode(pub crate::domain::inputs::CurrencyCode);
+
+/// An ISO 4217 currency code: three upper-case letters such as `USD` or `EUR`.
+#[Scalar(name = "CurrencyCode")]
+impl ScalarType for CurrencyCode {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => crate::domain::inputs::CurrencyCode::parse(s)
+                .map(CurrencyCode)
+                .map_err(|e| InputValueError::custom(e.0)),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    // Checked during validation too, so a bad value is reported with the
+    // argument path that holds it (e.g. `input.marginPercent`).
+    fn is_valid(value: &Value) -> bool {
+        Self::parse(value.clone()).is_ok()
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.as_str().to_owned())
+    }
+}
+
+/// An amount of money in one currency.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Money {
+    /// The amount, e.g. `"1250.00"`; as many decimals as the currency has.
+    pub amount: Decimal,
+    /// The currency.
+    pub currency: CurrencyCode,
+}
+
+impl From<crate::domain::money::Money> for Money {
+    fn from(money: crate::domain::money::Money) -> Self {
+        Self {
+            amount: Decimal(money.amount()),
+            currency: CurrencyCode(money.currency),
+        }
     }
 }

@@ -7,12 +7,12 @@ use entity::program_settings;
 use super::{
     context,
     payload::{settle, InputCheck},
-    scalars::Decimal,
+    scalars::{CurrencyCode, Decimal},
 };
 use crate::{
     auth::Action,
     domain::{
-        inputs::{CurrencyCode, Weight},
+        inputs::{self, Weight},
         UserError,
     },
     error::ApiResult,
@@ -44,8 +44,8 @@ pub struct ProgramSettings {
     pub required_technical_certifications: i32,
     /// Days from signing by which a partner should be live.
     pub activation_days: i32,
-    /// ISO 4217 currency that program amounts are reported in.
-    pub base_currency: String,
+    /// The currency program amounts are reported in.
+    pub base_currency: CurrencyCode,
     /// Bumped by every change; pass it as `expectedVersion` when updating.
     pub version: i32,
     /// When the settings last changed.
@@ -68,7 +68,7 @@ impl From<program_settings::Model> for ProgramSettings {
             required_sales_certifications: s.required_sales_certifications,
             required_technical_certifications: s.required_technical_certifications,
             activation_days: s.activation_days,
-            base_currency: s.base_currency,
+            base_currency: CurrencyCode(inputs::CurrencyCode::stored(s.base_currency)),
             version: s.version,
             updated_at: s.updated_at,
         }
@@ -115,7 +115,8 @@ pub struct UpdateSettingsInput {
     pub required_technical_certifications: Option<i32>,
     /// Days from signing to be live, 1 to 730.
     pub activation_days: Option<i32>,
-    /// ISO 4217 base currency, e.g. `EUR`.
+    /// Base currency, an ISO 4217 code such as `EUR`. Taken as a string so a
+    /// bad code comes back as a user error naming this field.
     pub base_currency: Option<String>,
 }
 
@@ -147,8 +148,9 @@ impl SettingsMutation {
                 Weight::parse(d.0)
             });
             let base_currency = check.optional("baseCurrency", input.base_currency, |c| {
-                CurrencyCode::parse(&c)
+                inputs::CurrencyCode::parse(&c)
             });
+
             let changes = SettingsChanges {
                 protection_days: input.protection_days,
                 max_extensions: input.max_extensions,
