@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::{
     http::{HeaderName, Request},
     routing::get,
+    serve::ListenerExt,
     Router,
 };
 use sea_orm::DatabaseConnection;
@@ -90,6 +91,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let grace = state.config.shutdown_grace;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Small GraphQL answers should leave at once, not wait for Nagle.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
