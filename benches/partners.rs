@@ -272,7 +272,7 @@ struct Server {
 async fn start_server(db: &DatabaseConnection) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let state = AppState::new(db.clone(), Arc::new(SystemClock), ServerConfig::default());
+    let state = AppState::new(db.clone(), Arc::new(SystemClock), ServerConfig::default()).unwrap();
     // The server's own handle on the pool (it counts SQL statements for
     // /metrics); the baseline reads through it too, so both pay the same.
     let app_db = state.db.clone();
@@ -291,6 +291,7 @@ async fn start_server(db: &DatabaseConnection) -> Server {
         partner_id: None,
         scopes: ScopeSet::all(),
         ttl: chrono::Duration::days(1),
+        api_client_id: None,
     };
     let token = token::issue(db, new, now)
         .await

@@ -10,6 +10,7 @@ pub enum NodeType {
     Partner,
     PartnerContact,
     StaffUser,
+    ApiClient,
 }
 
 impl NodeType {
@@ -24,6 +25,7 @@ impl NodeType {
             NodeType::Partner => "Partner",
             NodeType::PartnerContact => "PartnerContact",
             NodeType::StaffUser => "StaffUser",
+            NodeType::ApiClient => "ApiClient",
         }
     }
 }

@@ -6,13 +6,18 @@ use std::{net::SocketAddr, process::ExitCode};
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use partnergraph::{
-    auth::{token, ScopeSet},
+    auth::{clients, token, ScopeSet},
     clock::{Clock, SystemClock},
     config::{Limits, ServerConfig},
     db,
-    domain::{DbEnum, PrincipalKind, Role},
+    domain::{
+        inputs::{DisplayName, EmailAddress},
+        DbEnum, PrincipalKind, Role,
+    },
+    ids::{self, NodeType},
     AppState,
 };
+use sea_orm::EntityTrait;
 
 #[derive(Parser)]
 #[command(
@@ -99,6 +104,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage OAuth2 clients.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -107,6 +117,31 @@ enum View {
     Internal,
     /// What a partner token can see.
     Partner,
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Create an OAuth2 client; prints `client_id` and `client_secret` (shown once) as JSON.
+    Create(ClientArgs),
+}
+
+#[derive(Args)]
+struct ClientArgs {
+    /// A name to recognise the client by.
+    #[arg(long)]
+    name: String,
+    /// Bind the client to this partner (its GraphQL id): its tokens see only that partner.
+    #[arg(long)]
+    partner: Option<String>,
+    /// Comma-separated scopes the client's tokens may carry.
+    #[arg(long)]
+    scopes: String,
+    /// The role its tokens act with (narrowed by the scopes); PARTNER_ADMIN for
+    /// partner clients and ADMIN for internal ones when absent.
+    #[arg(long)]
+    role: Option<String>,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[derive(Subcommand)]
@@ -148,6 +183,9 @@ async fn main() -> ExitCode {
         Some(Command::Token {
             command: TokenCommand::Create(args),
         }) => create_token(args).await,
+        Some(Command::Client {
+            command: ClientCommand::Create(args),
+        }) => create_client(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -181,7 +219,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         limits: args.limits.into(),
         ..ServerConfig::default()
     };
-    let state = AppState::new(db, clock, config);
+    let state = AppState::new(db, clock, config)?;
     partnergraph::serve(listener, state, partnergraph::http::shutdown_signal()).await?;
     Ok(())
 }
@@ -195,50 +233,109 @@ async fn migrate(args: DatabaseArgs) -> anyhow::Result<()> {
 fn schema(view: View) -> anyhow::Result<()> {
     match view {
         View::Internal => print!("{}", partnergraph::graphql::sdl()),
-        View::Partner => {
-            bail!("the partner view arrives with partner access; no partner principal exists yet")
-        }
+        View::Partner => print!("{}", partnergraph::graphql::partner_sdl()?),
     }
     Ok(())
 }
 
 async fn create_token(args: TokenArgs) -> anyhow::Result<()> {
-    let role = Role::parse(&args.role.to_uppercase().replace('-', "_")).with_context(|| {
-        format!(
-            "unknown role `{}`; use ADMIN, PARTNER_MANAGER, SALES or VIEWER",
-            args.role
-        )
-    })?;
-    if role.kind() == PrincipalKind::Partner || args.partner.is_some() {
-        bail!("partner tokens (--partner with PARTNER_ADMIN or PARTNER_REP) arrive with partner access");
-    }
+    let role = parse_role(&args.role)?;
     let scopes = match &args.scopes {
         Some(text) => ScopeSet::parse(text).map_err(anyhow::Error::msg)?,
         None => ScopeSet::all(),
     };
     let ttl = token::parse_ttl(&args.ttl).map_err(anyhow::Error::msg)?;
     let db = connect(&args.database).await?;
+    let partner_id = partner_for_role(&db, role, args.partner.as_deref()).await?;
     let now = SystemClock.now();
-    let staff_user_id = match &args.email {
-        Some(email) => {
-            let email = partnergraph::domain::inputs::EmailAddress::parse(email)
-                .map_err(|e| anyhow::anyhow!("--email {e}"))?;
+    let staff_user_id = match (&args.email, role.kind()) {
+        (Some(email), PrincipalKind::Staff) => {
+            let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
             Some(
                 token::staff_user_for(&db, email.as_str(), role, now)
                     .await?
                     .id,
             )
         }
-        None => None,
+        (Some(_), PrincipalKind::Partner) => {
+            bail!("--email names a staff user; partner tokens take --partner only")
+        }
+        (None, _) => None,
     };
     let new = token::NewToken {
         role,
         staff_user_id,
-        partner_id: None,
+        partner_id,
         scopes,
         ttl,
+        api_client_id: None,
     };
     let (_, secret) = token::issue(&db, new, now).await?;
     println!("{}", secret.expose());
+    Ok(())
+}
+
+fn parse_role(text: &str) -> anyhow::Result<Role> {
+    Role::parse(&text.to_uppercase().replace('-', "_")).with_context(|| {
+        format!("unknown role `{text}`; use ADMIN, PARTNER_MANAGER, SALES, VIEWER, PARTNER_ADMIN or PARTNER_REP")
+    })
+}
+
+/// Partner roles need the partner they act for; staff roles must not have one.
+async fn partner_for_role(
+    db: &sea_orm::DatabaseConnection,
+    role: Role,
+    partner: Option<&str>,
+) -> anyhow::Result<Option<uuid::Uuid>> {
+    match (role.kind(), partner) {
+        (PrincipalKind::Staff, None) => Ok(None),
+        (PrincipalKind::Staff, Some(_)) => {
+            bail!("--partner is only for the partner roles PARTNER_ADMIN and PARTNER_REP")
+        }
+        (PrincipalKind::Partner, None) => bail!("{} needs --partner PARTNER_ID", role.as_str()),
+        (PrincipalKind::Partner, Some(global_id)) => {
+            let id = ids::decode_as(NodeType::Partner, global_id)
+                .with_context(|| format!("`{global_id}` is not a partner id (use the `id` that `partners {{ id }}` shows)"))?;
+            let exists = entity::partner::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .is_some();
+            anyhow::ensure!(exists, "no partner has the id `{global_id}`");
+            Ok(Some(id))
+        }
+    }
+}
+
+async fn create_client(args: ClientArgs) -> anyhow::Result<()> {
+    let scopes = ScopeSet::parse(&args.scopes).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        scopes.iter().next().is_some(),
+        "--scopes needs at least one scope"
+    );
+    let name = DisplayName::parse(&args.name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
+    let db = connect(&args.database).await?;
+    let default_role = if args.partner.is_some() {
+        Role::PartnerAdmin
+    } else {
+        Role::Admin
+    };
+    let role = args
+        .role
+        .as_deref()
+        .map(parse_role)
+        .transpose()?
+        .unwrap_or(default_role);
+    let partner_id = partner_for_role(&db, role, args.partner.as_deref()).await?;
+    let new = clients::NewClient {
+        name: name.into_inner(),
+        role,
+        partner_id,
+        scopes,
+        created_by: None,
+    };
+    let (client, secret) = clients::create(&db, new, SystemClock.now()).await?;
+    let output =
+        serde_json::json!({ "client_id": client.client_id, "client_secret": secret.expose() });
+    println!("{output}");
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! typed enums live in the application's `domain` module.
 
 pub mod access_token;
+pub mod api_client;
 pub mod audit_entry;
 pub mod outbox_event;
 pub mod partner;
@@ -14,6 +15,7 @@ pub mod staff_user;
 
 pub mod prelude {
     pub use super::access_token::Entity as AccessToken;
+    pub use super::api_client::Entity as ApiClient;
     pub use super::audit_entry::Entity as AuditEntry;
     pub use super::outbox_event::Entity as OutboxEvent;
     pub use super::partner::Entity as Partner;

@@ -25,6 +25,10 @@ pub struct Principal {
 pub enum Action {
     ReadPartners,
     WritePartners,
+    /// Add or change partner contacts (a partner admin: its own partner's).
+    WriteContacts,
+    /// List, create and revoke OAuth2 clients (a partner admin: its own partner's).
+    ManageApiClients,
     ReadSettings,
     WriteSettings,
     ReadAuditLog,
@@ -36,7 +40,8 @@ impl Action {
     fn scope(self) -> Option<Scope> {
         match self {
             Action::ReadPartners => Some(Scope::PartnersRead),
-            Action::WritePartners => Some(Scope::PartnersWrite),
+            Action::WritePartners | Action::WriteContacts => Some(Scope::PartnersWrite),
+            Action::ManageApiClients => Some(Scope::Admin),
             Action::ReadSettings => None,
             Action::WriteSettings | Action::ReadAuditLog => Some(Scope::Admin),
         }
@@ -48,6 +53,8 @@ impl Action {
         match self {
             Action::ReadPartners => true,
             Action::WritePartners => matches!(role, Admin | PartnerManager),
+            Action::WriteContacts => matches!(role, Admin | PartnerManager | PartnerAdmin),
+            Action::ManageApiClients => matches!(role, Admin | PartnerAdmin),
             Action::ReadSettings => role.kind() == PrincipalKind::Staff,
             Action::WriteSettings | Action::ReadAuditLog => role == Admin,
         }
@@ -115,6 +122,12 @@ mod tests {
             (Role::Viewer, all, Action::ReadAuditLog, false),
             (Role::Viewer, "", Action::ReadPartners, false),
             (Role::PartnerAdmin, all, Action::ReadSettings, false),
+            (Role::PartnerAdmin, all, Action::WriteContacts, true),
+            (Role::PartnerAdmin, all, Action::WritePartners, false),
+            (Role::PartnerRep, all, Action::WriteContacts, false),
+            (Role::PartnerRep, all, Action::ManageApiClients, false),
+            (Role::PartnerAdmin, all, Action::ManageApiClients, true),
+            (Role::PartnerManager, all, Action::ManageApiClients, false),
         ];
         for (role, scopes, action, expected) in cases {
             assert_eq!(

@@ -54,6 +54,8 @@ pub struct NewToken {
     pub partner_id: Option<Uuid>,
     pub scopes: ScopeSet,
     pub ttl: Duration,
+    /// The OAuth2 client the token is issued to, if any.
+    pub api_client_id: Option<Uuid>,
 }
 
 /// Stores a new token and returns it: the only time it is seen in clear.
@@ -75,6 +77,7 @@ pub async fn issue(
         created_at: Set(now),
         expires_at: Set(now + token.ttl),
         revoked_at: Set(None),
+        api_client_id: Set(token.api_client_id),
     }
     .insert(db)
     .await?;

@@ -16,6 +16,47 @@ pub fn operation_type(
     selected.map(|(_, op)| op.node.ty)
 }
 
+/// Names of the root fields the selected operation asks for, through
+/// fragments too (`None` when no operation is selected).
+pub fn root_fields<'a>(
+    doc: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<Vec<&'a str>> {
+    let mut operations = doc.operations.iter();
+    let (_, operation) = match operation_name {
+        Some(wanted) => operations.find(|(name, _)| name.is_some_and(|n| n.as_str() == wanted)),
+        None => operations.next(),
+    }?;
+    let mut names = Vec::new();
+    collect_fields(doc, &operation.node.selection_set.node, &mut names, 0);
+    Some(names)
+}
+
+fn collect_fields<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    names: &mut Vec<&'a str>,
+    depth: usize,
+) {
+    // Fragment cycles are a validation error; the depth bound keeps this walk finite meanwhile.
+    if depth > 16 {
+        return;
+    }
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => names.push(field.node.name.node.as_str()),
+            Selection::InlineFragment(fragment) => {
+                collect_fields(doc, &fragment.node.selection_set.node, names, depth + 1)
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
+                    collect_fields(doc, &fragment.node.selection_set.node, names, depth + 1);
+                }
+            }
+        }
+    }
+}
+
 /// Aliases in every operation and fragment of the document.
 pub fn alias_count(doc: &ExecutableDocument) -> usize {
     let operations: usize = doc
@@ -62,5 +103,9 @@ mod tests {
         assert_eq!(operation_type(&doc, Some("A")), Some(OperationType::Query));
         assert_eq!(operation_type(&doc, Some("C")), None);
         assert_eq!(alias_count(&doc), 3);
+        assert_eq!(root_fields(&doc, Some("A")), Some(vec!["viewer"]));
+        let doc = parse_query("{ __schema { types { name } } ...F } fragment F on Query { __type(name: \"X\") { name } }")
+            .expect("the test document parses");
+        assert_eq!(root_fields(&doc, None), Some(vec!["__schema", "__type"]));
     }
 }

@@ -1,12 +1,14 @@
 //! The GraphQL schema: one query and one mutation object per area, merged.
 //! Resolvers stay thin: parse input, call a service, map the result.
 
+pub mod api_clients;
 pub mod audit;
 pub mod connection;
 pub mod context;
 pub mod document;
 pub mod loaders;
 pub mod node;
+pub mod partner_schema;
 pub mod partners;
 pub mod payload;
 pub mod scalars;
@@ -26,11 +28,16 @@ pub struct Query(
     partners::PartnerQuery,
     settings::SettingsQuery,
     audit::AuditQuery,
+    api_clients::ApiClientQuery,
 );
 
 /// Every change the API offers.
 #[derive(MergedObject, Default)]
-pub struct Mutation(partners::PartnerMutation, settings::SettingsMutation);
+pub struct Mutation(
+    partners::PartnerMutation,
+    settings::SettingsMutation,
+    api_clients::ApiClientMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -50,6 +57,12 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> AppSchema {
 /// `schema.graphql` keeps it.
 pub fn sdl() -> String {
     builder().finish().sdl()
+}
+
+/// The SDL of what a partner principal sees, as `partnergraph schema --view
+/// partner` prints it and `schema.partner.graphql` keeps it.
+pub fn partner_sdl() -> Result<String, async_graphql::dynamic::SchemaError> {
+    partner_schema::build(&sdl()).map(|schema| schema.sdl())
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {

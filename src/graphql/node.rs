@@ -4,6 +4,7 @@
 use async_graphql::{Context, Interface, Object, ID};
 
 use super::{
+    api_clients::ApiClient,
     context,
     partners::{Partner, PartnerContact, StaffUser},
 };
@@ -11,7 +12,7 @@ use crate::{
     auth::Action,
     error::ApiResult,
     ids::{self, NodeType},
-    service::{partners, staff},
+    service::{api_clients, partners, staff},
 };
 
 /// An object with a globally unique, opaque id.
@@ -21,6 +22,7 @@ pub enum Node {
     Partner(Partner),
     PartnerContact(PartnerContact),
     StaffUser(StaffUser),
+    ApiClient(ApiClient),
 }
 
 #[derive(Default)]
@@ -33,7 +35,12 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
     let Some((node_type, uuid)) = ids::decode(id) else {
         return Ok(None);
     };
-    if !request.principal.may(Action::ReadPartners) {
+    // A node the caller may not read answers null, like one that does not exist.
+    let needs = match node_type {
+        NodeType::ApiClient => Action::ManageApiClients,
+        NodeType::Partner | NodeType::PartnerContact | NodeType::StaffUser => Action::ReadPartners,
+    };
+    if !request.principal.may(needs) {
         return Ok(None);
     }
     Ok(match node_type {
@@ -46,6 +53,9 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
         NodeType::StaffUser => staff::find(db, &caller, uuid)
             .await?
             .map(|u| Node::StaffUser(u.into())),
+        NodeType::ApiClient => api_clients::find(db, &caller, uuid)
+            .await?
+            .map(|c| Node::ApiClient(c.into())),
     })
 }
 

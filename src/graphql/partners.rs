@@ -596,14 +596,15 @@ impl PartnerMutation {
         })
     }
 
-    /// Adds a contact to a partner. Needs `PARTNER_MANAGER` or `ADMIN` and `partners:write`.
+    /// Adds a contact to a partner. Needs `PARTNER_MANAGER` or `ADMIN` (or a
+    /// `PARTNER_ADMIN`, for its own partner) and `partners:write`.
     async fn add_partner_contact(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The new contact.")] input: AddPartnerContactInput,
     ) -> ApiResult<AddPartnerContactPayload> {
         let request = context::request(ctx)?;
-        request.principal.authorize(Action::WritePartners)?;
+        request.principal.authorize(Action::WriteContacts)?;
         let outcome = async {
             let mut check = InputCheck::default();
             let partner_id = parse_id(

@@ -14,7 +14,7 @@ use axum::{
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{Html, IntoResponse, Response},
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{
     response::{self, bad_request, Rejection, APPLICATION_JSON, GRAPHQL_RESPONSE_JSON},
@@ -293,6 +293,15 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
                 GraphQLResponse::from_errors(vec![too_complex(message)]),
             );
         }
+        if !principal.is_staff() {
+            if let Some(answer) = partner_gate(&state.partner_schema, &doc, &request).await {
+                let mut response = finish(media, &request_id, answer);
+                response.extensions_mut().insert(kind);
+                return response;
+            }
+            // Belt and braces: partner introspection is answered above only.
+            request = request.disable_introspection();
+        }
         request.set_parsed_query(doc);
     }
     let request = request
@@ -306,6 +315,49 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
     let mut response = finish(media, &request_id, response);
     response.extensions_mut().insert(kind);
     response
+}
+
+/// The partner view at the door (SPEC §3). A partner's introspection is
+/// answered from the partner schema; any other partner request must validate
+/// against it before the real schema runs it, so an internal field, type,
+/// argument, input field or enum value fails exactly like one that does not
+/// exist. `Some` is the answer to give instead of running the request.
+async fn partner_gate(
+    partner_schema: &async_graphql::dynamic::Schema,
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    request: &async_graphql::Request,
+) -> Option<GraphQLResponse> {
+    let roots = document::root_fields(doc, request.operation_name.as_deref()).unwrap_or_default();
+    let mut probe =
+        async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
+    if let Some(name) = &request.operation_name {
+        probe = probe.operation_name(name.clone());
+    }
+    probe.set_parsed_query(doc.clone());
+    if roots.iter().any(|f| *f == "__schema" || *f == "__type") {
+        if roots.iter().all(|f| f.starts_with("__")) {
+            return Some(partner_schema.execute(probe).await);
+        }
+        let mut error = ServerError::new(
+            "ask for `__schema` and `__type` in a request of their own",
+            None,
+        );
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", "BAD_USER_INPUT");
+        return Some(GraphQLResponse::from_errors(vec![error]));
+    }
+    // Its resolvers return nothing, so this only validates; errors without a
+    // path are the validation errors.
+    let refused: Vec<ServerError> = partner_schema
+        .execute(probe)
+        .await
+        .errors
+        .into_iter()
+        .filter(|e| e.path.is_empty())
+        .collect();
+    (!refused.is_empty()).then(|| GraphQLResponse::from_errors(refused))
 }
 
 fn too_complex(message: String) -> ServerError {
@@ -333,40 +385,39 @@ fn finish(media: MediaType, request_id: &str, response: GraphQLResponse) -> Resp
     let executed = response.data != async_graphql::Value::Null
         || response.errors.iter().any(|e| !e.path.is_empty());
     let had_errors = HadErrors(!response.errors.is_empty());
-    let mut body = Map::new();
-    if executed {
-        body.insert(
-            "data".into(),
-            response.data.into_json().unwrap_or(Value::Null),
-        );
-    }
-    if !response.errors.is_empty() {
-        let errors = response
+    // Serialized straight from async-graphql's values: no intermediate tree.
+    let body = Body {
+        data: executed.then_some(response.data),
+        errors: response
             .errors
             .into_iter()
             .map(|e| error_json(e, request_id))
-            .collect();
-        body.insert("errors".into(), Value::Array(errors));
-    }
-    if !response.extensions.is_empty() {
-        let extensions = response
-            .extensions
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, v.into_json().ok()?)));
-        body.insert("extensions".into(), Value::Object(extensions.collect()));
-    }
+            .collect(),
+        extensions: response.extensions,
+    };
     let status = if media == MediaType::GraphQLResponseJson && !executed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let mut http = (status, Value::Object(body).to_string()).into_response();
+    let mut http = (status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
     http.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(media.content_type()),
     );
     http.extensions_mut().insert(had_errors);
     http
+}
+
+/// A GraphQL response body: `data` only when the request executed.
+#[derive(serde::Serialize)]
+struct Body {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<async_graphql::Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<Value>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: std::collections::BTreeMap<String, async_graphql::Value>,
 }
 
 fn error_json(mut error: ServerError, request_id: &str) -> Value {

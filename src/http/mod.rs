@@ -32,23 +32,34 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub clock: SharedClock,
     pub schema: AppSchema,
+    /// What partner principals see: their requests are validated and their
+    /// introspection answered against it (`graphql::partner_schema`).
+    pub partner_schema: async_graphql::dynamic::Schema,
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    pub fn new(mut db: DatabaseConnection, clock: SharedClock, config: ServerConfig) -> Self {
+    /// Fails only if the partner view declares a field whose type it hides,
+    /// which the test suite rules out.
+    pub fn new(
+        mut db: DatabaseConnection,
+        clock: SharedClock,
+        config: ServerConfig,
+    ) -> Result<Self, async_graphql::dynamic::SchemaError> {
         let metrics = Metrics::new();
         // Before any clone, so every handle below counts its statements.
         metrics.observe_sql(&mut db);
         let schema = crate::graphql::build_schema(db.clone(), &config.limits);
-        Self {
+        let partner_schema = crate::graphql::partner_schema::build(&schema.sdl())?;
+        Ok(Self {
             db,
             clock,
             schema,
+            partner_schema,
             config: Arc::new(config),
             metrics: Arc::new(metrics),
-        }
+        })
     }
 }
 

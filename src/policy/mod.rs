@@ -1,12 +1,14 @@
-//! THE visibility policy: which rows a principal may see (here) and, with the
-//! partner access work, which fields (SPEC §3). Default-deny: a partner
-//! principal sees only rows of its own partner, and a principal of unknown
-//! shape sees nothing.
+//! THE visibility policy (SPEC §3): which fields partners see
+//! ([`partner_view`], one declaration) and which rows a principal may see
+//! (here). Default-deny: a partner principal sees only rows of its own
+//! partner, and a principal of unknown shape sees nothing.
 //!
 //! Row scoping is a SQL condition added to the query itself, never a filter
 //! after the fetch, so counts and pages reveal nothing.
 
-use entity::{partner, partner_contact};
+pub mod partner_view;
+
+use entity::{api_client, partner, partner_contact};
 use sea_orm::{sea_query::Expr, ColumnTrait, Condition};
 
 use crate::auth::Principal;
@@ -19,6 +21,11 @@ pub fn partner_rows(principal: &Principal) -> Condition {
 /// The partner contacts `principal` may see.
 pub fn contact_rows(principal: &Principal) -> Condition {
     own_partner(principal, partner_contact::Column::PartnerId)
+}
+
+/// The OAuth2 clients `principal` may see: all for staff, its own partner's for partners.
+pub fn api_client_rows(principal: &Principal) -> Condition {
+    own_partner(principal, api_client::Column::PartnerId)
 }
 
 fn own_partner(principal: &Principal, partner_column: impl ColumnTrait) -> Condition {

@@ -30,6 +30,7 @@ pub async fn seed(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result
         partner_id: None,
         scopes: ScopeSet::all(),
         ttl: chrono::Duration::days(7),
+        api_client_id: None,
     };
     let (token_id, secret) = token::issue(db, new_token, now).await?;
     if partner::Entity::find().count(db).await? == 0 {

@@ -7,8 +7,9 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Order, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    sea_query::{Expr, Order},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -173,7 +174,17 @@ where
     let backwards = last.is_some();
     let size = last.or(first).unwrap_or(DEFAULT_PAGE_SIZE as u64);
 
-    let total_count = select.clone().count(db).await?;
+    // A plain `SELECT COUNT(*) … WHERE …`; SeaORM's `count()` wraps the whole
+    // select in a subquery, which costs SQLite a scan of every column.
+    let total_count = select
+        .clone()
+        .select_only()
+        .expr_as(Expr::cust("COUNT(*)"), "total_count")
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .unwrap_or_default()
+        .max(0) as u64;
 
     let (has_after, has_before) = (after.is_some(), before.is_some());
     let mut query = select;

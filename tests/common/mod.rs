@@ -163,7 +163,7 @@ impl TestApp {
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let state = AppState::new(db.clone(), Arc::new(clock.clone()), config);
+        let state = AppState::new(db.clone(), Arc::new(clock.clone()), config).unwrap();
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(partnergraph::serve(listener, state, async {
             let _ = stopped.await;
@@ -198,6 +198,7 @@ impl TestApp {
             partner_id: None,
             scopes,
             ttl: chrono::Duration::days(1),
+            api_client_id: None,
         };
         token::issue(&self.db, new, now)
             .await

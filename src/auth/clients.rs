@@ -1,0 +1,157 @@
+//! OAuth2 client-credentials clients (RFC 6749 §4.4): creating them,
+//! checking their credentials, issuing and revoking their tokens.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{access_token, api_client};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, Set,
+};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::{
+    token::{self, NewToken, Secret},
+    ScopeSet,
+};
+use crate::domain::{DbEnum, Role};
+
+pub const CLIENT_ID_PREFIX: &str = "pgci_";
+pub const CLIENT_SECRET_PREFIX: &str = "pgcs_";
+
+/// Access tokens issued to clients live this long.
+pub const ACCESS_TOKEN_TTL: Duration = Duration::hours(1);
+
+/// What a new client is for.
+pub struct NewClient {
+    pub name: String,
+    pub role: Role,
+    pub partner_id: Option<Uuid>,
+    pub scopes: ScopeSet,
+    pub created_by: Option<Uuid>,
+}
+
+/// Stores a new client; the secret is returned here and never again.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    new: NewClient,
+    now: DateTime<Utc>,
+) -> Result<(api_client::Model, Secret), DbErr> {
+    let client_id = token::generate(CLIENT_ID_PREFIX);
+    let secret = token::generate(CLIENT_SECRET_PREFIX);
+    let client = api_client::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(client_id.expose().to_owned()),
+        secret_hash: Set(token::hash(secret.expose())),
+        name: Set(new.name),
+        role: Set(new.role.as_str().to_owned()),
+        partner_id: Set(new.partner_id),
+        scopes: Set(new.scopes.to_string()),
+        created_by: Set(new.created_by),
+        created_at: Set(now),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok((client, secret))
+}
+
+/// The active client with these credentials. Unknown ids and wrong secrets
+/// look the same to the caller, and the comparison takes constant time.
+pub async fn verify(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    secret: &str,
+) -> Result<Option<api_client::Model>, DbErr> {
+    let client = api_client::Entity::find()
+        .filter(api_client::Column::ClientId.eq(client_id))
+        .filter(api_client::Column::RevokedAt.is_null())
+        .one(db)
+        .await?;
+    let presented = token::hash(secret);
+    Ok(client.filter(|c| bool::from(c.secret_hash.as_bytes().ct_eq(presented.as_bytes()))))
+}
+
+/// Why a token request was refused (RFC 6749 §5.2 error codes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    InvalidScope(String),
+}
+
+/// Issues an access token for `client`, with the requested scopes (all the
+/// client's scopes when none are requested).
+pub async fn issue_token(
+    db: &impl ConnectionTrait,
+    client: &api_client::Model,
+    requested: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Result<(Secret, ScopeSet), Refusal>, DbErr> {
+    let allowed = ScopeSet::parse(&client.scopes).unwrap_or_default();
+    let scopes = match requested.map(ScopeSet::parse) {
+        None => allowed.clone(),
+        Some(Err(unknown)) => return Ok(Err(Refusal::InvalidScope(unknown))),
+        Some(Ok(requested)) => {
+            if let Some(extra) = requested.iter().find(|s| !allowed.contains(*s)) {
+                return Ok(Err(Refusal::InvalidScope(format!(
+                    "scope `{extra}` is not granted to this client"
+                ))));
+            }
+            requested
+        }
+    };
+    let Some(role) = Role::parse(&client.role) else {
+        return Err(DbErr::Custom(format!(
+            "client {} has unknown role {}",
+            client.id, client.role
+        )));
+    };
+    let new = NewToken {
+        role,
+        staff_user_id: None,
+        partner_id: client.partner_id,
+        scopes: scopes.clone(),
+        ttl: ACCESS_TOKEN_TTL,
+        api_client_id: Some(client.id),
+    };
+    let (_, secret) = token::issue(db, new, now).await?;
+    Ok(Ok((secret, scopes)))
+}
+
+/// Revokes `presented` if it is an access token of `client` (RFC 7009: an
+/// unknown token is not an error).
+pub async fn revoke_token(
+    db: &impl ConnectionTrait,
+    client: &api_client::Model,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
+        .filter(access_token::Column::TokenHash.eq(token::hash(presented)))
+        .filter(access_token::Column::ApiClientId.eq(client.id))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Revokes a client and every token issued to it.
+pub async fn revoke_client(
+    db: &impl ConnectionTrait,
+    client_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    api_client::Entity::update_many()
+        .col_expr(api_client::Column::RevokedAt, Expr::value(now))
+        .filter(api_client::Column::Id.eq(client_id))
+        .filter(api_client::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedAt, Expr::value(now))
+        .filter(access_token::Column::ApiClientId.eq(client_id))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}

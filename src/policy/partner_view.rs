@@ -1,0 +1,155 @@
+//! THE partner view (SPEC §3), declared once and read top to bottom.
+//!
+//! A partner principal sees exactly the types, fields, arguments, input
+//! fields and enum values listed here, and nothing else: a field that nobody
+//! marked partner-safe is internal. Everything that shows data to partners
+//! takes its view from this table:
+//! - the partner schema (`graphql::partner_schema`), which partner requests
+//!   are validated against and partner introspection is answered from, so an
+//!   internal field is rejected exactly like a field that does not exist;
+//! - `schema.partner.graphql`, printed from that schema;
+//! - event payloads (subscriptions, webhooks), through [`project`].
+//!
+//! Which *rows* a partner sees is the other half of the policy, in
+//! `policy::partner_rows` and friends.
+
+/// The partner-visible part of one type.
+#[derive(Debug, Clone, Copy)]
+pub enum Visible {
+    /// Every field (object, input object) or value (enum) of the type.
+    All,
+    /// Only these fields or values.
+    Only(&'static [&'static str]),
+}
+
+use Visible::{All, Only};
+
+/// Type name → what partners see of it. Types not listed are internal.
+pub const PARTNER_VIEW: &[(&str, Visible)] = &[
+    // Entry points.
+    (
+        "Query",
+        Only(&[
+            "viewer",
+            "node",
+            "nodes",
+            "partners",
+            "partner",
+            "apiClients",
+        ]),
+    ),
+    (
+        "Mutation",
+        Only(&["addPartnerContact", "createApiClient", "revokeApiClient"]),
+    ),
+    ("Node", All),
+    ("Viewer", Only(&["kind", "role", "partner", "scopes"])),
+    // Partners: their own row only (row scoping), partner-safe fields only.
+    (
+        "Partner",
+        Only(&[
+            "id", "name", "type", "tier", "status", "website", "signedAt", "contacts",
+        ]),
+    ),
+    ("PartnerContact", Only(&["id", "name", "email", "role"])),
+    ("PartnerConnection", All),
+    ("PartnerEdge", All),
+    ("PartnerContactConnection", All),
+    ("PartnerContactEdge", All),
+    ("PageInfo", All),
+    ("PartnerFilterInput", All),
+    ("PartnerOrder", All),
+    ("PartnerOrderField", All),
+    ("OrderDirection", All),
+    ("PartnerType", All),
+    ("PartnerTier", All),
+    ("PartnerStatus", All),
+    ("PartnerContactRole", All),
+    ("AddPartnerContactInput", All),
+    ("AddPartnerContactPayload", All),
+    // Who is asking.
+    ("PrincipalKind", All),
+    ("Role", Only(&["PARTNER_ADMIN", "PARTNER_REP"])),
+    // The partner's own OAuth2 clients (PARTNER_ADMIN).
+    (
+        "ApiClient",
+        Only(&[
+            "id",
+            "clientId",
+            "name",
+            "role",
+            "scopes",
+            "createdAt",
+            "revokedAt",
+        ]),
+    ),
+    ("ApiClientConnection", All),
+    ("ApiClientEdge", All),
+    ("CreateApiClientInput", Only(&["name", "role", "scopes"])),
+    ("CreateApiClientPayload", All),
+    ("RevokeApiClientInput", All),
+    ("RevokeApiClientPayload", All),
+    // Shared vocabulary.
+    ("UserError", All),
+    ("UserErrorCode", All),
+    ("DateTime", All),
+];
+
+/// What partners see of `type_name`, or `None` when the type is internal.
+pub fn visible(type_name: &str) -> Option<Visible> {
+    PARTNER_VIEW
+        .iter()
+        .find(|(name, _)| *name == type_name)
+        .map(|(_, v)| *v)
+}
+
+/// Whether partners see `field` (or enum value) of `type_name`.
+pub fn is_visible(type_name: &str, field: &str) -> bool {
+    match visible(type_name) {
+        Some(All) => true,
+        Some(Only(fields)) => fields.contains(&field),
+        None => false,
+    }
+}
+
+/// The partner view of a JSON snapshot of a `type_name` (keys are GraphQL
+/// field names, as audit and outbox snapshots are written): internal keys
+/// are dropped, and so is everything of an internal type.
+pub fn project(type_name: &str, snapshot: &serde_json::Value) -> Option<serde_json::Value> {
+    visible(type_name)?;
+    let object = snapshot.as_object()?;
+    Some(serde_json::Value::Object(
+        object
+            .iter()
+            .filter(|(field, _)| is_visible(type_name, field))
+            .map(|(field, value)| (field.clone(), value.clone()))
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unlisted_means_internal() {
+        assert!(is_visible("Partner", "name"));
+        assert!(!is_visible("Partner", "internalNotes"));
+        assert!(!is_visible("Partner", "marginPercent"));
+        assert!(!is_visible("ProgramSettings", "protectionDays"));
+        assert!(!is_visible("Role", "ADMIN"));
+        assert!(is_visible("Role", "PARTNER_REP"));
+    }
+
+    #[test]
+    fn projection_drops_internal_keys_and_types() {
+        let snapshot =
+            json!({ "id": "x", "name": "Acme", "internalNotes": "secret", "marginPercent": "12" });
+        assert_eq!(
+            project("Partner", &snapshot),
+            Some(json!({ "id": "x", "name": "Acme" }))
+        );
+        assert_eq!(project("AuditEntry", &snapshot), None);
+    }
+}
