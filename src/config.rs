@@ -1,6 +1,6 @@
 //! Typed configuration, checked at start-up. No globals: it travels in `AppState`.
 
-use std::time::Duration;
+use std::{num::NonZeroU32, time::Duration};
 
 /// Limits of SPEC §7. Each can be changed by flag or environment variable.
 #[derive(Debug, Clone)]
@@ -13,6 +13,10 @@ pub struct Limits {
     pub max_complexity: usize,
     /// Most aliases in one document.
     pub max_aliases: usize,
+    /// Token endpoint requests per minute for one client id.
+    pub token_requests_per_minute_per_client: NonZeroU32,
+    /// Token endpoint requests per minute from one IP address.
+    pub token_requests_per_minute_per_ip: NonZeroU32,
 }
 
 impl Default for Limits {
@@ -22,6 +26,8 @@ impl Default for Limits {
             max_depth: 12,
             max_complexity: 25_000,
             max_aliases: 30,
+            token_requests_per_minute_per_client: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
+            token_requests_per_minute_per_ip: NonZeroU32::new(120).unwrap_or(NonZeroU32::MIN),
         }
     }
 }

@@ -14,10 +14,13 @@ pub enum NodeType {
 }
 
 impl NodeType {
-    const ALL: [NodeType; 3] = [
+    // Keep in step with the enum: `name` below stops compiling when a
+    // variant is added, which is the reminder to list it here too.
+    const ALL: [NodeType; 4] = [
         NodeType::Partner,
         NodeType::PartnerContact,
         NodeType::StaffUser,
+        NodeType::ApiClient,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +60,9 @@ mod tests {
     #[test]
     fn global_ids_round_trip_and_reject_garbage() {
         let id = Uuid::now_v7();
+        for node_type in NodeType::ALL {
+            assert_eq!(decode(&encode(node_type, id)), Some((node_type, id)));
+        }
         let global = encode(NodeType::Partner, id);
         assert_eq!(decode(&global), Some((NodeType::Partner, id)));
         assert_eq!(decode_as(NodeType::PartnerContact, &global), None);

@@ -83,6 +83,7 @@ impl From<LimitArgs> for Limits {
             max_depth: args.max_depth,
             max_complexity: args.max_complexity,
             max_aliases: args.max_aliases,
+            ..Limits::default()
         }
     }
 }

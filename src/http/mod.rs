@@ -3,13 +3,14 @@
 
 pub mod graphql;
 pub mod health;
+pub mod oauth;
 pub mod response;
 
 use std::sync::Arc;
 
 use axum::{
     http::{HeaderName, Request},
-    routing::get,
+    routing::{get, post},
     serve::ListenerExt,
     Router,
 };
@@ -37,6 +38,7 @@ pub struct AppState {
     pub partner_schema: async_graphql::dynamic::Schema,
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<Metrics>,
+    pub token_limits: Arc<oauth::TokenEndpointLimits>,
 }
 
 impl AppState {
@@ -57,6 +59,10 @@ impl AppState {
             clock,
             schema,
             partner_schema,
+            token_limits: Arc::new(oauth::TokenEndpointLimits::new(
+                config.limits.token_requests_per_minute_per_client,
+                config.limits.token_requests_per_minute_per_ip,
+            )),
             config: Arc::new(config),
             metrics: Arc::new(metrics),
         })
@@ -67,6 +73,8 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.limits.max_body_bytes;
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -106,7 +114,8 @@ pub async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     });

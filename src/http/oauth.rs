@@ -1,0 +1,257 @@
+//! The OAuth2 token endpoint (RFC 6749 §4.4, `client_credentials`) and token
+//! revocation (RFC 7009). Answers never reveal whether a client id exists:
+//! an unknown id and a wrong secret get the same `invalid_client`.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    num::NonZeroU32,
+};
+
+use axum::{
+    body::Bytes,
+    extract::{ConnectInfo, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use governor::{clock::Clock as _, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde_json::json;
+
+use super::AppState;
+use crate::auth::clients::{self, Refusal, ACCESS_TOKEN_TTL};
+
+/// Token requests allowed per minute, per client id and per IP address.
+pub struct TokenEndpointLimits {
+    per_client: DefaultKeyedRateLimiter<String>,
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl TokenEndpointLimits {
+    pub fn new(per_client_per_minute: NonZeroU32, per_ip_per_minute: NonZeroU32) -> Self {
+        Self {
+            per_client: RateLimiter::keyed(Quota::per_minute(per_client_per_minute)),
+            per_ip: RateLimiter::keyed(Quota::per_minute(per_ip_per_minute)),
+        }
+    }
+
+    /// `Err(seconds to wait)` when either budget is spent.
+    fn check(&self, ip: IpAddr, client_id: &str) -> Result<(), u64> {
+        let now = governor::clock::DefaultClock::default().now();
+        let wait =
+            |not_until: governor::NotUntil<_>| not_until.wait_time_from(now).as_secs().max(1);
+        self.per_ip.check_key(&ip).map_err(wait)?;
+        self.per_client
+            .check_key(&client_id.to_owned())
+            .map_err(wait)?;
+        // Forget idle keys now and then so the maps stay small.
+        if self.per_ip.len() > 10_000 {
+            self.per_ip.retain_recent();
+            self.per_client.retain_recent();
+        }
+        Ok(())
+    }
+}
+
+/// An RFC 6749 §5.2 error answer.
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let body = json!({ "error": error, "error_description": description });
+    let mut response = (status, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if status == StatusCode::UNAUTHORIZED {
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"partnergraph\""),
+        );
+    }
+    response
+}
+
+fn invalid_request(description: &str) -> Response {
+    oauth_error(StatusCode::BAD_REQUEST, "invalid_request", description)
+}
+
+fn invalid_client() -> Response {
+    oauth_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "client authentication failed",
+    )
+}
+
+/// The form fields of a request, or an `invalid_request` answer.
+fn form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, Response> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(invalid_request(
+            "send the parameters as application/x-www-form-urlencoded",
+        ));
+    }
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    // RFC 6749 §3.2: parameters must not be repeated.
+    let mut names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return Err(invalid_request("a parameter is repeated"));
+    }
+    Ok(fields)
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The client's credentials, from HTTP Basic or from the form (not both).
+fn credentials(
+    headers: &HeaderMap,
+    fields: &[(String, String)],
+) -> Result<Option<(String, String)>, Response> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, encoded)| encoded.trim());
+    let in_form = (field(fields, "client_id"), field(fields, "client_secret"));
+    match (basic, in_form) {
+        (Some(_), (Some(_), _) | (_, Some(_))) => {
+            Err(invalid_request("authenticate the client one way only"))
+        }
+        (Some(encoded), _) => {
+            let decoded = STANDARD
+                .decode(encoded)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+                return Err(invalid_client());
+            };
+            // RFC 6749 §2.3.1: both parts are form-urlencoded inside Basic.
+            let decode = |s: &str| {
+                url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+            };
+            Ok(decode(id).zip(decode(secret)))
+        }
+        (None, (Some(id), Some(secret))) => Ok(Some((id.to_owned(), secret.to_owned()))),
+        (None, _) => Ok(None),
+    }
+}
+
+/// `POST /oauth/token`.
+pub async fn token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = match form(&headers, &body) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let (client_id, secret) = match credentials(&headers, &fields) {
+        Ok(Some(credentials)) => credentials,
+        Ok(None) => return invalid_client(),
+        Err(response) => return response,
+    };
+    if let Err(wait) = state.token_limits.check(peer.ip(), &client_id) {
+        let mut response = oauth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "temporarily_unavailable",
+            "too many token requests; retry later",
+        );
+        if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let client = match clients::verify(&state.db, &client_id, &secret).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return invalid_client(),
+        Err(error) => return server_error(error),
+    };
+    match field(&fields, "grant_type") {
+        None => return invalid_request("`grant_type` is required"),
+        Some("client_credentials") => {}
+        Some(_) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "only client_credentials is supported",
+            )
+        }
+    }
+    let requested = field(&fields, "scope").filter(|s| !s.trim().is_empty());
+    match clients::issue_token(&state.db, &client, requested, state.clock.now()).await {
+        Ok(Ok((token, scopes))) => {
+            let body = json!({
+                "access_token": token.expose(),
+                "token_type": "Bearer",
+                "expires_in": ACCESS_TOKEN_TTL.num_seconds(),
+                "scope": scopes.to_string(),
+            });
+            let mut response = (StatusCode::OK, body.to_string()).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            response
+        }
+        Ok(Err(Refusal::InvalidScope(why))) => {
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &why)
+        }
+        Err(error) => server_error(error),
+    }
+}
+
+/// `POST /oauth/revoke` (RFC 7009): the client revokes one of its tokens;
+/// an unknown token is not an error.
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let fields = match form(&headers, &body) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let (client_id, secret) = match credentials(&headers, &fields) {
+        Ok(Some(credentials)) => credentials,
+        Ok(None) => return invalid_client(),
+        Err(response) => return response,
+    };
+    let client = match clients::verify(&state.db, &client_id, &secret).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return invalid_client(),
+        Err(error) => return server_error(error),
+    };
+    let Some(token) = field(&fields, "token") else {
+        return invalid_request("`token` is required");
+    };
+    match clients::revoke_token(&state.db, &client, token, state.clock.now()).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(error) => server_error(error),
+    }
+}
+
+fn server_error(error: sea_orm::DbErr) -> Response {
+    tracing::error!(error = %error, "token endpoint failed");
+    oauth_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        "internal server error",
+    )
+}
