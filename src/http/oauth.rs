@@ -53,29 +53,55 @@ impl TokenEndpointLimits {
 }
 
 /// An RFC 6749 §5.2 error answer.
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    let body = json!({ "error": error, "error_description": description });
-    let mut response = (status, body.to_string()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if status == StatusCode::UNAUTHORIZED {
-        headers.insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"partnergraph\""),
-        );
-    }
-    response
+#[derive(Debug)]
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+    /// Seconds, for 429.
+    retry_after: Option<u64>,
 }
 
-fn invalid_request(description: &str) -> Response {
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": self.error, "error_description": self.description });
+        let mut response = (self.status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(seconds) = self
+            .retry_after
+            .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+        {
+            headers.insert(header::RETRY_AFTER, seconds);
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"partnergraph\""),
+            );
+        }
+        response
+    }
+}
+
+fn oauth_error(status: StatusCode, error: &'static str, description: &str) -> OAuthError {
+    OAuthError {
+        status,
+        error,
+        description: description.to_owned(),
+        retry_after: None,
+    }
+}
+
+fn invalid_request(description: &str) -> OAuthError {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_request", description)
 }
 
-fn invalid_client() -> Response {
+fn invalid_client() -> OAuthError {
     oauth_error(
         StatusCode::UNAUTHORIZED,
         "invalid_client",
@@ -84,7 +110,7 @@ fn invalid_client() -> Response {
 }
 
 /// The form fields of a request, or an `invalid_request` answer.
-fn form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, Response> {
+fn form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -119,7 +145,7 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 fn credentials(
     headers: &HeaderMap,
     fields: &[(String, String)],
-) -> Result<Option<(String, String)>, Response> {
+) -> Result<Option<(String, String)>, OAuthError> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -136,9 +162,10 @@ fn credentials(
                 .decode(encoded)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok());
-            let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-                return Err(invalid_client());
-            };
+            let (id, secret) = decoded
+                .as_deref()
+                .and_then(|d| d.split_once(':'))
+                .ok_or_else(invalid_client)?;
             // RFC 6749 §2.3.1: both parts are form-urlencoded inside Basic.
             let decode = |s: &str| {
                 url::form_urlencoded::parse(format!("x={s}").as_bytes())
@@ -159,95 +186,95 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = match form(&headers, &body) {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let (client_id, secret) = match credentials(&headers, &fields) {
-        Ok(Some(credentials)) => credentials,
-        Ok(None) => return invalid_client(),
-        Err(response) => return response,
-    };
+    issue(state, peer, headers, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn issue(
+    state: AppState,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let fields = form(&headers, &body)?;
+    let (client_id, secret) = credentials(&headers, &fields)?.ok_or_else(invalid_client)?;
     if let Err(wait) = state.token_limits.check(peer.ip(), &client_id) {
-        let mut response = oauth_error(
+        let mut refusal = oauth_error(
             StatusCode::TOO_MANY_REQUESTS,
             "temporarily_unavailable",
             "too many token requests; retry later",
         );
-        if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return response;
+        refusal.retry_after = Some(wait);
+        return Err(refusal);
     }
-    let client = match clients::verify(&state.db, &client_id, &secret).await {
-        Ok(Some(client)) => client,
-        Ok(None) => return invalid_client(),
-        Err(error) => return server_error(error),
-    };
+    let client = clients::verify(&state.db, &client_id, &secret)
+        .await
+        .map_err(server_error)?
+        .ok_or_else(invalid_client)?;
     match field(&fields, "grant_type") {
-        None => return invalid_request("`grant_type` is required"),
+        None => return Err(invalid_request("`grant_type` is required")),
         Some("client_credentials") => {}
         Some(_) => {
-            return oauth_error(
+            let why = "only client_credentials is supported";
+            return Err(oauth_error(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "only client_credentials is supported",
-            )
+                why,
+            ));
         }
     }
     let requested = field(&fields, "scope").filter(|s| !s.trim().is_empty());
-    match clients::issue_token(&state.db, &client, requested, state.clock.now()).await {
-        Ok(Ok((token, scopes))) => {
-            let body = json!({
-                "access_token": token.expose(),
-                "token_type": "Bearer",
-                "expires_in": ACCESS_TOKEN_TTL.num_seconds(),
-                "scope": scopes.to_string(),
-            });
-            let mut response = (StatusCode::OK, body.to_string()).into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-            response
-        }
-        Ok(Err(Refusal::InvalidScope(why))) => {
+    let (token, scopes) = clients::issue_token(&state.db, &client, requested, state.clock.now())
+        .await
+        .map_err(server_error)?
+        .map_err(|Refusal::InvalidScope(why)| {
             oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &why)
-        }
-        Err(error) => server_error(error),
-    }
+        })?;
+    let body = json!({
+        "access_token": token.expose(),
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_TTL.num_seconds(),
+        "scope": scopes.to_string(),
+    });
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
 }
 
 /// `POST /oauth/revoke` (RFC 7009): the client revokes one of its tokens;
 /// an unknown token is not an error.
 pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = match form(&headers, &body) {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let (client_id, secret) = match credentials(&headers, &fields) {
-        Ok(Some(credentials)) => credentials,
-        Ok(None) => return invalid_client(),
-        Err(response) => return response,
-    };
-    let client = match clients::verify(&state.db, &client_id, &secret).await {
-        Ok(Some(client)) => client,
-        Ok(None) => return invalid_client(),
-        Err(error) => return server_error(error),
-    };
-    let Some(token) = field(&fields, "token") else {
-        return invalid_request("`token` is required");
-    };
-    match clients::revoke_token(&state.db, &client, token, state.clock.now()).await {
-        Ok(()) => StatusCode::OK.into_response(),
-        Err(error) => server_error(error),
-    }
+    revoke_token(state, headers, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
-fn server_error(error: sea_orm::DbErr) -> Response {
+async fn revoke_token(
+    state: AppState,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let fields = form(&headers, &body)?;
+    let (client_id, secret) = credentials(&headers, &fields)?.ok_or_else(invalid_client)?;
+    let client = clients::verify(&state.db, &client_id, &secret)
+        .await
+        .map_err(server_error)?
+        .ok_or_else(invalid_client)?;
+    let token = field(&fields, "token").ok_or_else(|| invalid_request("`token` is required"))?;
+    clients::revoke_token(&state.db, &client, token, state.clock.now())
+        .await
+        .map_err(server_error)?;
+    Ok(StatusCode::OK.into_response())
+}
+
+fn server_error(error: sea_orm::DbErr) -> OAuthError {
     tracing::error!(error = %error, "token endpoint failed");
     oauth_error(
         StatusCode::INTERNAL_SERVER_ERROR,
