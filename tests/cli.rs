@@ -111,6 +111,73 @@ async fn token_create_then_serve(backend: Backend) {
         "Acme"
     );
 
+    // A partner token and a partner-bound OAuth2 client for that partner.
+    let partner = created["data"]["createPartner"]["partner"]["id"]
+        .as_str()
+        .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("DATABASE_URL", database.url())
+            .output()
+            .unwrap()
+    };
+    let output = run(&[
+        "token",
+        "create",
+        "--role",
+        "PARTNER_REP",
+        "--partner",
+        partner,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let partner_token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let viewer: Value = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&partner_token)
+        .json(&json!({ "query": "{ viewer { kind role partner { name } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        viewer["data"]["viewer"],
+        json!({ "kind": "PARTNER", "role": "PARTNER_REP", "partner": { "name": "Acme" } })
+    );
+    assert!(
+        !run(&["token", "create", "--role", "PARTNER_REP"])
+            .status
+            .success(),
+        "a partner role needs --partner"
+    );
+    let output = run(&[
+        "client",
+        "create",
+        "--name",
+        "CRM",
+        "--partner",
+        partner,
+        "--scopes",
+        "partners:read",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(printed["client_id"].as_str().unwrap().starts_with("pgci_"));
+    assert!(printed["client_secret"]
+        .as_str()
+        .unwrap()
+        .starts_with("pgcs_"));
+
     // SIGTERM: the server stops by itself, well within 10 s.
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])

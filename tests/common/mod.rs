@@ -208,6 +208,27 @@ impl TestApp {
             .to_owned()
     }
 
+    /// A token for a partner user of the partner with global id `partner`.
+    pub async fn partner_token(&self, partner: &str, role: Role) -> String {
+        use partnergraph::clock::Clock;
+        let partner_id =
+            partnergraph::ids::decode_as(partnergraph::ids::NodeType::Partner, partner).unwrap();
+        let new = token::NewToken {
+            role,
+            staff_user_id: None,
+            partner_id: Some(partner_id),
+            scopes: ScopeSet::all(),
+            ttl: chrono::Duration::days(1),
+            api_client_id: None,
+        };
+        token::issue(&self.db, new, self.clock.now())
+            .await
+            .unwrap()
+            .1
+            .expose()
+            .to_owned()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
     }

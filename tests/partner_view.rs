@@ -1,0 +1,289 @@
+//! The leak test (SPEC §3): a partner principal reaches no internal field,
+//! type or enum value, and no row of another partner, by any path.
+//! Extend `PATHS` when a partner-visible type gains internal fields.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::TestApp;
+use partnergraph::{domain::Role, policy::partner_view};
+use serde_json::{json, Value};
+
+/// How a partner query reaches a field of each partner-visible object type;
+/// `{}` stands for the field.
+const PATHS: &[(&str, &str)] = &[
+    ("Query", "{ {} }"),
+    ("Mutation", "mutation { {} }"),
+    ("Viewer", "{ viewer { {} } }"),
+    ("Partner", "{ partners { edges { node { {} } } } }"),
+    (
+        "PartnerContact",
+        "{ partners { edges { node { contacts { edges { node { {} } } } } } } }",
+    ),
+    ("ApiClient", "{ apiClients { edges { node { {} } } } }"),
+];
+
+const TYPES: &str = "{ __schema { types { name kind
+    fields(includeDeprecated: true) { name args { name } }
+    inputFields { name }
+    enumValues(includeDeprecated: true) { name } } } }";
+
+fn types(data: &Value) -> Vec<Value> {
+    data["__schema"]["types"].as_array().unwrap().clone()
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| v["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn unknown_field_error(app: &TestApp, token: &str, type_name: &str, field: &str) {
+    let path = PATHS
+        .iter()
+        .find(|(t, _)| *t == type_name)
+        .map(|(_, p)| *p)
+        .unwrap_or_else(|| panic!("add a path to reach {type_name} to PATHS in the leak test"));
+    let (_, body) = app.post(token, &path.replace("{}", field), json!({})).await;
+    assert!(
+        body.get("data").is_none(),
+        "{type_name}.{field} answered data: {body}"
+    );
+    assert_eq!(
+        body["errors"][0]["message"],
+        format!("Unknown field \"{field}\" on type \"{type_name}\"."),
+        "{type_name}.{field} must fail exactly like a field that does not exist"
+    );
+}
+
+backend_test!(
+    the_schema_walk_finds_nothing_internal_a_partner_can_reach,
+    |app| {
+        let acme = app.create_partner("Acme").await;
+        let token = app.partner_token(&acme, Role::PartnerAdmin).await;
+        let full = types(&app.admin_data(TYPES, json!({})).await);
+        let (_, body) = app.post(&token, TYPES, json!({})).await;
+        let seen = types(&body["data"]);
+
+        // A field that does not exist fails the way internal ones must.
+        unknown_field_error(&app, &token, "Partner", "noSuchField").await;
+
+        for full_type in &full {
+            let name = full_type["name"].as_str().unwrap();
+            if name.starts_with("__") {
+                continue;
+            }
+            let partner_type = seen.iter().find(|t| t["name"] == name);
+            let Some(partner_type) = partner_type else {
+                assert!(
+                    partner_view::visible(name).is_none()
+                        || ["String", "Int", "Float", "Boolean", "ID"].contains(&name),
+                    "{name} is declared partner-visible but partners cannot see it"
+                );
+                // Internal types do not exist for partners, by any path.
+                let (_, body) = app
+                    .post(
+                        &token,
+                        &format!("{{ __type(name: \"{name}\") {{ name }} }}"),
+                        json!({}),
+                    )
+                    .await;
+                assert_eq!(
+                    body["data"]["__type"],
+                    Value::Null,
+                    "{name} leaks through __type"
+                );
+                let (_, body) = app
+                    .post(
+                        &token,
+                        &format!("{{ viewer {{ ... on {name} {{ __typename }} }} }}"),
+                        json!({}),
+                    )
+                    .await;
+                assert_eq!(
+                    body["errors"][0]["message"],
+                    format!("Unknown type \"{name}\""),
+                    "{name}"
+                );
+                continue;
+            };
+            for (list, what) in [
+                ("fields", "field"),
+                ("inputFields", "input field"),
+                ("enumValues", "enum value"),
+            ] {
+                let visible = names(&partner_type[list]);
+                for member in names(&full_type[list]) {
+                    let expected = partner_view::is_visible(name, &member);
+                    assert_eq!(
+                        visible.contains(&member),
+                        expected,
+                        "{what} {name}.{member}"
+                    );
+                    if !expected && list == "fields" {
+                        unknown_field_error(&app, &token, name, &member).await;
+                    }
+                }
+            }
+        }
+
+        // An internal input field and an internal enum value are refused like unknown ones.
+        let (_, body) = app
+        .post(&token, "mutation { createApiClient(input: { name: \"x\", scopes: [], partnerId: \"x\" }) { clientSecret } }", json!({}))
+        .await;
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("partnerId") && !message.contains("Did you mean"),
+            "{message}"
+        );
+        let (_, body) = app
+        .post(&token, "mutation { createApiClient(input: { name: \"x\", scopes: [], role: ADMIN }) { clientSecret } }", json!({}))
+        .await;
+        let (_, unknown) = app
+        .post(&token, "mutation { createApiClient(input: { name: \"x\", scopes: [], role: WIZARD }) { clientSecret } }", json!({}))
+        .await;
+        assert_eq!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .replace("ADMIN", "X"),
+            unknown["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .replace("WIZARD", "X")
+        );
+
+        // Introspection cannot be mixed into a data query to reach the full schema.
+        let (_, body) = app
+            .post(
+                &token,
+                "{ viewer { kind } __type(name: \"ProgramSettings\") { name } }",
+                json!({}),
+            )
+            .await;
+        assert!(body.get("data").is_none(), "{body}");
+    }
+);
+
+backend_test!(partner_a_sees_no_row_of_partner_b_by_any_path, |app| {
+    let a = app.create_partner("Acme").await;
+    let b = app.create_partner("Beta Secret Co").await;
+    let add = "mutation($input: AddPartnerContactInput!) { addPartnerContact(input: $input) { contact { id } userErrors { code message } } }";
+    let contact = |partner: &str, email: &str| json!({ "input": { "partnerId": partner, "name": "Person", "email": email, "role": "AE" } });
+    app.admin_data(add, contact(&a, "ana@acme.example")).await;
+    let b_contact = app.admin_data(add, contact(&b, "bob@beta.example")).await["addPartnerContact"]
+        ["contact"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let owner = app
+        .admin_data(
+            "query($id: ID!) { partner(id: $id) { owner { id } } }",
+            json!({ "id": b }),
+        )
+        .await["partner"]["owner"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b_client = app
+        .admin_data(
+            "mutation($p: ID!) { createApiClient(input: { name: \"B sync\", partnerId: $p, scopes: [\"partners:read\"] }) { apiClient { id } } }",
+            json!({ "p": b }),
+        )
+        .await["createApiClient"]["apiClient"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = app.partner_token(&a, Role::PartnerAdmin).await;
+
+    let mut answers = Vec::new();
+    let ask = |query: &str, variables: Value| {
+        let query = query.to_owned();
+        let app = &app;
+        let token = token.clone();
+        async move { app.post(&token, &query, variables).await.1 }
+    };
+    let listed = ask(
+        "{ partners { totalCount edges { node { id name contacts { totalCount } } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(listed["data"]["partners"]["totalCount"], 1);
+    assert_eq!(
+        listed["data"]["partners"]["edges"][0]["node"]["id"],
+        a.as_str()
+    );
+    assert_eq!(
+        listed["data"]["partners"]["edges"][0]["node"]["contacts"]["totalCount"],
+        1
+    );
+    answers.push(listed);
+
+    let search = ask(
+        "{ partners(filter: { search: \"beta\" }) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(search["data"]["partners"]["totalCount"], 0);
+    answers.push(search);
+    let last = ask("{ partners(last: 100, orderBy: { field: CREATED_AT }) { totalCount edges { node { id } } } }", json!({})).await;
+    assert_eq!(
+        last["data"]["partners"]["edges"].as_array().unwrap().len(),
+        1
+    );
+    answers.push(last);
+
+    let lookups = ask(
+        "query($a: ID!, $b: ID!, $c: ID!, $o: ID!, $k: ID!) {
+            partner(id: $b) { id }
+            node(id: $b) { id }
+            contact: node(id: $c) { id }
+            owner: node(id: $o) { id }
+            client: node(id: $k) { id }
+            nodes(ids: [$a, $b, $c]) { id }
+        }",
+        json!({ "a": a, "b": b, "c": b_contact, "o": owner, "k": b_client }),
+    )
+    .await;
+    assert_eq!(
+        lookups["data"],
+        json!({ "partner": null, "node": null, "contact": null, "owner": null, "client": null, "nodes": [{ "id": a }, null, null] })
+    );
+    answers.push(lookups);
+
+    let clients = ask("{ apiClients { totalCount } }", json!({})).await;
+    assert_eq!(clients["data"]["apiClients"]["totalCount"], 0);
+    answers.push(clients);
+
+    // Writing to B's rows fails exactly like writing to rows that do not exist.
+    let random_partner =
+        partnergraph::ids::encode(partnergraph::ids::NodeType::Partner, uuid::Uuid::now_v7());
+    let to_b = ask(add, contact(&b, "eve@acme.example")).await;
+    let to_nobody = ask(add, contact(&random_partner, "eve@acme.example")).await;
+    assert_eq!(
+        to_b["data"]["addPartnerContact"]["userErrors"],
+        to_nobody["data"]["addPartnerContact"]["userErrors"]
+    );
+    assert_eq!(
+        to_b["data"]["addPartnerContact"]["userErrors"][0]["code"],
+        "NOT_FOUND"
+    );
+    answers.push(to_b);
+    let revoke = "mutation($id: ID!) { revokeApiClient(input: { id: $id }) { userErrors { code message } } }";
+    let random_client =
+        partnergraph::ids::encode(partnergraph::ids::NodeType::ApiClient, uuid::Uuid::now_v7());
+    let revoke_b = ask(revoke, json!({ "id": b_client })).await;
+    let revoke_nobody = ask(revoke, json!({ "id": random_client })).await;
+    assert_eq!(revoke_b["data"], revoke_nobody["data"]);
+    answers.push(revoke_b);
+    assert_eq!(app.count("partner_contact").await, 2);
+
+    // Nothing anywhere names partner B.
+    for answer in answers {
+        let text = answer.to_string();
+        assert!(!text.contains("Beta") && !text.contains("bob@"), "{text}");
+    }
+});
