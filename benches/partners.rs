@@ -10,6 +10,13 @@
 //! * **Baseline**: the same page read through the same pool with two raw SQL
 //!   statements (count, then 101 rows), decoded and serialized to the same
 //!   JSON document the server answers with.
+//! * **Partner principal vs staff**: one seeded partner (the 42nd) gets three
+//!   contacts and a PARTNER_REP token; the same `partner(id:)` query (with
+//!   its contacts) is then timed as that partner and as the ADMIN, in
+//!   alternating blocks so machine noise hits both alike. The requirement is
+//!   that the partner costs at most 10% more. `partners(first: 100)` is timed
+//!   the same way, but it is not like-for-like: the partner sees one row,
+//!   staff a page of 100.
 //!
 //! Run with `cargo bench --bench partners`. Environment:
 //! `BENCH_ITERATIONS` (default 500), `BENCH_WARMUP` (default 50),
@@ -30,7 +37,7 @@ use std::{
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
-use entity::partner;
+use entity::{partner, partner_contact};
 use hdrhistogram::Histogram;
 use partnergraph::{
     auth::{token, ScopeSet},
@@ -41,7 +48,10 @@ use partnergraph::{
     ids::{self, NodeType},
     AppState,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set, Statement, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, Statement,
+    TransactionTrait,
+};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -51,6 +61,18 @@ const SEED_CHUNK: usize = 500;
 const PAGE: usize = 100;
 
 const QUERY: &str = "{ partners(first: 100) { totalCount edges { cursor node { id name type tier status website signedAt version } } pageInfo { hasNextPage endCursor } } }";
+
+/// The partner that gets contacts and a partner token (by seeding order).
+const PRINCIPAL_PARTNER: usize = 42;
+const PRINCIPAL_CONTACTS: usize = 3;
+/// Staff and partner requests alternate in this many blocks.
+const BLOCKS: usize = 10;
+
+/// The headline principal comparison: the same text for staff and partner.
+const PARTNER_QUERY: &str = "query($id: ID!) { partner(id: $id) { id name type tier status website signedAt contacts(first: 10) { totalCount edges { node { id name email role } } } } }";
+/// Partner-safe fields only, so the partner may ask it too (1 row vs 100).
+const PARTNER_LIST_QUERY: &str =
+    "{ partners(first: 100) { totalCount edges { node { id name type tier status website signedAt } } } }";
 
 const COUNT_SQL: &str = "SELECT COUNT(*) AS n FROM partner";
 const PAGE_SQL: &str = "SELECT id, name, partner_type, tier, status, website, signed_at, version FROM partner ORDER BY name_key, id LIMIT 101";
@@ -199,6 +221,38 @@ async fn seed(db: &DatabaseConnection, now: DateTime<Utc>) {
     db.execute_unprepared("ANALYZE").await.unwrap();
 }
 
+/// Gives the [`PRINCIPAL_PARTNER`]th seeded partner [`PRINCIPAL_CONTACTS`]
+/// contacts (again straight through SeaORM) and returns its id.
+async fn seed_contacts(db: &DatabaseConnection, now: DateTime<Utc>) -> Uuid {
+    let name_key = format!("partner {PRINCIPAL_PARTNER:05}");
+    let partner = partner::Entity::find()
+        .filter(partner::Column::NameKey.eq(name_key.as_str()))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no seeded partner `{name_key}`"));
+    let contacts: Vec<partner_contact::ActiveModel> = (1..=PRINCIPAL_CONTACTS)
+        .map(|n| partner_contact::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            partner_id: Set(partner.id),
+            name: Set(format!("Contact {n} of {}", partner.name)),
+            email: Set(format!(
+                "contact{n}@partner-{PRINCIPAL_PARTNER:05}.example.com"
+            )),
+            role: Set("AE".to_owned()),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect();
+    partner_contact::Entity::insert_many(contacts)
+        .exec_without_returning(db)
+        .await
+        .unwrap();
+    db.execute_unprepared("ANALYZE").await.unwrap();
+    partner.id
+}
+
 /// The page the server would answer with, from two raw SQL statements.
 async fn baseline(db: &DatabaseConnection) -> Vec<u8> {
     let backend = db.get_database_backend();
@@ -320,12 +374,17 @@ async fn start_server(db: &DatabaseConnection) -> Server {
 impl Server {
     /// One GraphQL request; returns the raw response body.
     async fn partners(&self) -> impl AsRef<[u8]> {
+        self.post(&self.token, &self.body).await
+    }
+
+    /// One GraphQL request with `body` as `token`; returns the raw response body.
+    async fn post(&self, token: &str, body: &str) -> impl AsRef<[u8]> {
         let response = self
             .client
             .post(&self.url)
-            .bearer_auth(&self.token)
+            .bearer_auth(token)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(self.body.clone())
+            .body(body.to_owned())
             .send()
             .await
             .unwrap();
@@ -338,6 +397,34 @@ impl Server {
             String::from_utf8_lossy(&body)
         );
         body
+    }
+
+    /// A PARTNER_REP token for `partner_id`, with every scope.
+    async fn partner_token(&self, partner_id: Uuid) -> String {
+        let new = token::NewToken {
+            role: Role::PartnerRep,
+            staff_user_id: None,
+            partner_id: Some(partner_id),
+            scopes: ScopeSet::all(),
+            ttl: chrono::Duration::days(1),
+            api_client_id: None,
+        };
+        token::issue(&self.db, new, SystemClock.now())
+            .await
+            .unwrap()
+            .1
+            .expose()
+            .to_owned()
+    }
+
+    /// `body` as `token`, parsed, with any GraphQL errors failing the run.
+    async fn post_json(&self, token: &str, body: &str, who: &str) -> Value {
+        let answer: Value = serde_json::from_slice(self.post(token, body).await.as_ref()).unwrap();
+        assert!(
+            answer.get("errors").is_none(),
+            "GraphQL errors as {who}: {answer}"
+        );
+        answer
     }
 
     async fn stop(self) {
@@ -366,24 +453,36 @@ impl Run {
         self.histogram.value_at_quantile(0.99) as f64 / 1000.0
     }
 
+    fn mean_ms(&self) -> f64 {
+        self.histogram.mean() / 1000.0
+    }
+
     fn summary(&self) -> String {
         format!(
             "{:>9.1} req/s   p50 {:>7.3} ms   p99 {:>7.3} ms   mean {:>7.3} ms   max {:>8.3} ms",
             self.throughput(),
             self.p50_ms(),
             self.p99_ms(),
-            self.histogram.mean() / 1000.0,
+            self.mean_ms(),
             self.histogram.max() as f64 / 1000.0,
         )
     }
 }
 
-async fn measure<F, Fut, T>(iterations: usize, mut op: F) -> Run
+fn histogram() -> Histogram<u64> {
+    Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap()
+}
+
+/// Runs `op` `iterations` times into `histogram`; returns the loop's wall time.
+async fn record<F, Fut, T>(
+    histogram: &mut Histogram<u64>,
+    iterations: usize,
+    op: &mut F,
+) -> Duration
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = T>,
 {
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
     let start = Instant::now();
     for _ in 0..iterations {
         let t = Instant::now();
@@ -392,9 +491,108 @@ where
             .record(t.elapsed().as_micros().max(1) as u64)
             .unwrap();
     }
-    Run {
-        histogram,
-        elapsed: start.elapsed(),
+    start.elapsed()
+}
+
+async fn measure<F, Fut, T>(iterations: usize, mut op: F) -> Run
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut histogram = histogram();
+    let elapsed = record(&mut histogram, iterations, &mut op).await;
+    Run { histogram, elapsed }
+}
+
+/// `iterations` runs of `a` and of `b`, in [`BLOCKS`] alternating blocks of
+/// `iterations / BLOCKS` each (odd blocks run `b` first), merged into one
+/// histogram and one wall time per operation.
+async fn measure_alternating<FA, FutA, A, FB, FutB, B>(
+    iterations: usize,
+    mut a: FA,
+    mut b: FB,
+) -> (Run, Run)
+where
+    FA: FnMut() -> FutA,
+    FutA: std::future::Future<Output = A>,
+    FB: FnMut() -> FutB,
+    FutB: std::future::Future<Output = B>,
+{
+    let (mut a_histogram, mut b_histogram) = (histogram(), histogram());
+    let (mut a_elapsed, mut b_elapsed) = (Duration::ZERO, Duration::ZERO);
+    for block in 0..BLOCKS {
+        let n = iterations / BLOCKS + usize::from(block < iterations % BLOCKS);
+        if block % 2 == 0 {
+            a_elapsed += record(&mut a_histogram, n, &mut a).await;
+            b_elapsed += record(&mut b_histogram, n, &mut b).await;
+        } else {
+            b_elapsed += record(&mut b_histogram, n, &mut b).await;
+            a_elapsed += record(&mut a_histogram, n, &mut a).await;
+        }
+    }
+    (
+        Run {
+            histogram: a_histogram,
+            elapsed: a_elapsed,
+        },
+        Run {
+            histogram: b_histogram,
+            elapsed: b_elapsed,
+        },
+    )
+}
+
+/// One query timed as staff (ADMIN) and as a partner principal.
+struct PrincipalRun {
+    query: &'static str,
+    /// Whether both principals get the same rows back.
+    like_for_like: bool,
+    staff: Run,
+    partner: Run,
+}
+
+impl PrincipalRun {
+    fn p50_ratio(&self) -> f64 {
+        self.partner.p50_ms() / self.staff.p50_ms()
+    }
+
+    fn p99_ratio(&self) -> f64 {
+        self.partner.p99_ms() / self.staff.p99_ms()
+    }
+
+    fn mean_ratio(&self) -> f64 {
+        self.partner.mean_ms() / self.staff.mean_ms()
+    }
+
+    fn throughput_ratio(&self) -> f64 {
+        self.partner.throughput() / self.staff.throughput()
+    }
+
+    fn print(&self) {
+        let note = if self.like_for_like {
+            ""
+        } else {
+            " (NOT like-for-like: the partner sees 1 row, staff 100)"
+        };
+        println!("{}{note}", self.query);
+        println!("  as staff (ADMIN)  : {}", self.staff.summary());
+        println!("  as partner (REP)  : {}", self.partner.summary());
+        println!(
+            "  partner / staff   : p50 {:.3}x   p99 {:.3}x   mean {:.3}x   throughput {:.3}x",
+            self.p50_ratio(),
+            self.p99_ratio(),
+            self.mean_ratio(),
+            self.throughput_ratio()
+        );
+        if self.like_for_like {
+            let within = |ratio: f64| if ratio <= 1.10 { "yes" } else { "NO" };
+            println!(
+                "  at most 10% more  : p50 {}   p99 {}   mean {}",
+                within(self.p50_ratio()),
+                within(self.p99_ratio()),
+                within(self.mean_ratio())
+            );
+        }
     }
 }
 
@@ -402,6 +600,7 @@ struct BackendResult {
     backend: Backend,
     graphql: Run,
     baseline: Run,
+    principals: Vec<PrincipalRun>,
     rss_kib: Option<u64>,
     peak_kib: Option<u64>,
 }
@@ -453,6 +652,10 @@ async fn run_backend(
         "seeded {PARTNERS} partners in {:.2} s (bulk inserts of {SEED_CHUNK})",
         started.elapsed().as_secs_f64()
     );
+    let principal_partner = seed_contacts(&db, SystemClock.now()).await;
+    println!(
+        "gave partner {PRINCIPAL_PARTNER:05} ({principal_partner}) {PRINCIPAL_CONTACTS} contacts"
+    );
 
     let server = start_server(&db).await;
 
@@ -494,10 +697,11 @@ async fn run_backend(
 
     let rss_kib = proc_status_kib("VmRSS:");
     let peak_kib = proc_status_kib("VmHWM:");
-    let result = BackendResult {
+    let mut result = BackendResult {
         backend,
         graphql,
         baseline,
+        principals: Vec::new(),
         rss_kib,
         peak_kib,
     };
@@ -513,10 +717,94 @@ async fn run_backend(
         mib(peak_kib)
     );
 
+    result.principals = compare_principals(&server, principal_partner, warmup, iterations).await;
+
     server.stop().await;
     db.close().await.unwrap();
     drop(database);
     result
+}
+
+/// Times [`PARTNER_QUERY`] and [`PARTNER_LIST_QUERY`] as staff and as a
+/// partner principal of `partner_id`, after checking both answer alike.
+async fn compare_principals(
+    server: &Server,
+    partner_id: Uuid,
+    warmup: usize,
+    iterations: usize,
+) -> Vec<PrincipalRun> {
+    let staff_token = server.token.clone();
+    let partner_token = server.partner_token(partner_id).await;
+    let global_id = ids::encode(NodeType::Partner, partner_id);
+    let one_body = json!({ "query": PARTNER_QUERY, "variables": { "id": global_id } }).to_string();
+    let list_body = json!({ "query": PARTNER_LIST_QUERY }).to_string();
+
+    // Both principals must get the same answer, or the comparison is moot.
+    let staff_one = server.post_json(&staff_token, &one_body, "staff").await;
+    let partner_one = server.post_json(&partner_token, &one_body, "partner").await;
+    let partner_data = &staff_one["data"]["partner"];
+    assert_eq!(partner_data["id"], json!(global_id), "{staff_one}");
+    assert_eq!(
+        partner_data["contacts"]["totalCount"],
+        json!(PRINCIPAL_CONTACTS),
+        "{staff_one}"
+    );
+    assert_eq!(
+        partner_data, &partner_one["data"]["partner"],
+        "`partner` differs between staff and partner"
+    );
+    println!("\ncheck: `partner(id:)` answers staff and partner alike");
+
+    let staff_list = server.post_json(&staff_token, &list_body, "staff").await;
+    let partner_list = server
+        .post_json(&partner_token, &list_body, "partner")
+        .await;
+    let rows = |answer: &Value| {
+        (
+            answer["data"]["partners"]["totalCount"].clone(),
+            answer["data"]["partners"]["edges"]
+                .as_array()
+                .map_or(0, Vec::len),
+        )
+    };
+    assert_eq!(rows(&staff_list), (json!(PARTNERS), PAGE), "{staff_list}");
+    assert_eq!(rows(&partner_list), (json!(1), 1), "{partner_list}");
+    assert_eq!(
+        partner_list["data"]["partners"]["edges"][0]["node"]["id"],
+        json!(global_id)
+    );
+    println!(
+        "check: `partners(first: 100)` gives staff {PAGE} of {PARTNERS} rows, the partner 1 of 1"
+    );
+
+    for _ in 0..warmup {
+        black_box(server.post(&staff_token, &one_body).await);
+        black_box(server.post(&partner_token, &one_body).await);
+        black_box(server.post(&staff_token, &list_body).await);
+        black_box(server.post(&partner_token, &list_body).await);
+    }
+
+    let mut runs = Vec::new();
+    for (query, like_for_like, body) in [
+        ("`partner(id:)` with 3 contacts", true, &one_body),
+        ("`partners(first: 100)`", false, &list_body),
+    ] {
+        let (staff, partner) = measure_alternating(
+            iterations,
+            || server.post(&staff_token, body),
+            || server.post(&partner_token, body),
+        )
+        .await;
+        let run = PrincipalRun {
+            query,
+            like_for_like,
+            staff,
+            partner,
+        };
+        run.print();
+        runs.push(run);
+    }
+    runs
 }
 
 fn machine() -> String {
@@ -581,6 +869,55 @@ fn table(results: &[BackendResult], iterations: usize, machine: &str) -> String 
     out
 }
 
+fn principal_table(results: &[BackendResult], iterations: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Partner principal (PARTNER_REP) vs staff (ADMIN), the same query text, {iterations} requests each in {BLOCKS} alternating blocks:\n"
+    );
+    let _ = writeln!(
+        out,
+        "| Backend | Query | Principal | Throughput (req/s) | p50 (ms) | p99 (ms) | mean (ms) |"
+    );
+    let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|");
+    for r in results {
+        let label = r.backend.label();
+        for p in &r.principals {
+            let query = if p.like_for_like {
+                p.query.to_owned()
+            } else {
+                format!(
+                    "{} (not like-for-like: partner 1 row, staff {PAGE})",
+                    p.query
+                )
+            };
+            for (who, run) in [("staff", &p.staff), ("partner", &p.partner)] {
+                let _ = writeln!(
+                    out,
+                    "| {label} | {query} | {who} | {:.0} | {:.2} | {:.2} | {:.3} |",
+                    run.throughput(),
+                    run.p50_ms(),
+                    run.p99_ms(),
+                    run.mean_ms()
+                );
+            }
+            let _ = writeln!(
+                out,
+                "| {label} | {query} | **partner / staff** | {:.3}× | {:.3}× | {:.3}× | {:.3}× |",
+                p.throughput_ratio(),
+                p.p50_ratio(),
+                p.p99_ratio(),
+                p.mean_ratio()
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nRequirement: on `partner(id:)` a partner costs at most 10% more than staff (time ratios ≤ 1.10×; throughput ratio ≥ 0.91×)."
+    );
+    out
+}
+
 fn main() {
     let iterations = env_usize("BENCH_ITERATIONS", 500);
     let warmup = env_usize("BENCH_WARMUP", 50);
@@ -610,4 +947,6 @@ fn main() {
 
     println!("\n## Summary (markdown)\n");
     print!("{}", table(&results, iterations, &machine));
+    println!();
+    print!("{}", principal_table(&results, iterations));
 }

@@ -15,7 +15,7 @@ use crate::{
     domain::{inputs::DisplayName, Role, UserError, UserErrorCode},
     error::{ApiError, ApiResult},
     ids::{self, NodeType},
-    service::{api_clients as service, partners, Failure},
+    service::{api_clients as service, Failure},
 };
 
 /// A machine client that gets access tokens with the OAuth2
@@ -58,10 +58,7 @@ impl ApiClient {
         let Some(id) = self.0.partner_id else {
             return Ok(None);
         };
-        let request = context::request(ctx)?;
-        Ok(partners::find(context::db(ctx)?, &request.caller(), id)
-            .await?
-            .map(Partner::from))
+        Partner::load(ctx, id).await
     }
 
     /// The scopes its tokens may carry.

@@ -38,6 +38,16 @@ impl From<partner::Model> for Partner {
     }
 }
 
+impl Partner {
+    /// The partner with `id`, if the caller may see it.
+    pub async fn load(ctx: &Context<'_>, id: Uuid) -> ApiResult<Option<Partner>> {
+        let request = context::request(ctx)?;
+        Ok(service::find(context::db(ctx)?, &request.caller(), id)
+            .await?
+            .map(Partner))
+    }
+}
+
 fn stored<T: DbEnum>(text: &str) -> ApiResult<T> {
     T::parse(text)
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown stored value `{text}`")))
@@ -326,9 +336,7 @@ impl PartnerQuery {
         let Some(id) = ids::decode_as(NodeType::Partner, &id) else {
             return Ok(None);
         };
-        Ok(service::find(context::db(ctx)?, &request.caller(), id)
-            .await?
-            .map(Partner))
+        Partner::load(ctx, id).await
     }
 }
 

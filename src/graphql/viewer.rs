@@ -7,7 +7,7 @@ use crate::{
     auth::Principal,
     domain::{PrincipalKind, Role},
     error::ApiResult,
-    service::{partners, staff},
+    service::staff,
 };
 
 /// The principal this request runs as.
@@ -31,10 +31,7 @@ impl Viewer {
         let Some(id) = self.0.partner_id else {
             return Ok(None);
         };
-        let request = context::request(ctx)?;
-        Ok(partners::find(context::db(ctx)?, &request.caller(), id)
-            .await?
-            .map(Partner::from))
+        Partner::load(ctx, id).await
     }
 
     /// The staff user behind the token, when there is one.

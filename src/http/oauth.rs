@@ -191,19 +191,34 @@ pub async fn token(
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn issue(
-    state: AppState,
-    peer: SocketAddr,
+/// `POST /oauth/revoke` (RFC 7009): the client revokes one of its tokens;
+/// an unknown token is not an error.
+pub async fn revoke(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, OAuthError> {
-    let fields = form(&headers, &body)?;
-    let (client_id, secret) = credentials(&headers, &fields)?.ok_or_else(invalid_client)?;
+) -> Response {
+    revoke_token(state, peer, headers, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The form of a request and the client it authenticates, within the rate
+/// limits (both endpoints check secrets, so both are limited).
+async fn authenticate(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(entity::api_client::Model, Vec<(String, String)>), OAuthError> {
+    let fields = form(headers, body)?;
+    let (client_id, secret) = credentials(headers, &fields)?.ok_or_else(invalid_client)?;
     if let Err(wait) = state.token_limits.check(peer.ip(), &client_id) {
         let mut refusal = oauth_error(
             StatusCode::TOO_MANY_REQUESTS,
             "temporarily_unavailable",
-            "too many token requests; retry later",
+            "too many requests; retry later",
         );
         refusal.retry_after = Some(wait);
         return Err(refusal);
@@ -212,6 +227,16 @@ async fn issue(
         .await
         .map_err(server_error)?
         .ok_or_else(invalid_client)?;
+    Ok((client, fields))
+}
+
+async fn issue(
+    state: AppState,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let (client, fields) = authenticate(&state, peer, &headers, &body).await?;
     match field(&fields, "grant_type") {
         None => return Err(invalid_request("`grant_type` is required")),
         Some("client_credentials") => {}
@@ -248,25 +273,13 @@ async fn issue(
     Ok(response)
 }
 
-/// `POST /oauth/revoke` (RFC 7009): the client revokes one of its tokens;
-/// an unknown token is not an error.
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    revoke_token(state, headers, body)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
-}
-
 async fn revoke_token(
     state: AppState,
+    peer: SocketAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    let fields = form(&headers, &body)?;
-    let (client_id, secret) = credentials(&headers, &fields)?.ok_or_else(invalid_client)?;
-    let client = clients::verify(&state.db, &client_id, &secret)
-        .await
-        .map_err(server_error)?
-        .ok_or_else(invalid_client)?;
+    let (client, fields) = authenticate(&state, peer, &headers, &body).await?;
     let token = field(&fields, "token").ok_or_else(|| invalid_request("`token` is required"))?;
     clients::revoke_token(&state.db, &client, token, state.clock.now())
         .await
