@@ -208,6 +208,7 @@ async fn seed(db: &DatabaseConnection, now: DateTime<Utc>) {
                     version: Set(1),
                     created_at: Set(now),
                     updated_at: Set(now),
+                    activation_overdue_notified_at: Set(None),
                 }
             })
             .collect();

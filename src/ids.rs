@@ -11,16 +11,20 @@ pub enum NodeType {
     PartnerContact,
     StaffUser,
     ApiClient,
+    CertificationTrack,
+    Certification,
 }
 
 impl NodeType {
     // Keep in step with the enum: `name` below stops compiling when a
     // variant is added, which is the reminder to list it here too.
-    const ALL: [NodeType; 4] = [
+    const ALL: [NodeType; 6] = [
         NodeType::Partner,
         NodeType::PartnerContact,
         NodeType::StaffUser,
         NodeType::ApiClient,
+        NodeType::CertificationTrack,
+        NodeType::Certification,
     ];
 
     pub fn name(self) -> &'static str {
@@ -29,6 +33,8 @@ impl NodeType {
             NodeType::PartnerContact => "PartnerContact",
             NodeType::StaffUser => "StaffUser",
             NodeType::ApiClient => "ApiClient",
+            NodeType::CertificationTrack => "CertificationTrack",
+            NodeType::Certification => "Certification",
         }
     }
 }

@@ -53,6 +53,9 @@ struct ServeArgs {
     /// Seed a demo program on an empty database and print tokens to try it with.
     #[arg(long)]
     demo: bool,
+    /// Seconds between runs of the background jobs (expiries, reminders); 0 turns them off.
+    #[arg(long, env = "PARTNERGRAPH_JOBS_INTERVAL", default_value_t = 30)]
+    jobs_interval: u64,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -220,6 +223,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         limits: args.limits.into(),
         ..ServerConfig::default()
     };
+    if args.jobs_interval > 0 {
+        // Several replicas may run these at once: each job claims rows with SKIP LOCKED.
+        let interval = std::time::Duration::from_secs(args.jobs_interval);
+        partnergraph::jobs::spawn(db.clone(), clock.clone(), interval);
+    }
     let state = AppState::new(db, clock, config)?;
     partnergraph::serve(listener, state, partnergraph::http::shutdown_signal()).await?;
     Ok(())

@@ -32,10 +32,11 @@ backend_test!(requests_without_a_valid_token_are_unauthenticated, |app| {
 });
 
 backend_test!(expired_tokens_stop_working, |app| {
-    let (status, _) = app.post(&app.admin, "{ viewer { kind } }", json!({})).await;
+    let token = app.token(Role::Viewer, "viewer@example.com", None).await;
+    let (status, _) = app.post(&token, "{ viewer { kind } }", json!({})).await;
     assert_eq!(status, StatusCode::OK);
     app.clock.advance(chrono::Duration::days(2));
-    let (status, body) = app.post(&app.admin, "{ viewer { kind } }", json!({})).await;
+    let (status, body) = app.post(&token, "{ viewer { kind } }", json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 });

@@ -135,7 +135,8 @@ backend_test!(
                 app.count("audit_entry").await,
                 app.count("outbox_event").await
             ),
-            (3, 3)
+            // Becoming SIGNED also reaches AGREEMENT_SIGNED: its own audit row and event.
+            (4, 4)
         );
 
         let audit = app
@@ -148,7 +149,12 @@ backend_test!(
             .collect();
         assert_eq!(
             operations,
-            ["updatePartner", "changePartnerStatus", "createPartner"]
+            [
+                "updatePartner",
+                "reachMilestone",
+                "changePartnerStatus",
+                "createPartner"
+            ]
         );
         let tier_change = &entries[0]["node"];
         assert_eq!(tier_change["entityId"], id);
@@ -172,12 +178,14 @@ backend_test!(
             [
                 "partner.created",
                 "partner.status_changed",
+                "partner.milestone_reached",
                 "partner.tier_changed"
             ]
         );
         assert_eq!(events[1].payload["previousStatus"], "PROSPECT");
         assert_eq!(events[1].payload["status"], "SIGNED");
-        assert_eq!(events[2].payload["tier"], "GOLD");
+        assert_eq!(events[2].payload["milestone"], "AGREEMENT_SIGNED");
+        assert_eq!(events[3].payload["tier"], "GOLD");
         assert!(events
             .iter()
             .all(|e| e.partner_id == events[0].partner_id && e.partner_id.is_some()));

@@ -7,9 +7,12 @@
 pub mod access_token;
 pub mod api_client;
 pub mod audit_entry;
+pub mod certification;
+pub mod certification_track;
 pub mod outbox_event;
 pub mod partner;
 pub mod partner_contact;
+pub mod partner_milestone;
 pub mod program_settings;
 pub mod staff_user;
 
@@ -17,9 +20,12 @@ pub mod prelude {
     pub use super::access_token::Entity as AccessToken;
     pub use super::api_client::Entity as ApiClient;
     pub use super::audit_entry::Entity as AuditEntry;
+    pub use super::certification::Entity as Certification;
+    pub use super::certification_track::Entity as CertificationTrack;
     pub use super::outbox_event::Entity as OutboxEvent;
     pub use super::partner::Entity as Partner;
     pub use super::partner_contact::Entity as PartnerContact;
+    pub use super::partner_milestone::Entity as PartnerMilestone;
     pub use super::program_settings::Entity as ProgramSettings;
     pub use super::staff_user::Entity as StaffUser;
 }

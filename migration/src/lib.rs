@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
 mod m20261121_000002_api_clients;
+mod m20261121_000003_certifications_and_runway;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_api_clients::Migration),
+            Box::new(m20261121_000003_certifications_and_runway::Migration),
         ]
     }
 }

@@ -25,6 +25,10 @@ pub struct Principal {
 pub enum Action {
     ReadPartners,
     WritePartners,
+    /// Read certification tracks and (own partner's, for partners) certifications.
+    ReadCertifications,
+    /// Manage tracks and award, enroll, revoke certifications.
+    WriteCertifications,
     /// Add or change partner contacts (a partner admin: its own partner's).
     WriteContacts,
     /// List, create and revoke OAuth2 clients (a partner admin: its own partner's).
@@ -39,6 +43,8 @@ impl Action {
     /// allowed role).
     fn scope(self) -> Option<Scope> {
         match self {
+            Action::ReadCertifications => Some(Scope::CertificationsRead),
+            Action::WriteCertifications => Some(Scope::CertificationsWrite),
             Action::ReadPartners => Some(Scope::PartnersRead),
             Action::WritePartners | Action::WriteContacts => Some(Scope::PartnersWrite),
             Action::ManageApiClients => Some(Scope::Admin),
@@ -51,6 +57,8 @@ impl Action {
     fn allowed_for(self, role: Role) -> bool {
         use Role::*;
         match self {
+            Action::ReadCertifications => true,
+            Action::WriteCertifications => matches!(role, Admin | PartnerManager),
             Action::ReadPartners => true,
             Action::WritePartners => matches!(role, Admin | PartnerManager),
             Action::WriteContacts => matches!(role, Admin | PartnerManager | PartnerAdmin),

@@ -1,11 +1,15 @@
 //! Pure rules: the product's vocabulary, status moves and input parsing.
 //! No I/O here; everything is unit-tested.
 
+pub mod activation;
+pub mod certifications;
 pub mod enums;
 pub mod inputs;
 pub mod money;
 pub mod partner_status;
 pub mod user_error;
 
+pub use activation::MilestoneKind;
+pub use certifications::{CertificationKind, CertificationLevel, CertificationStatus};
 pub use enums::*;
 pub use user_error::{UserError, UserErrorCode};

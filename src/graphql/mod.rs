@@ -1,8 +1,10 @@
 //! The GraphQL schema: one query and one mutation object per area, merged.
 //! Resolvers stay thin: parse input, call a service, map the result.
 
+pub mod activation;
 pub mod api_clients;
 pub mod audit;
+pub mod certifications;
 pub mod connection;
 pub mod context;
 pub mod document;
@@ -29,6 +31,7 @@ pub struct Query(
     settings::SettingsQuery,
     audit::AuditQuery,
     api_clients::ApiClientQuery,
+    certifications::CertificationQuery,
 );
 
 /// Every change the API offers.
@@ -37,6 +40,8 @@ pub struct Mutation(
     partners::PartnerMutation,
     settings::SettingsMutation,
     api_clients::ApiClientMutation,
+    certifications::CertificationMutation,
+    activation::ActivationMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -5,6 +5,7 @@ use async_graphql::{Context, Interface, Object, ID};
 
 use super::{
     api_clients::ApiClient,
+    certifications::{Certification, CertificationTrack},
     context,
     partners::{Partner, PartnerContact, StaffUser},
 };
@@ -12,7 +13,7 @@ use crate::{
     auth::Action,
     error::ApiResult,
     ids::{self, NodeType},
-    service::{api_clients, partners, staff},
+    service::{api_clients, certifications, partners, staff},
 };
 
 /// An object with a globally unique, opaque id.
@@ -23,6 +24,8 @@ pub enum Node {
     PartnerContact(PartnerContact),
     StaffUser(StaffUser),
     ApiClient(ApiClient),
+    CertificationTrack(CertificationTrack),
+    Certification(Certification),
 }
 
 #[derive(Default)]
@@ -38,6 +41,7 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
     // A node the caller may not read answers null, like one that does not exist.
     let needs = match node_type {
         NodeType::ApiClient => Action::ManageApiClients,
+        NodeType::CertificationTrack | NodeType::Certification => Action::ReadCertifications,
         NodeType::Partner | NodeType::PartnerContact | NodeType::StaffUser => Action::ReadPartners,
     };
     if !request.principal.may(needs) {
@@ -56,6 +60,12 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
         NodeType::ApiClient => api_clients::find(db, &caller, uuid)
             .await?
             .map(|c| Node::ApiClient(c.into())),
+        NodeType::CertificationTrack => certifications::find_track(db, uuid)
+            .await?
+            .map(|t| Node::CertificationTrack(t.into())),
+        NodeType::Certification => certifications::find(db, &caller, uuid)
+            .await?
+            .map(|c| Node::Certification(c.into())),
     })
 }
 

@@ -142,6 +142,35 @@ impl Partner {
         Ok(PartnerContactConnection::from_page(page, PartnerContact))
     }
 
+    /// The 120-day activation runway: milestones with due and achieved dates.
+    async fn activation(&self, ctx: &Context<'_>) -> ApiResult<super::activation::Activation> {
+        let request = context::request(ctx)?;
+        Ok(
+            crate::service::activation::runway_of(context::db(ctx)?, &self.0, request.now)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Certifications of the partner's contacts.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn certifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n certifications (at most 100; default 20).")]
+        first: Option<i32>,
+        #[graphql(desc = "Return certifications after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n certifications (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return certifications before this cursor.")] before: Option<String>,
+    ) -> ApiResult<super::certifications::CertificationConnection> {
+        let filter = crate::service::certifications::CertificationFilter {
+            partner_id: Some(self.0.id),
+            ..Default::default()
+        };
+        super::certifications::certifications_of(ctx, filter, page_args(first, after, last, before))
+            .await
+    }
+
     /// Bumped by every change; pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
         self.0.version
@@ -188,6 +217,25 @@ impl PartnerContact {
     /// The part the contact plays.
     async fn role(&self) -> ApiResult<PartnerContactRole> {
         stored(&self.0.role)
+    }
+
+    /// The contact's certifications.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn certifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n certifications (at most 100; default 20).")]
+        first: Option<i32>,
+        #[graphql(desc = "Return certifications after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n certifications (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return certifications before this cursor.")] before: Option<String>,
+    ) -> ApiResult<super::certifications::CertificationConnection> {
+        let filter = crate::service::certifications::CertificationFilter {
+            contact_id: Some(self.0.id),
+            ..Default::default()
+        };
+        super::certifications::certifications_of(ctx, filter, page_args(first, after, last, before))
+            .await
     }
 
     /// Bumped by every change.

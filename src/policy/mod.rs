@@ -8,7 +8,7 @@
 
 pub mod partner_view;
 
-use entity::{api_client, partner, partner_contact};
+use entity::{api_client, certification, partner, partner_contact};
 use sea_orm::{sea_query::Expr, ColumnTrait, Condition};
 
 use crate::auth::Principal;
@@ -26,6 +26,11 @@ pub fn contact_rows(principal: &Principal) -> Condition {
 /// The OAuth2 clients `principal` may see: all for staff, its own partner's for partners.
 pub fn api_client_rows(principal: &Principal) -> Condition {
     own_partner(principal, api_client::Column::PartnerId)
+}
+
+/// The certifications `principal` may see: its own partner's contacts' for partners.
+pub fn certification_rows(principal: &Principal) -> Condition {
+    own_partner(principal, certification::Column::PartnerId)
 }
 
 fn own_partner(principal: &Principal, partner_column: impl ColumnTrait) -> Condition {

@@ -25,33 +25,16 @@ pub enum Visible {
 use Visible::{All, Only};
 
 /// Type name → what partners see of it. Types not listed are internal.
+#[rustfmt::skip]
 pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     // Entry points.
-    (
-        "Query",
-        Only(&[
-            "viewer",
-            "node",
-            "nodes",
-            "partners",
-            "partner",
-            "apiClients",
-        ]),
-    ),
-    (
-        "Mutation",
-        Only(&["addPartnerContact", "createApiClient", "revokeApiClient"]),
-    ),
+    ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications"])),
+    ("Mutation", Only(&["addPartnerContact", "createApiClient", "revokeApiClient"])),
     ("Node", All),
     ("Viewer", Only(&["kind", "role", "partner", "scopes"])),
     // Partners: their own row only (row scoping), partner-safe fields only.
-    (
-        "Partner",
-        Only(&[
-            "id", "name", "type", "tier", "status", "website", "signedAt", "contacts",
-        ]),
-    ),
-    ("PartnerContact", Only(&["id", "name", "email", "role"])),
+    ("Partner", Only(&["id", "name", "type", "tier", "status", "website", "signedAt", "activation", "contacts", "certifications"])),
+    ("PartnerContact", Only(&["id", "name", "email", "role", "certifications"])),
     ("PartnerConnection", All),
     ("PartnerEdge", All),
     ("PartnerContactConnection", All),
@@ -67,22 +50,26 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     ("PartnerContactRole", All),
     ("AddPartnerContactInput", All),
     ("AddPartnerContactPayload", All),
+    // The activation runway (milestones, due dates, live) of the own partner.
+    ("Activation", All),
+    ("ActivationMilestone", All),
+    ("MilestoneKind", All),
+    // Certification tracks, and the own contacts' certifications.
+    ("CertificationTrack", All),
+    ("CertificationTrackConnection", All),
+    ("CertificationTrackEdge", All),
+    ("Certification", All),
+    ("CertificationConnection", All),
+    ("CertificationEdge", All),
+    ("CertificationFilterInput", All),
+    ("CertificationKind", All),
+    ("CertificationLevel", All),
+    ("CertificationStatus", All),
     // Who is asking.
     ("PrincipalKind", All),
     ("Role", Only(&["PARTNER_ADMIN", "PARTNER_REP"])),
     // The partner's own OAuth2 clients (PARTNER_ADMIN).
-    (
-        "ApiClient",
-        Only(&[
-            "id",
-            "clientId",
-            "name",
-            "role",
-            "scopes",
-            "createdAt",
-            "revokedAt",
-        ]),
-    ),
+    ("ApiClient", Only(&["id", "clientId", "name", "role", "scopes", "createdAt", "revokedAt"])),
     ("ApiClientConnection", All),
     ("ApiClientEdge", All),
     ("CreateApiClientInput", Only(&["name", "role", "scopes"])),

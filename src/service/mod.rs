@@ -1,8 +1,10 @@
 //! Use cases: load, decide with `domain`, and write through the one unit of
 //! work so the change, its audit entry and its outbox event commit together.
 
+pub mod activation;
 pub mod api_clients;
 pub mod audit;
+pub mod certifications;
 pub mod demo;
 pub mod pagination;
 pub mod partners;

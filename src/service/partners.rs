@@ -18,8 +18,8 @@ use super::{
 use crate::{
     domain::{
         inputs::{DisplayName, EmailAddress, Percent, WebsiteUrl},
-        partner_status, DbEnum, OrderDirection, PartnerContactRole, PartnerStatus, PartnerTier,
-        PartnerType, UserError, UserErrorCode,
+        partner_status, DbEnum, MilestoneKind, OrderDirection, PartnerContactRole, PartnerStatus,
+        PartnerTier, PartnerType, UserError, UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -267,6 +267,7 @@ pub async fn create(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        activation_overdue_notified_at: Set(None),
     }
     .insert(uow.conn())
     .await
@@ -472,6 +473,9 @@ pub async fn change_status(
         json!({ "partner": after, "previousStatus": current.status, "status": updated.status });
     uow.emit(partner_event("partner.status_changed", &updated, payload))
         .await?;
+    if status == PartnerStatus::Signed {
+        super::activation::reach(&uow, id, MilestoneKind::AgreementSigned, uow.now()).await?;
+    }
     uow.commit().await?;
     Ok(updated)
 }

@@ -178,12 +178,32 @@ impl TestApp {
             shutdown: Some(shutdown),
             _database: database,
         };
-        app.admin = app.token(Role::Admin, "admin@example.com", None).await;
+        // Long-lived, so tests can move the clock by months.
+        app.admin = app
+            .token_for(
+                Role::Admin,
+                "admin@example.com",
+                None,
+                chrono::Duration::days(3650),
+            )
+            .await;
         Some(app)
     }
 
-    /// A token for a staff user with `role` (and `scopes`, or all of them).
+    /// A token for a staff user with `role` (and `scopes`, or all of them),
+    /// valid for a day of the test clock.
     pub async fn token(&self, role: Role, email: &str, scopes: Option<&str>) -> String {
+        self.token_for(role, email, scopes, chrono::Duration::days(1))
+            .await
+    }
+
+    pub async fn token_for(
+        &self,
+        role: Role,
+        email: &str,
+        scopes: Option<&str>,
+        ttl: chrono::Duration,
+    ) -> String {
         use partnergraph::clock::Clock;
         let now = self.clock.now();
         let user = token::staff_user_for(&self.db, email, role, now)
@@ -197,7 +217,7 @@ impl TestApp {
             staff_user_id: Some(user.id),
             partner_id: None,
             scopes,
-            ttl: chrono::Duration::days(1),
+            ttl,
             api_client_id: None,
         };
         token::issue(&self.db, new, now)
@@ -227,6 +247,11 @@ impl TestApp {
             .1
             .expose()
             .to_owned()
+    }
+
+    /// The URL of this test's database, for a second connection.
+    pub fn database_url(&self) -> String {
+        self._database.url().to_owned()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,116 @@
+//! The activation runway: `Partner.activation` and `recordMilestone`.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use super::{context, partners::Partner, payload::settle};
+use crate::{
+    auth::Action,
+    domain::{activation::Runway, MilestoneKind, UserError, UserErrorCode},
+    error::ApiResult,
+    ids::{self, NodeType},
+    service::activation as service,
+};
+
+/// One milestone of the runway.
+#[derive(SimpleObject)]
+pub struct ActivationMilestone {
+    /// Which milestone.
+    pub milestone: MilestoneKind,
+    /// When it is due, counted from `signedAt`; null before signing.
+    pub due_at: Option<DateTime<Utc>>,
+    /// When it was reached; null until then.
+    pub achieved_at: Option<DateTime<Utc>>,
+}
+
+/// A partner's 120-day activation runway.
+#[derive(SimpleObject)]
+pub struct Activation {
+    /// The six milestones, in runway order.
+    pub milestones: Vec<ActivationMilestone>,
+    /// Whether the partner is live: it registered its first deal.
+    pub live: bool,
+    /// Whether the partner is past its deadline without being live.
+    pub overdue: bool,
+    /// When the partner should be live: `signedAt` plus the program's activation days.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+impl From<Runway> for Activation {
+    fn from(runway: Runway) -> Self {
+        Self {
+            milestones: runway
+                .milestones
+                .into_iter()
+                .map(|m| ActivationMilestone {
+                    milestone: m.milestone,
+                    due_at: m.due_at,
+                    achieved_at: m.achieved_at,
+                })
+                .collect(),
+            live: runway.live,
+            overdue: runway.overdue,
+            deadline: runway.deadline,
+        }
+    }
+}
+
+/// A milestone a person records.
+#[derive(InputObject)]
+pub struct RecordMilestoneInput {
+    /// The partner's global id.
+    pub partner_id: ID,
+    /// `ONBOARDING_COMPLETE` or `JOINT_GTM_PLAN_SIGNED`; the system records the others.
+    pub milestone: MilestoneKind,
+    /// When it was reached; now when absent. Not in the future.
+    pub achieved_at: Option<DateTime<Utc>>,
+}
+
+/// The result of `recordMilestone`.
+#[derive(SimpleObject)]
+pub struct RecordMilestonePayload {
+    /// The partner, whose `activation` shows the milestone, unless `userErrors` says why not.
+    pub partner: Option<Partner>,
+    /// Why the input was refused; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct ActivationMutation;
+
+#[Object]
+impl ActivationMutation {
+    /// Records `ONBOARDING_COMPLETE` or `JOINT_GTM_PLAN_SIGNED` for a signed
+    /// partner. Needs `PARTNER_MANAGER` or `ADMIN` and `partners:write`.
+    async fn record_milestone(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The partner and the milestone.")] input: RecordMilestoneInput,
+    ) -> ApiResult<RecordMilestonePayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::WritePartners)?;
+        let outcome = match ids::decode_as(NodeType::Partner, &input.partner_id) {
+            Some(id) => {
+                service::record(
+                    context::db(ctx)?,
+                    &request.caller(),
+                    id,
+                    input.milestone,
+                    input.achieved_at,
+                )
+                .await
+            }
+            None => Err(UserError::on_field(
+                "partnerId",
+                UserErrorCode::NotFound,
+                "no partner has this id",
+            )
+            .into()),
+        };
+        let (partner, user_errors) = settle(outcome)?;
+        Ok(RecordMilestonePayload {
+            partner: partner.map(Partner::from),
+            user_errors,
+        })
+    }
+}

@@ -1,0 +1,266 @@
+//! Scheduled work that keeps time: certification expiry and reminders, and
+//! activation-overdue notices.
+//!
+//! Every job is idempotent and safe with several runners on one database:
+//! candidates are claimed with `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL;
+//! SQLite serialises writers anyway), and each change is a conditional update
+//! that only succeeds while the row is still due, so a notice goes out once
+//! even when two runners race. Nothing is kept in memory between runs, so a
+//! restart loses nothing. Time comes from the clock handed in.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{certification, partner, partner_milestone};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query},
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
+use serde_json::json;
+
+use crate::{
+    clock::SharedClock,
+    domain::{CertificationStatus, DbEnum, MilestoneKind, PartnerStatus},
+    ids::{self, NodeType},
+    service::{
+        certifications::{self, status_event},
+        settings,
+        unit_of_work::{Actor, Change, Event, UnitOfWork},
+    },
+};
+
+/// Rows claimed per transaction.
+const BATCH: u64 = 100;
+
+/// What one run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub certifications_expired: usize,
+    pub expiry_reminders: usize,
+    pub activation_overdue: usize,
+}
+
+/// Runs every job once, as of `now`.
+pub async fn run_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report, DbErr> {
+    Ok(Report {
+        certifications_expired: expire_certifications(db, now).await?,
+        expiry_reminders: remind_expiring_certifications(db, now).await?,
+        activation_overdue: flag_activation_overdue(db, now).await?,
+    })
+}
+
+/// Runs the jobs every `interval` until the process ends.
+pub fn spawn(
+    db: DatabaseConnection,
+    clock: SharedClock,
+    interval: StdDuration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match run_due(&db, clock.now()).await {
+                Ok(report) if report != Report::default() => tracing::info!(?report, "jobs ran"),
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "jobs failed; retrying at the next tick"),
+            }
+        }
+    })
+}
+
+/// Claims up to `BATCH` rows matching `due` in a fresh unit of work and hands
+/// each to `handle`, until none is left or a batch changed nothing.
+macro_rules! in_batches {
+    ($db:expr, $now:expr, $entity:ty, $due:expr, |$uow:ident, $row:ident| $handle:block) => {{
+        let mut done = 0usize;
+        loop {
+            let $uow = UnitOfWork::begin($db, Actor::system(), $now).await?;
+            let rows = <$entity>::find()
+                .filter($due)
+                .limit(BATCH)
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .all($uow.conn())
+                .await?;
+            let claimed = rows.len() as u64;
+            let mut changed = 0usize;
+            for $row in rows {
+                if $handle {
+                    changed += 1;
+                }
+            }
+            $uow.commit().await?;
+            done += changed;
+            if claimed < BATCH || changed == 0 {
+                break;
+            }
+        }
+        done
+    }};
+}
+
+/// ACTIVE certifications whose `expiresAt` has come become EXPIRED.
+async fn expire_certifications(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let active = CertificationStatus::Active.as_str();
+    let due = Condition::all()
+        .add(certification::Column::Status.eq(active))
+        .add(certification::Column::ExpiresAt.lte(now));
+    Ok(in_batches!(
+        db,
+        now,
+        certification::Entity,
+        due.clone(),
+        |uow, row| {
+            let updated = certification::Entity::update_many()
+                .col_expr(
+                    certification::Column::Status,
+                    Expr::value(CertificationStatus::Expired.as_str()),
+                )
+                .col_expr(certification::Column::Version, Expr::value(row.version + 1))
+                .col_expr(certification::Column::UpdatedAt, Expr::value(now))
+                .filter(certification::Column::Id.eq(row.id))
+                .filter(due.clone())
+                .exec(uow.conn())
+                .await?;
+            if updated.rows_affected == 1 {
+                let mut expired = row.clone();
+                expired.status = CertificationStatus::Expired.as_str().to_owned();
+                expired.version += 1;
+                expired.updated_at = now;
+                let (before, after) = (
+                    certifications::snapshot(&row),
+                    certifications::snapshot(&expired),
+                );
+                uow.audit(Change {
+                    operation: "expireCertification",
+                    entity_type: "Certification",
+                    entity_id: row.id,
+                    before: Some(&before),
+                    after: Some(&after),
+                })
+                .await?;
+                uow.emit(status_event(&expired, Some(active))).await?;
+            }
+            updated.rows_affected == 1
+        }
+    ))
+}
+
+/// `certification.expiring`, once per `expiresAt`, when it is within the
+/// reminder lead (setting, default 30 days).
+async fn remind_expiring_certifications(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let lead = settings::get(db)
+        .await
+        .map(|s| s.certification_expiring_days)
+        .unwrap_or(30);
+    let due = Condition::all()
+        .add(certification::Column::Status.eq(CertificationStatus::Active.as_str()))
+        .add(certification::Column::ExpiresAt.lte(now + Duration::days(i64::from(lead))))
+        .add(certification::Column::ExpiresAt.gt(now))
+        .add(
+            Condition::any()
+                .add(certification::Column::ExpiringNotifiedFor.is_null())
+                .add(
+                    Expr::col(certification::Column::ExpiringNotifiedFor)
+                        .ne(Expr::col(certification::Column::ExpiresAt)),
+                ),
+        );
+    Ok(in_batches!(
+        db,
+        now,
+        certification::Entity,
+        due.clone(),
+        |uow, row| {
+            let updated = certification::Entity::update_many()
+                .col_expr(
+                    certification::Column::ExpiringNotifiedFor,
+                    Expr::col(certification::Column::ExpiresAt),
+                )
+                .filter(certification::Column::Id.eq(row.id))
+                .filter(due.clone())
+                .exec(uow.conn())
+                .await?;
+            if updated.rows_affected == 1 {
+                uow.emit(Event {
+                event_type: "certification.expiring",
+                subject_type: "Certification",
+                subject_id: row.id,
+                partner_id: Some(row.partner_id),
+                payload: json!({ "certification": certifications::snapshot(&row), "expiresAt": row.expires_at }),
+            })
+            .await?;
+            }
+            updated.rows_affected == 1
+        }
+    ))
+}
+
+/// `partner.activation_overdue`, once, for a signed partner not live
+/// `activationDays` (default 120) after signing.
+async fn flag_activation_overdue(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let days = settings::get(db)
+        .await
+        .map(|s| s.activation_days)
+        .unwrap_or(120);
+    let mut live = Query::select();
+    live.column(partner_milestone::Column::PartnerId)
+        .from(partner_milestone::Entity)
+        .and_where(
+            partner_milestone::Column::Milestone.eq(MilestoneKind::FirstRegisteredDeal.as_str()),
+        );
+    let due = Condition::all()
+        .add(partner::Column::SignedAt.lte(now - Duration::days(i64::from(days))))
+        .add(partner::Column::ActivationOverdueNotifiedAt.is_null())
+        .add(partner::Column::Status.ne(PartnerStatus::Offboarded.as_str()))
+        .add(partner::Column::Id.not_in_subquery(live.to_owned()));
+    Ok(in_batches!(
+        db,
+        now,
+        partner::Entity,
+        due.clone(),
+        |uow, row| {
+            let updated = partner::Entity::update_many()
+                .col_expr(
+                    partner::Column::ActivationOverdueNotifiedAt,
+                    Expr::value(now),
+                )
+                .filter(partner::Column::Id.eq(row.id))
+                .filter(due.clone())
+                .exec(uow.conn())
+                .await?;
+            if updated.rows_affected == 1 {
+                let after = json!({ "activationOverdueNotifiedAt": now });
+                uow.audit(Change {
+                    operation: "flagActivationOverdue",
+                    entity_type: "Partner",
+                    entity_id: row.id,
+                    before: None,
+                    after: Some(&after),
+                })
+                .await?;
+                uow.emit(Event {
+                    event_type: "partner.activation_overdue",
+                    subject_type: "Partner",
+                    subject_id: row.id,
+                    partner_id: Some(row.id),
+                    payload: json!({
+                        "partnerId": ids::encode(NodeType::Partner, row.id),
+                        "signedAt": row.signed_at,
+                        "deadline": row.signed_at.map(|s| s + Duration::days(i64::from(days))),
+                    }),
+                })
+                .await?;
+            }
+            updated.rows_affected == 1
+        }
+    ))
+}

@@ -1,0 +1,588 @@
+//! Certification tracks and partner contacts' certifications (SPEC §4.4).
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{certification, certification_track, partner_contact};
+use sea_orm::{
+    sea_query::Query, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::{
+    activation,
+    pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+    unit_of_work::{violated_unique_constraint, Change, Event, UnitOfWork},
+    Caller, Failure, Outcome,
+};
+use crate::{
+    domain::{
+        certifications::expires_at, inputs::DisplayName, CertificationKind, CertificationLevel,
+        CertificationStatus, DbEnum, OrderDirection, UserError, UserErrorCode,
+    },
+    error::ApiError,
+    ids::{self, NodeType},
+    policy,
+};
+
+// ---- tracks ----
+
+/// A track code: 2 to 40 of `A–Z`, `0–9`, `-`, `_`, stored upper-case.
+pub fn parse_code(raw: &str) -> Result<String, String> {
+    let code = raw.trim().to_uppercase();
+    let ok = (2..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(code)
+    } else {
+        Err("must be 2 to 40 letters, digits, `-` or `_`".into())
+    }
+}
+
+fn validity(field: &str, months: i32) -> Result<i32, UserError> {
+    if (1..=120).contains(&months) {
+        Ok(months)
+    } else {
+        Err(UserError::on_field(
+            field,
+            UserErrorCode::InvalidValue,
+            "must be between 1 and 120 months",
+        ))
+    }
+}
+
+fn track_snapshot(t: &certification_track::Model) -> Value {
+    json!({
+        "id": ids::encode(NodeType::CertificationTrack, t.id),
+        "code": t.code, "name": t.name, "kind": t.kind, "level": t.level,
+        "validityMonths": t.validity_months, "active": t.active, "version": t.version,
+    })
+}
+
+pub async fn tracks(
+    db: &impl ConnectionTrait,
+    active_only: bool,
+    page: PageArgs,
+) -> Result<Page<certification_track::Model>, ApiError> {
+    let mut select = certification_track::Entity::find();
+    if active_only {
+        select = select.filter(certification_track::Column::Active.eq(true));
+    }
+    let ordering = Ordering {
+        key: certification_track::Column::Code,
+        id: certification_track::Column::Id,
+        direction: OrderDirection::Asc,
+    };
+    paginate(db, select, ordering, page, |t| {
+        (KeyValue::Text(t.code.clone()), KeyValue::Uuid(t.id))
+    })
+    .await
+}
+
+pub async fn find_track(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<certification_track::Model>, DbErr> {
+    certification_track::Entity::find_by_id(id).one(db).await
+}
+
+pub struct NewTrack {
+    pub code: String,
+    pub name: DisplayName,
+    pub kind: CertificationKind,
+    pub level: CertificationLevel,
+    pub validity_months: i32,
+    pub active: bool,
+}
+
+fn duplicate_code() -> Failure {
+    UserError::on_field(
+        "code",
+        UserErrorCode::AlreadyExists,
+        "a track with this code already exists",
+    )
+    .into()
+}
+
+pub async fn create_track(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    new: NewTrack,
+) -> Outcome<certification_track::Model> {
+    let validity_months = validity("validityMonths", new.validity_months)?;
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let taken = certification_track::Entity::find()
+        .filter(certification_track::Column::Code.eq(new.code.as_str()))
+        .one(uow.conn())
+        .await?;
+    if taken.is_some() {
+        return Err(duplicate_code());
+    }
+    let now = uow.now();
+    let track = certification_track::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        code: Set(new.code),
+        name: Set(new.name.into_inner()),
+        kind: Set(new.kind.as_str().to_owned()),
+        level: Set(new.level.as_str().to_owned()),
+        validity_months: Set(validity_months),
+        active: Set(new.active),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(uow.conn())
+    .await
+    .map_err(|e| {
+        if violated_unique_constraint(&e).is_some() {
+            duplicate_code()
+        } else {
+            e.into()
+        }
+    })?;
+    let after = track_snapshot(&track);
+    uow.audit(Change {
+        operation: "createCertificationTrack",
+        entity_type: "CertificationTrack",
+        entity_id: track.id,
+        before: None,
+        after: Some(&after),
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(track)
+}
+
+#[derive(Default)]
+pub struct TrackChanges {
+    pub name: Option<DisplayName>,
+    pub level: Option<CertificationLevel>,
+    pub validity_months: Option<i32>,
+    pub active: Option<bool>,
+}
+
+pub async fn update_track(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    changes: TrackChanges,
+) -> Outcome<certification_track::Model> {
+    let validity_months = changes
+        .validity_months
+        .map(|m| validity("validityMonths", m))
+        .transpose()?;
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let Some(current) = find_track(uow.conn(), id).await? else {
+        return Err(UserError::on_field(
+            "id",
+            UserErrorCode::NotFound,
+            "no certification track has this id",
+        )
+        .into());
+    };
+    let stale = || -> Failure {
+        UserError::on_field(
+            "expectedVersion",
+            UserErrorCode::StaleVersion,
+            format!("the track is now at version {}", current.version),
+        )
+        .into()
+    };
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(stale());
+    }
+    let mut changed = current.clone().into_active_model();
+    if let Some(name) = changes.name {
+        changed.name = Set(name.into_inner());
+    }
+    if let Some(level) = changes.level {
+        changed.level = Set(level.as_str().to_owned());
+    }
+    if let Some(months) = validity_months {
+        changed.validity_months = Set(months);
+    }
+    if let Some(active) = changes.active {
+        changed.active = Set(active);
+    }
+    changed.version = Set(current.version + 1);
+    changed.updated_at = Set(uow.now());
+    let result = certification_track::Entity::update_many()
+        .set(changed)
+        .filter(certification_track::Column::Id.eq(id))
+        .filter(certification_track::Column::Version.eq(current.version))
+        .exec(uow.conn())
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(stale());
+    }
+    let updated = find_track(uow.conn(), id)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("track {id} vanished")))?;
+    let (before, after) = (track_snapshot(&current), track_snapshot(&updated));
+    uow.audit(Change {
+        operation: "updateCertificationTrack",
+        entity_type: "CertificationTrack",
+        entity_id: id,
+        before: Some(&before),
+        after: Some(&after),
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(updated)
+}
+
+// ---- certifications ----
+
+/// Filters of the `certifications` list; all given conditions hold.
+#[derive(Debug, Default, Clone)]
+pub struct CertificationFilter {
+    pub partner_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub statuses: Vec<CertificationStatus>,
+    pub kind: Option<CertificationKind>,
+    pub level: Option<CertificationLevel>,
+    /// Active and expiring within this many days of now.
+    pub expiring_within_days: Option<i32>,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    filter: CertificationFilter,
+    page: PageArgs,
+) -> Result<Page<certification::Model>, ApiError> {
+    let mut condition = policy::certification_rows(caller.principal);
+    if let Some(partner_id) = filter.partner_id {
+        condition = condition.add(certification::Column::PartnerId.eq(partner_id));
+    }
+    if let Some(contact_id) = filter.contact_id {
+        condition = condition.add(certification::Column::ContactId.eq(contact_id));
+    }
+    if !filter.statuses.is_empty() {
+        let statuses: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect();
+        condition = condition.add(certification::Column::Status.is_in(statuses));
+    }
+    if filter.kind.is_some() || filter.level.is_some() {
+        let mut tracks = Query::select();
+        tracks
+            .column(certification_track::Column::Id)
+            .from(certification_track::Entity);
+        if let Some(kind) = filter.kind {
+            tracks.and_where(certification_track::Column::Kind.eq(kind.as_str()));
+        }
+        if let Some(level) = filter.level {
+            tracks.and_where(certification_track::Column::Level.eq(level.as_str()));
+        }
+        condition = condition.add(certification::Column::TrackId.in_subquery(tracks.to_owned()));
+    }
+    if let Some(days) = filter.expiring_within_days {
+        if !(0..=3650).contains(&days) {
+            return Err(ApiError::BadUserInput(
+                "`expiringWithinDays` must be between 0 and 3650".into(),
+            ));
+        }
+        condition = condition
+            .add(certification::Column::Status.eq(CertificationStatus::Active.as_str()))
+            .add(
+                certification::Column::ExpiresAt.lte(caller.now + Duration::days(i64::from(days))),
+            );
+    }
+    let ordering = Ordering {
+        key: certification::Column::CreatedAt,
+        id: certification::Column::Id,
+        direction: OrderDirection::Asc,
+    };
+    paginate(
+        db,
+        certification::Entity::find().filter(condition),
+        ordering,
+        page,
+        |c| (KeyValue::Time(c.created_at), KeyValue::Uuid(c.id)),
+    )
+    .await
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    id: Uuid,
+) -> Result<Option<certification::Model>, ApiError> {
+    Ok(certification::Entity::find_by_id(id)
+        .filter(policy::certification_rows(caller.principal))
+        .one(db)
+        .await?)
+}
+
+/// Certifications of the given contacts (for a DataLoader-free list field).
+pub async fn of_contact(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    contact_id: Uuid,
+) -> Result<Vec<certification::Model>, ApiError> {
+    Ok(certification::Entity::find()
+        .filter(policy::certification_rows(caller.principal))
+        .filter(certification::Column::ContactId.eq(contact_id))
+        .all(db)
+        .await?)
+}
+
+pub fn snapshot(c: &certification::Model) -> Value {
+    json!({
+        "id": ids::encode(NodeType::Certification, c.id),
+        "partnerId": ids::encode(NodeType::Partner, c.partner_id),
+        "contactId": ids::encode(NodeType::PartnerContact, c.contact_id),
+        "trackId": ids::encode(NodeType::CertificationTrack, c.track_id),
+        "status": c.status,
+        "enrolledAt": c.enrolled_at,
+        "earnedAt": c.earned_at,
+        "expiresAt": c.expires_at,
+        "version": c.version,
+    })
+}
+
+/// `certification.status_changed`, with the certification's snapshot.
+pub fn status_event(c: &certification::Model, previous: Option<&str>) -> Event<'static> {
+    Event {
+        event_type: "certification.status_changed",
+        subject_type: "Certification",
+        subject_id: c.id,
+        partner_id: Some(c.partner_id),
+        payload: json!({ "certification": snapshot(c), "previousStatus": previous, "status": c.status }),
+    }
+}
+
+/// The contact (scoped to what the caller sees) and the active track a
+/// certification is for; anything else is a user error naming the field.
+async fn contact_and_track(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    contact_id: Uuid,
+    track_id: Uuid,
+) -> Outcome<(partner_contact::Model, certification_track::Model)> {
+    let contact = super::partners::find_contact(uow.conn(), caller, contact_id).await?;
+    let track = find_track(uow.conn(), track_id).await?;
+    let mut errors = Vec::new();
+    if contact.is_none() {
+        errors.push(UserError::on_field(
+            "contactId",
+            UserErrorCode::NotFound,
+            "no partner contact has this id",
+        ));
+    }
+    match &track {
+        None => errors.push(UserError::on_field(
+            "trackId",
+            UserErrorCode::NotFound,
+            "no certification track has this id",
+        )),
+        Some(t) if !t.active => errors.push(UserError::on_field(
+            "trackId",
+            UserErrorCode::InvalidValue,
+            "the track is not active",
+        )),
+        Some(_) => {}
+    }
+    match (contact, track) {
+        (Some(contact), Some(track)) if errors.is_empty() => Ok((contact, track)),
+        _ => Err(Failure::User(errors)),
+    }
+}
+
+async fn existing(
+    uow: &UnitOfWork,
+    contact_id: Uuid,
+    track_id: Uuid,
+) -> Result<Option<certification::Model>, DbErr> {
+    certification::Entity::find()
+        .filter(
+            Condition::all()
+                .add(certification::Column::ContactId.eq(contact_id))
+                .add(certification::Column::TrackId.eq(track_id)),
+        )
+        .one(uow.conn())
+        .await
+}
+
+/// Writes `changed` over `current` (or inserts it when new), with audit and
+/// a status event when the status moved.
+async fn save(
+    uow: &UnitOfWork,
+    operation: &str,
+    current: Option<&certification::Model>,
+    changed: certification::ActiveModel,
+) -> Outcome<certification::Model> {
+    let saved = match current {
+        Some(_) => changed.update(uow.conn()).await?,
+        None => changed.insert(uow.conn()).await?,
+    };
+    let before = current.map(snapshot);
+    let after = snapshot(&saved);
+    uow.audit(Change {
+        operation,
+        entity_type: "Certification",
+        entity_id: saved.id,
+        before: before.as_ref(),
+        after: Some(&after),
+    })
+    .await?;
+    let previous = current.map(|c| c.status.as_str());
+    if previous != Some(saved.status.as_str()) {
+        uow.emit(status_event(&saved, previous)).await?;
+    }
+    Ok(saved)
+}
+
+fn fresh(
+    contact: &partner_contact::Model,
+    track_id: Uuid,
+    now: DateTime<Utc>,
+) -> certification::ActiveModel {
+    certification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        partner_id: Set(contact.partner_id),
+        contact_id: Set(contact.id),
+        track_id: Set(track_id),
+        status: Set(CertificationStatus::InProgress.as_str().to_owned()),
+        enrolled_at: Set(now),
+        earned_at: Set(None),
+        expires_at: Set(None),
+        expiring_notified_for: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+/// Enrolls a contact on a track (again, after an expiry or revocation).
+pub async fn enroll(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    contact_id: Uuid,
+    track_id: Uuid,
+) -> Outcome<certification::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let (contact, track) = contact_and_track(&uow, caller, contact_id, track_id).await?;
+    let current = existing(&uow, contact.id, track.id).await?;
+    let now = uow.now();
+    let changed = match &current {
+        None => fresh(&contact, track.id, now),
+        Some(c)
+            if matches!(
+                CertificationStatus::parse(&c.status),
+                Some(CertificationStatus::InProgress | CertificationStatus::Active)
+            ) =>
+        {
+            return Err(UserError::on_field(
+                "trackId",
+                UserErrorCode::AlreadyExists,
+                "the contact is already enrolled on or holds this track",
+            )
+            .into());
+        }
+        Some(c) => {
+            let mut again = c.clone().into_active_model();
+            again.status = Set(CertificationStatus::InProgress.as_str().to_owned());
+            again.enrolled_at = Set(now);
+            again.version = Set(c.version + 1);
+            again.updated_at = Set(now);
+            again
+        }
+    };
+    let saved = save(&uow, "enrollCertification", current.as_ref(), changed).await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+/// Awards a track to a contact: ACTIVE from `earned_at` for the track's
+/// validity. Awarding a held track renews it.
+pub async fn award(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    contact_id: Uuid,
+    track_id: Uuid,
+    earned_at: Option<DateTime<Utc>>,
+) -> Outcome<certification::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let now = uow.now();
+    let earned_at = earned_at.unwrap_or(now);
+    if earned_at > now {
+        return Err(UserError::on_field(
+            "earnedAt",
+            UserErrorCode::InvalidValue,
+            "must not be in the future",
+        )
+        .into());
+    }
+    let (contact, track) = contact_and_track(&uow, caller, contact_id, track_id).await?;
+    let Some(expires) = expires_at(earned_at, track.validity_months) else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "track {} has validity {}",
+            track.id,
+            track.validity_months
+        ))
+        .into());
+    };
+    if expires <= now {
+        return Err(UserError::on_field(
+            "earnedAt",
+            UserErrorCode::InvalidValue,
+            "a certification earned then has already expired",
+        )
+        .into());
+    }
+    let current = existing(&uow, contact.id, track.id).await?;
+    let mut changed = match &current {
+        None => fresh(&contact, track.id, now),
+        Some(c) => {
+            let mut renewed = c.clone().into_active_model();
+            renewed.version = Set(c.version + 1);
+            renewed.updated_at = Set(now);
+            renewed
+        }
+    };
+    changed.status = Set(CertificationStatus::Active.as_str().to_owned());
+    changed.earned_at = Set(Some(earned_at));
+    changed.expires_at = Set(Some(expires));
+    let saved = save(&uow, "awardCertification", current.as_ref(), changed).await?;
+    activation::check_certification_complete(&uow, saved.partner_id).await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+pub async fn revoke(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+) -> Outcome<certification::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let Some(current) = find(uow.conn(), caller, id).await? else {
+        return Err(UserError::on_field(
+            "id",
+            UserErrorCode::NotFound,
+            "no certification has this id",
+        )
+        .into());
+    };
+    if current.status == CertificationStatus::Revoked.as_str() {
+        return Err(UserError::on_field(
+            "id",
+            UserErrorCode::InvalidTransition,
+            "the certification is already revoked",
+        )
+        .into());
+    }
+    let mut changed = current.clone().into_active_model();
+    changed.status = Set(CertificationStatus::Revoked.as_str().to_owned());
+    changed.version = Set(current.version + 1);
+    changed.updated_at = Set(uow.now());
+    let saved = save(&uow, "revokeCertification", Some(&current), changed).await?;
+    uow.commit().await?;
+    Ok(saved)
+}
