@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::{
     connection::{connection, page_args},
     context,
+    loaders::{self, ContactOfVisibleRow, TrackId},
     partners::PartnerContact,
     payload::{settle, InputCheck},
 };
@@ -21,7 +22,7 @@ use crate::{
     ids::{self, NodeType},
     service::{
         certifications::{self as service, CertificationFilter, NewTrack, TrackChanges},
-        partners, Failure,
+        Failure,
     },
 };
 
@@ -102,19 +103,16 @@ impl Certification {
 
     /// The certified person.
     async fn contact(&self, ctx: &Context<'_>) -> ApiResult<Option<PartnerContact>> {
-        let request = context::request(ctx)?;
-        Ok(
-            partners::find_contact(context::db(ctx)?, &request.caller(), self.0.contact_id)
-                .await?
-                .map(PartnerContact::from),
-        )
+        // The certification is already scoped to the caller; its contact belongs to the same partner.
+        Ok(loaders::load(ctx, ContactOfVisibleRow(self.0.contact_id))
+            .await?
+            .map(PartnerContact::from))
     }
 
     /// The track.
     async fn track(&self, ctx: &Context<'_>) -> ApiResult<Option<CertificationTrack>> {
-        Ok(service::find_track(context::db(ctx)?, self.0.track_id)
-            .await
-            .map_err(ApiError::from)?
+        Ok(loaders::load(ctx, TrackId(self.0.track_id))
+            .await?
             .map(CertificationTrack))
     }
 

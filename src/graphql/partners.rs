@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{
     connection::{connection, page_args},
     context,
-    loaders::{AppLoader, StaffUserId},
+    loaders::{self, StaffUserId},
     payload::{settle, InputCheck},
     scalars::Decimal,
 };
@@ -97,14 +97,9 @@ impl Partner {
         let Some(owner_id) = self.0.owner_id else {
             return Ok(None);
         };
-        let loader = ctx
-            .data_opt::<AppLoader>()
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no loader")))?;
-        let owner = loader
-            .load_one(StaffUserId(owner_id))
-            .await
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
-        Ok(owner.map(StaffUser))
+        Ok(loaders::load(ctx, StaffUserId(owner_id))
+            .await?
+            .map(StaffUser))
     }
 
     /// Notes for staff only.

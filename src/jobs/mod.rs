@@ -187,6 +187,15 @@ async fn remind_expiring_certifications(
                 .exec(uow.conn())
                 .await?;
             if updated.rows_affected == 1 {
+                let after = json!({ "expiringNotifiedFor": row.expires_at });
+                uow.audit(Change {
+                    operation: "remindCertificationExpiring",
+                    entity_type: "Certification",
+                    entity_id: row.id,
+                    before: None,
+                    after: Some(&after),
+                })
+                .await?;
                 uow.emit(Event {
                 event_type: "certification.expiring",
                 subject_type: "Certification",
