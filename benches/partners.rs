@@ -327,7 +327,16 @@ struct Server {
 async fn start_server(db: &DatabaseConnection) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let state = AppState::new(db.clone(), Arc::new(SystemClock), ServerConfig::default()).unwrap();
+    // The query-cost rate limit would throttle a benchmark by design; it is off here.
+    let limits = partnergraph::config::Limits {
+        query_cost_budget: 0,
+        ..Default::default()
+    };
+    let config = ServerConfig {
+        limits,
+        ..ServerConfig::default()
+    };
+    let state = AppState::new(db.clone(), Arc::new(SystemClock), config).unwrap();
     // The server's own handle on the pool (it counts SQL statements for
     // /metrics); the baseline reads through it too, so both pay the same.
     let app_db = state.db.clone();

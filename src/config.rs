@@ -13,6 +13,11 @@ pub struct Limits {
     pub max_complexity: usize,
     /// Most aliases in one document.
     pub max_aliases: usize,
+    /// Query-cost points one principal may spend in a burst; 0 turns the
+    /// cost limit off. At least `max_complexity`, so every allowed query can run.
+    pub query_cost_budget: u32,
+    /// Points that flow back into a principal's budget per second.
+    pub query_cost_refill_per_second: u32,
     /// Token endpoint requests per minute for one client id.
     pub token_requests_per_minute_per_client: NonZeroU32,
     /// Token endpoint requests per minute from one IP address.
@@ -26,6 +31,8 @@ impl Default for Limits {
             max_depth: 12,
             max_complexity: 25_000,
             max_aliases: 30,
+            query_cost_budget: 100_000,
+            query_cost_refill_per_second: 10_000,
             token_requests_per_minute_per_client: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
             token_requests_per_minute_per_ip: NonZeroU32::new(120).unwrap_or(NonZeroU32::MIN),
         }

@@ -77,6 +77,12 @@ struct LimitArgs {
     /// Most aliases in one query.
     #[arg(long, env = "PARTNERGRAPH_MAX_ALIASES", default_value_t = Limits::default().max_aliases)]
     max_aliases: usize,
+    /// Query-cost points a principal may spend in a burst; 0 turns the cost limit off.
+    #[arg(long, env = "PARTNERGRAPH_QUERY_COST_BUDGET", default_value_t = Limits::default().query_cost_budget)]
+    query_cost_budget: u32,
+    /// Query-cost points restored to each principal per second.
+    #[arg(long, env = "PARTNERGRAPH_QUERY_COST_REFILL", default_value_t = Limits::default().query_cost_refill_per_second)]
+    query_cost_refill: u32,
 }
 
 impl From<LimitArgs> for Limits {
@@ -86,6 +92,8 @@ impl From<LimitArgs> for Limits {
             max_depth: args.max_depth,
             max_complexity: args.max_complexity,
             max_aliases: args.max_aliases,
+            query_cost_budget: args.query_cost_budget,
+            query_cost_refill_per_second: args.query_cost_refill,
             ..Limits::default()
         }
     }

@@ -299,3 +299,58 @@ backend_test!(metrics_count_requests_and_sql_statements, |app| {
     assert!(text.contains("partnergraph_graphql_request_duration_seconds_bucket"));
     assert!(text.contains(r#"partnergraph_sql_statements_total{outcome="ok"}"#));
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_cost_is_reported_and_limited_per_principal() {
+    use partnergraph::config::{Limits, ServerConfig};
+    let limits = Limits {
+        query_cost_budget: 30_000,
+        query_cost_refill_per_second: 1,
+        ..Limits::default()
+    };
+    let app = common::TestApp::spawn_with(
+        common::Backend::Sqlite,
+        ServerConfig {
+            limits,
+            ..ServerConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let cheap = "{ viewer { kind } }";
+    let (_, body) = app.post(&app.admin, cheap, json!({})).await;
+    let cost = &body["extensions"]["cost"];
+    assert_eq!(cost["requestedQueryCost"], 2, "{body}");
+    assert_eq!(cost["actualQueryCost"], 2);
+    assert_eq!(cost["throttleStatus"]["maximumAvailable"], 30_000);
+    assert_eq!(cost["throttleStatus"]["restoreRate"], 1);
+
+    // A page of 100 with a nested page of 100 costs far more than one field.
+    let expensive = "{ partners(first: 100) { edges { node { contacts(first: 50) { edges { node { id } } } } } } }";
+    let (status, body) = app.post(&app.admin, expensive, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let spent = body["extensions"]["cost"]["requestedQueryCost"]
+        .as_i64()
+        .unwrap();
+    assert!(spent > 15_000, "{body}");
+    let (status, body) = app.post(&app.admin, expensive, json!({})).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error_code(&body), "RATE_LIMITED");
+    assert!(
+        body["errors"][0]["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"]
+            .as_i64()
+            .unwrap()
+            < spent
+    );
+
+    // Another principal has its own budget.
+    let other = app
+        .token(
+            partnergraph::domain::Role::Viewer,
+            "other@example.com",
+            None,
+        )
+        .await;
+    let (status, _) = app.post(&other, expensive, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+}

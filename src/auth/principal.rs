@@ -16,6 +16,8 @@ pub struct Principal {
     /// Set for partner principals: the only partner whose rows they see.
     pub partner_id: Option<Uuid>,
     pub token_id: Uuid,
+    /// The OAuth2 client the token was issued to, if any.
+    pub api_client_id: Option<Uuid>,
     pub scopes: ScopeSet,
 }
 
@@ -70,6 +72,16 @@ impl Action {
 }
 
 impl Principal {
+    /// Whose budget a request spends: the OAuth2 client, else the person,
+    /// else the token.
+    pub fn budget_key(&self) -> String {
+        match (self.api_client_id, self.staff_user_id) {
+            (Some(client), _) => format!("client:{client}"),
+            (None, Some(user)) => format!("staff:{user}"),
+            (None, None) => format!("token:{}", self.token_id),
+        }
+    }
+
     pub fn kind(&self) -> PrincipalKind {
         self.role.kind()
     }
@@ -105,6 +117,7 @@ mod tests {
             staff_user_id: None,
             partner_id: None,
             token_id: Uuid::nil(),
+            api_client_id: None,
             scopes: ScopeSet::parse(scopes).unwrap_or_default(),
         }
     }

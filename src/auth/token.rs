@@ -106,6 +106,7 @@ pub async fn authenticate(
             staff_user_id: row.staff_user_id,
             partner_id: row.partner_id,
             token_id: row.id,
+            api_client_id: row.api_client_id,
             scopes: ScopeSet::parse(&row.scopes).ok()?,
         })
     }))

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod certifications;
 pub mod connection;
 pub mod context;
+pub mod cost;
 pub mod document;
 pub mod loaders;
 pub mod node;
@@ -54,6 +55,7 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> AppSchema {
         .data(db)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
+        .extension(cost::QueryCost)
         .disable_suggestions()
         .finish()
 }

@@ -23,7 +23,7 @@ use super::{
 use crate::{
     auth::token,
     error::ApiError,
-    graphql::{context::RequestContext, document, loaders},
+    graphql::{context::RequestContext, cost::RequestCost, document, loaders},
 };
 
 /// The answer format the client accepts.
@@ -304,6 +304,12 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
         }
         request.set_parsed_query(doc);
     }
+    let cost = state.cost_limiter.as_ref().map(|limiter| {
+        std::sync::Arc::new(RequestCost::new(limiter.clone(), principal.budget_key()))
+    });
+    if let Some(cost) = &cost {
+        request = request.data(cost.clone());
+    }
     let request = request
         .data(RequestContext {
             principal,
@@ -311,7 +317,10 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
             now,
         })
         .data(loaders::for_request(state.db.clone()));
-    let response = state.schema.execute(request).await;
+    let mut response = state.schema.execute(request).await;
+    if let Some(report) = cost.and_then(|c| c.report()) {
+        response = response.extension("cost", report);
+    }
     let mut response = finish(media, &request_id, response);
     response.extensions_mut().insert(kind);
     response
@@ -395,7 +404,15 @@ fn finish(media: MediaType, request_id: &str, response: GraphQLResponse) -> Resp
             .collect(),
         extensions: response.extensions,
     };
-    let status = if media == MediaType::GraphQLResponseJson && !executed {
+    let rate_limited = !executed
+        && !body.errors.is_empty()
+        && body
+            .errors
+            .iter()
+            .all(|e| e["extensions"]["code"] == "RATE_LIMITED");
+    let status = if rate_limited {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if media == MediaType::GraphQLResponseJson && !executed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK

@@ -39,6 +39,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<Metrics>,
     pub token_limits: Arc<oauth::TokenEndpointLimits>,
+    /// Query-cost budgets per principal; `None` when the limit is off.
+    pub cost_limiter: Option<Arc<crate::graphql::cost::CostLimiter>>,
 }
 
 impl AppState {
@@ -59,6 +61,15 @@ impl AppState {
             clock,
             schema,
             partner_schema,
+            cost_limiter: (config.limits.query_cost_budget > 0).then(|| {
+                Arc::new(crate::graphql::cost::CostLimiter::new(
+                    config
+                        .limits
+                        .query_cost_budget
+                        .max(config.limits.max_complexity as u32),
+                    config.limits.query_cost_refill_per_second,
+                ))
+            }),
             token_limits: Arc::new(oauth::TokenEndpointLimits::new(
                 config.limits.token_requests_per_minute_per_client,
                 config.limits.token_requests_per_minute_per_ip,

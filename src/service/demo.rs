@@ -39,6 +39,7 @@ pub async fn seed(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result
             staff_user_id: Some(admin.id),
             partner_id: None,
             token_id,
+            api_client_id: None,
             scopes: ScopeSet::all(),
         };
         let caller = Caller {
