@@ -354,3 +354,55 @@ async fn query_cost_is_reported_and_limited_per_principal() {
     let (status, _) = app.post(&other, expensive, json!({})).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+backend_test!(idempotency_keys_replay_mutations_for_a_day, |app| {
+    let create = "mutation($name: String!) { createPartner(input: { name: $name, type: MSP }) { partner { id } userErrors { code } } }";
+    let send = |key: &'static str, name: &'static str| {
+        app.client
+            .post(app.url("/graphql"))
+            .bearer_auth(&app.admin)
+            .header("idempotency-key", key)
+            .json(&json!({ "query": create, "variables": { "name": name } }))
+            .send()
+    };
+    let first = send("order-1", "Acme").await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    let again = send("order-1", "Acme").await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(first, again, "the first response, replayed");
+    assert_eq!(app.count("partner").await, 1, "the work was not done twice");
+
+    let different = send("order-1", "Other").await.unwrap();
+    assert_eq!(different.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad_key = send("has space", "Acme").await.unwrap();
+    assert_eq!(bad_key.status(), StatusCode::BAD_REQUEST);
+
+    // Another principal's key space is its own; after a day a key is forgotten.
+    let other = app
+        .token(partnergraph::domain::Role::Admin, "other@example.com", None)
+        .await;
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&other)
+        .header("idempotency-key", "order-1")
+        .json(&json!({ "query": create, "variables": { "name": "Beta" } }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().get("idempotent-replayed").is_none());
+    app.clock.advance(chrono::Duration::hours(25));
+    let later: Value = send("order-1", "Gamma")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        later["data"]["createPartner"]["partner"]["id"].is_string(),
+        "{later}"
+    );
+    assert_eq!(app.count("partner").await, 3);
+});

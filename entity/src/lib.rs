@@ -9,6 +9,7 @@ pub mod api_client;
 pub mod audit_entry;
 pub mod certification;
 pub mod certification_track;
+pub mod idempotency_key;
 pub mod outbox_event;
 pub mod partner;
 pub mod partner_contact;
@@ -22,6 +23,7 @@ pub mod prelude {
     pub use super::audit_entry::Entity as AuditEntry;
     pub use super::certification::Entity as Certification;
     pub use super::certification_track::Entity as CertificationTrack;
+    pub use super::idempotency_key::Entity as IdempotencyKey;
     pub use super::outbox_event::Entity as OutboxEvent;
     pub use super::partner::Entity as Partner;
     pub use super::partner_contact::Entity as PartnerContact;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_foundation;
 mod m20261121_000002_api_clients;
 mod m20261121_000003_certifications_and_runway;
+mod m20261121_000004_idempotency_keys;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_api_clients::Migration),
             Box::new(m20261121_000003_certifications_and_runway::Migration),
+            Box::new(m20261121_000004_idempotency_keys::Migration),
         ]
     }
 }

@@ -24,7 +24,11 @@ use crate::{
     auth::token,
     error::ApiError,
     graphql::{context::RequestContext, cost::RequestCost, document, loaders},
+    service::idempotency::{self, Claim},
 };
+
+/// The header that makes a mutation safe to retry (SPEC §5).
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// The answer format the client accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,6 +249,26 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
             .into_response();
     };
 
+    // Only the key is checked here; whether the operation is a mutation is
+    // known once the document is parsed.
+    let replay = match headers.get(IDEMPOTENCY_KEY) {
+        None => None,
+        Some(value) => match value.to_str().ok().filter(|k| idempotency::valid_key(k)) {
+            Some(key) => {
+                let variables = params.variables.clone().unwrap_or(Value::Null);
+                let hash = idempotency::fingerprint(
+                    &params.query,
+                    params.operation_name.as_deref(),
+                    &variables,
+                );
+                Some((key.to_owned(), hash))
+            }
+            None => {
+                return bad_request("`Idempotency-Key` must be 1 to 255 visible ASCII characters")
+                    .into_response()
+            }
+        },
+    };
     let variables = match params.variables {
         None | Some(Value::Null) => Variables::default(),
         Some(value @ Value::Object(_)) => Variables::from_json(value),
@@ -304,6 +328,36 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
         }
         request.set_parsed_query(doc);
     }
+    let claimed = match replay {
+        Some((key, hash)) if kind.0 == "mutation" => {
+            let owner = principal.budget_key();
+            match idempotency::claim(&state.db, &owner, &key, &hash, now).await {
+                Ok(Claim::Fresh) => Some((owner, key)),
+                Ok(Claim::Replay {
+                    status,
+                    content_type,
+                    body,
+                }) => return replayed(status, &content_type, body),
+                Ok(Claim::InProgress) => {
+                    let message =
+                        "a request with this Idempotency-Key is still running; retry shortly";
+                    return response::error(StatusCode::CONFLICT, "BAD_USER_INPUT", message)
+                        .into_response();
+                }
+                Ok(Claim::Mismatch) => {
+                    let message = "this Idempotency-Key was used with a different request";
+                    return response::error(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "BAD_USER_INPUT",
+                        message,
+                    )
+                    .into_response();
+                }
+                Err(error) => return internal_error(media, &request_id, ApiError::from(error)),
+            }
+        }
+        _ => None,
+    };
     let cost = state.cost_limiter.as_ref().map(|limiter| {
         std::sync::Arc::new(RequestCost::new(limiter.clone(), principal.budget_key()))
     });
@@ -321,8 +375,42 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
     if let Some(report) = cost.and_then(|c| c.report()) {
         response = response.extension("cost", report);
     }
-    let mut response = finish(media, &request_id, response);
+    let encoded = encode(media, &request_id, response);
+    if let Some((owner, key)) = claimed {
+        // Our own failures are not kept: a retry with the key runs again.
+        let kept = if encoded.status.is_server_error() {
+            idempotency::release(&state.db, &owner, &key).await
+        } else {
+            let body = String::from_utf8_lossy(&encoded.body);
+            idempotency::complete(
+                &state.db,
+                &owner,
+                &key,
+                encoded.status.as_u16(),
+                media.content_type(),
+                &body,
+            )
+            .await
+        };
+        if let Err(error) = kept {
+            tracing::error!(%error, "could not keep the Idempotency-Key response");
+        }
+    }
+    let mut response = encoded.into_response();
     response.extensions_mut().insert(kind);
+    response
+}
+
+/// The kept answer to a repeated `Idempotency-Key` request.
+fn replayed(status: u16, content_type: &str, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = (status, body).into_response();
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
     response
 }
 
@@ -387,13 +475,37 @@ fn internal_error(media: MediaType, request_id: &str, error: ApiError) -> Respon
     )
 }
 
+fn finish(media: MediaType, request_id: &str, response: GraphQLResponse) -> Response {
+    encode(media, request_id, response).into_response()
+}
+
+/// A GraphQL answer ready to send (and to keep for `Idempotency-Key` replays).
+struct Encoded {
+    status: StatusCode,
+    media: MediaType,
+    body: Vec<u8>,
+    had_errors: bool,
+}
+
+impl IntoResponse for Encoded {
+    fn into_response(self) -> Response {
+        let mut http = (self.status, self.body).into_response();
+        http.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.media.content_type()),
+        );
+        http.extensions_mut().insert(HadErrors(self.had_errors));
+        http
+    }
+}
+
 /// Gives every error a code, puts the request id on internal ones, and picks
 /// the status: with `application/graphql-response+json` a request that did
-/// not execute (parse or validation error) is a 400.
-fn finish(media: MediaType, request_id: &str, response: GraphQLResponse) -> Response {
+/// not execute (parse or validation error) is a 400; a spent budget is a 429.
+fn encode(media: MediaType, request_id: &str, response: GraphQLResponse) -> Encoded {
     let executed = response.data != async_graphql::Value::Null
         || response.errors.iter().any(|e| !e.path.is_empty());
-    let had_errors = HadErrors(!response.errors.is_empty());
+    let had_errors = !response.errors.is_empty();
     // Serialized straight from async-graphql's values: no intermediate tree.
     let body = Body {
         data: executed.then_some(response.data),
@@ -417,13 +529,12 @@ fn finish(media: MediaType, request_id: &str, response: GraphQLResponse) -> Resp
     } else {
         StatusCode::OK
     };
-    let mut http = (status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
-    http.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(media.content_type()),
-    );
-    http.extensions_mut().insert(had_errors);
-    http
+    Encoded {
+        status,
+        media,
+        body: serde_json::to_vec(&body).unwrap_or_default(),
+        had_errors,
+    }
 }
 
 /// A GraphQL response body: `data` only when the request executed.

@@ -38,6 +38,7 @@ pub struct Report {
     pub certifications_expired: usize,
     pub expiry_reminders: usize,
     pub activation_overdue: usize,
+    pub idempotency_keys_forgotten: u64,
 }
 
 /// Runs every job once, as of `now`.
@@ -46,6 +47,7 @@ pub async fn run_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Repo
         certifications_expired: expire_certifications(db, now).await?,
         expiry_reminders: remind_expiring_certifications(db, now).await?,
         activation_overdue: flag_activation_overdue(db, now).await?,
+        idempotency_keys_forgotten: crate::service::idempotency::purge_expired(db, now).await?,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod certifications;
 pub mod demo;
+pub mod idempotency;
 pub mod pagination;
 pub mod partners;
 pub mod settings;
