@@ -1,12 +1,14 @@
 //! Pure rules: the product's vocabulary, status moves and input parsing.
 //! No I/O here; everything is unit-tested.
 
+pub mod accounts;
 pub mod activation;
 pub mod certifications;
 pub mod enums;
 pub mod inputs;
 pub mod money;
 pub mod partner_status;
+pub mod registrations;
 pub mod user_error;
 
 pub use activation::MilestoneKind;
