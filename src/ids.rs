@@ -13,18 +13,24 @@ pub enum NodeType {
     ApiClient,
     CertificationTrack,
     Certification,
+    DealRegistration,
+    Opportunity,
+    RegistrationConflict,
 }
 
 impl NodeType {
     // Keep in step with the enum: `name` below stops compiling when a
     // variant is added, which is the reminder to list it here too.
-    const ALL: [NodeType; 6] = [
+    const ALL: [NodeType; 9] = [
         NodeType::Partner,
         NodeType::PartnerContact,
         NodeType::StaffUser,
         NodeType::ApiClient,
         NodeType::CertificationTrack,
         NodeType::Certification,
+        NodeType::DealRegistration,
+        NodeType::Opportunity,
+        NodeType::RegistrationConflict,
     ];
 
     pub fn name(self) -> &'static str {
@@ -35,6 +41,9 @@ impl NodeType {
             NodeType::ApiClient => "ApiClient",
             NodeType::CertificationTrack => "CertificationTrack",
             NodeType::Certification => "Certification",
+            NodeType::DealRegistration => "DealRegistration",
+            NodeType::Opportunity => "Opportunity",
+            NodeType::RegistrationConflict => "RegistrationConflict",
         }
     }
 }

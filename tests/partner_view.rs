@@ -22,6 +22,14 @@ const PATHS: &[(&str, &str)] = &[
         "{ partners { edges { node { contacts { edges { node { {} } } } } } } }",
     ),
     ("ApiClient", "{ apiClients { edges { node { {} } } } }"),
+    (
+        "DealRegistration",
+        "{ dealRegistrations { edges { node { {} } } } }",
+    ),
+    (
+        "Opportunity",
+        "{ dealRegistrations { edges { node { opportunity { {} } } } } }",
+    ),
 ];
 
 const TYPES: &str = "{ __schema { types { name kind

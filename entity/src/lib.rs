@@ -9,12 +9,18 @@ pub mod api_client;
 pub mod audit_entry;
 pub mod certification;
 pub mod certification_track;
+pub mod deal_registration;
 pub mod idempotency_key;
+pub mod opportunity;
+pub mod opportunity_attribution;
+pub mod opportunity_external_id;
 pub mod outbox_event;
 pub mod partner;
 pub mod partner_contact;
 pub mod partner_milestone;
 pub mod program_settings;
+pub mod registration_conflict;
+pub mod registration_sequence;
 pub mod staff_user;
 
 pub mod prelude {

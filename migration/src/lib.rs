@@ -7,6 +7,7 @@ mod m20261121_000001_foundation;
 mod m20261121_000002_api_clients;
 mod m20261121_000003_certifications_and_runway;
 mod m20261121_000004_idempotency_keys;
+mod m20261121_000005_registrations_and_pipeline;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_api_clients::Migration),
             Box::new(m20261121_000003_certifications_and_runway::Migration),
             Box::new(m20261121_000004_idempotency_keys::Migration),
+            Box::new(m20261121_000005_registrations_and_pipeline::Migration),
         ]
     }
 }

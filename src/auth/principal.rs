@@ -27,6 +27,14 @@ pub struct Principal {
 pub enum Action {
     ReadPartners,
     WritePartners,
+    /// Read deal registrations (a partner: its own).
+    ReadRegistrations,
+    /// Submit, update and withdraw registrations (a partner: its own; staff: on a partner's behalf).
+    SubmitRegistrations,
+    /// Approve, reject, extend registrations and resolve conflicts.
+    ReviewRegistrations,
+    /// Read opportunities (a partner: those attributed to it).
+    ReadPipeline,
     /// Read certification tracks and (own partner's, for partners) certifications.
     ReadCertifications,
     /// Manage tracks and award, enroll, revoke certifications.
@@ -45,6 +53,11 @@ impl Action {
     /// allowed role).
     fn scope(self) -> Option<Scope> {
         match self {
+            Action::ReadRegistrations => Some(Scope::RegistrationsRead),
+            Action::SubmitRegistrations | Action::ReviewRegistrations => {
+                Some(Scope::RegistrationsWrite)
+            }
+            Action::ReadPipeline => Some(Scope::PipelineRead),
             Action::ReadCertifications => Some(Scope::CertificationsRead),
             Action::WriteCertifications => Some(Scope::CertificationsWrite),
             Action::ReadPartners => Some(Scope::PartnersRead),
@@ -59,6 +72,11 @@ impl Action {
     fn allowed_for(self, role: Role) -> bool {
         use Role::*;
         match self {
+            Action::ReadRegistrations | Action::ReadPipeline => true,
+            Action::SubmitRegistrations => {
+                matches!(role, Admin | PartnerManager | PartnerAdmin | PartnerRep)
+            }
+            Action::ReviewRegistrations => matches!(role, Admin | PartnerManager),
             Action::ReadCertifications => true,
             Action::WriteCertifications => matches!(role, Admin | PartnerManager),
             Action::ReadPartners => true,

@@ -8,10 +8,13 @@ pub mod enums;
 pub mod inputs;
 pub mod money;
 pub mod partner_status;
+pub mod pipeline;
 pub mod registrations;
 pub mod user_error;
 
 pub use activation::MilestoneKind;
 pub use certifications::{CertificationKind, CertificationLevel, CertificationStatus};
 pub use enums::*;
+pub use pipeline::{AttributionRole, ConflictKind, OpportunitySource, OpportunityStage};
+pub use registrations::{ConflictResolution, DealRegistrationStatus};
 pub use user_error::{UserError, UserErrorCode};

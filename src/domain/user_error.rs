@@ -15,6 +15,10 @@ pub enum UserErrorCode {
     StaleVersion,
     /// The status change is not an allowed move.
     InvalidTransition,
+    /// The partner needs a contact with an active `SALES` certification first.
+    CertificationRequired,
+    /// The partner already has an active registration for this account.
+    DuplicateRegistration,
 }
 
 /// One business-rule failure, naming the input field it concerns.

@@ -14,6 +14,7 @@ pub mod node;
 pub mod partner_schema;
 pub mod partners;
 pub mod payload;
+pub mod registrations;
 pub mod scalars;
 pub mod settings;
 pub mod viewer;
@@ -33,6 +34,7 @@ pub struct Query(
     audit::AuditQuery,
     api_clients::ApiClientQuery,
     certifications::CertificationQuery,
+    registrations::RegistrationQuery,
 );
 
 /// Every change the API offers.
@@ -43,6 +45,7 @@ pub struct Mutation(
     api_clients::ApiClientMutation,
     certifications::CertificationMutation,
     activation::ActivationMutation,
+    registrations::RegistrationMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -8,12 +8,13 @@ use super::{
     certifications::{Certification, CertificationTrack},
     context,
     partners::{Partner, PartnerContact, StaffUser},
+    registrations::{DealRegistration, Opportunity},
 };
 use crate::{
     auth::Action,
     error::ApiResult,
     ids::{self, NodeType},
-    service::{api_clients, certifications, partners, staff},
+    service::{api_clients, certifications, opportunities, partners, registrations, staff},
 };
 
 /// An object with a globally unique, opaque id.
@@ -26,6 +27,8 @@ pub enum Node {
     ApiClient(ApiClient),
     CertificationTrack(CertificationTrack),
     Certification(Certification),
+    DealRegistration(DealRegistration),
+    Opportunity(Opportunity),
 }
 
 #[derive(Default)]
@@ -42,6 +45,10 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
     let needs = match node_type {
         NodeType::ApiClient => Action::ManageApiClients,
         NodeType::CertificationTrack | NodeType::Certification => Action::ReadCertifications,
+        NodeType::DealRegistration => Action::ReadRegistrations,
+        NodeType::Opportunity => Action::ReadPipeline,
+        // Conflicts are reached through their registration only.
+        NodeType::RegistrationConflict => return Ok(None),
         NodeType::Partner | NodeType::PartnerContact | NodeType::StaffUser => Action::ReadPartners,
     };
     if !request.principal.may(needs) {
@@ -66,6 +73,13 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
         NodeType::Certification => certifications::find(db, &caller, uuid)
             .await?
             .map(|c| Node::Certification(c.into())),
+        NodeType::DealRegistration => registrations::find(db, &caller, uuid)
+            .await?
+            .map(|r| Node::DealRegistration(r.into())),
+        NodeType::Opportunity => opportunities::find(db, &caller, uuid)
+            .await?
+            .map(|o| Node::Opportunity(o.into())),
+        NodeType::RegistrationConflict => None,
     })
 }
 

@@ -166,6 +166,25 @@ impl Partner {
             .await
     }
 
+    /// The partner's deal registrations, newest first.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn deal_registrations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n registrations (at most 100; default 20).")]
+        first: Option<i32>,
+        #[graphql(desc = "Return registrations after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n registrations (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return registrations before this cursor.")] before: Option<String>,
+    ) -> ApiResult<super::registrations::DealRegistrationConnection> {
+        let filter = crate::service::registrations::RegistrationFilter {
+            partner_id: Some(self.0.id),
+            ..Default::default()
+        };
+        super::registrations::registrations_of(ctx, filter, page_args(first, after, last, before))
+            .await
+    }
+
     /// Bumped by every change; pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
         self.0.version

@@ -1,5 +1,6 @@
-//! Scheduled work that keeps time: certification expiry and reminders, and
-//! activation-overdue notices.
+//! Scheduled work that keeps time: certification and registration expiry
+//! and reminders, activation-overdue notices, and forgetting old
+//! idempotency keys.
 //!
 //! Every job is idempotent and safe with several runners on one database:
 //! candidates are claimed with `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL;
@@ -11,7 +12,7 @@
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{certification, partner, partner_milestone};
+use entity::{certification, deal_registration, opportunity, partner, partner_milestone};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query},
     ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
@@ -20,11 +21,14 @@ use serde_json::json;
 
 use crate::{
     clock::SharedClock,
-    domain::{CertificationStatus, DbEnum, MilestoneKind, PartnerStatus},
+    domain::{
+        CertificationStatus, DbEnum, DealRegistrationStatus, MilestoneKind, OpportunityStage,
+        PartnerStatus,
+    },
     ids::{self, NodeType},
     service::{
         certifications::{self, status_event},
-        settings,
+        registrations, settings,
         unit_of_work::{Actor, Change, Event, UnitOfWork},
     },
 };
@@ -38,6 +42,8 @@ pub struct Report {
     pub certifications_expired: usize,
     pub expiry_reminders: usize,
     pub activation_overdue: usize,
+    pub registration_reminders: usize,
+    pub registrations_expired: usize,
     pub idempotency_keys_forgotten: u64,
 }
 
@@ -47,6 +53,8 @@ pub async fn run_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Repo
         certifications_expired: expire_certifications(db, now).await?,
         expiry_reminders: remind_expiring_certifications(db, now).await?,
         activation_overdue: flag_activation_overdue(db, now).await?,
+        registration_reminders: remind_expiring_registrations(db, now).await?,
+        registrations_expired: expire_registrations(db, now).await?,
         idempotency_keys_forgotten: crate::service::idempotency::purge_expired(db, now).await?,
     })
 }
@@ -270,6 +278,142 @@ async fn flag_activation_overdue(
                     }),
                 })
                 .await?;
+            }
+            updated.rows_affected == 1
+        }
+    ))
+}
+
+/// `deal_registration.expiring`, once per `protectionEndsAt`, when protection
+/// ends within the reminder lead (setting, default 15 days).
+async fn remind_expiring_registrations(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let lead = settings::get(db)
+        .await
+        .map(|s| s.registration_expiring_days)
+        .unwrap_or(15);
+    let due = Condition::all()
+        .add(deal_registration::Column::Status.eq(DealRegistrationStatus::Approved.as_str()))
+        .add(deal_registration::Column::ProtectionEndsAt.gt(now))
+        .add(deal_registration::Column::ProtectionEndsAt.lte(now + Duration::days(i64::from(lead))))
+        .add(
+            Condition::any()
+                .add(deal_registration::Column::ExpiringNotifiedFor.is_null())
+                .add(
+                    Expr::col(deal_registration::Column::ExpiringNotifiedFor)
+                        .ne(Expr::col(deal_registration::Column::ProtectionEndsAt)),
+                ),
+        );
+    Ok(in_batches!(
+        db,
+        now,
+        deal_registration::Entity,
+        due.clone(),
+        |uow, row| {
+            let updated = deal_registration::Entity::update_many()
+                .col_expr(
+                    deal_registration::Column::ExpiringNotifiedFor,
+                    Expr::col(deal_registration::Column::ProtectionEndsAt),
+                )
+                .filter(deal_registration::Column::Id.eq(row.id))
+                .filter(due.clone())
+                .exec(uow.conn())
+                .await?;
+            if updated.rows_affected == 1 {
+                let after = json!({ "expiringNotifiedFor": row.protection_ends_at });
+                uow.audit(Change {
+                    operation: "remindDealRegistrationExpiring",
+                    entity_type: "DealRegistration",
+                    entity_id: row.id,
+                    before: None,
+                    after: Some(&after),
+                })
+                .await?;
+                uow.emit(Event {
+                event_type: "deal_registration.expiring",
+                subject_type: "DealRegistration",
+                subject_id: row.id,
+                partner_id: Some(row.partner_id),
+                payload: json!({ "dealRegistration": registrations::snapshot(&row), "protectionEndsAt": row.protection_ends_at }),
+            })
+            .await?;
+            }
+            updated.rows_affected == 1
+        }
+    ))
+}
+
+/// Approved registrations whose protection ended while their opportunity is
+/// still open become EXPIRED.
+async fn expire_registrations(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, DbErr> {
+    let closed = [
+        OpportunityStage::ClosedWon.as_str(),
+        OpportunityStage::ClosedLost.as_str(),
+    ];
+    let mut closed_deals = Query::select();
+    closed_deals
+        .column(opportunity::Column::Id)
+        .from(opportunity::Entity)
+        .and_where(opportunity::Column::Stage.is_in(closed));
+    let approved = DealRegistrationStatus::Approved.as_str();
+    let due = Condition::all()
+        .add(deal_registration::Column::Status.eq(approved))
+        .add(deal_registration::Column::ProtectionEndsAt.lte(now))
+        .add(
+            Condition::any()
+                .add(deal_registration::Column::OpportunityId.is_null())
+                .add(
+                    deal_registration::Column::OpportunityId
+                        .not_in_subquery(closed_deals.to_owned()),
+                ),
+        );
+    Ok(in_batches!(
+        db,
+        now,
+        deal_registration::Entity,
+        due.clone(),
+        |uow, row| {
+            let updated = deal_registration::Entity::update_many()
+                .col_expr(
+                    deal_registration::Column::Status,
+                    Expr::value(DealRegistrationStatus::Expired.as_str()),
+                )
+                .col_expr(
+                    deal_registration::Column::Version,
+                    Expr::value(row.version + 1),
+                )
+                .col_expr(deal_registration::Column::UpdatedAt, Expr::value(now))
+                .filter(deal_registration::Column::Id.eq(row.id))
+                .filter(due.clone())
+                .exec(uow.conn())
+                .await?;
+            if updated.rows_affected == 1 {
+                let mut expired = row.clone();
+                expired.status = DealRegistrationStatus::Expired.as_str().to_owned();
+                expired.version += 1;
+                expired.updated_at = now;
+                let (before, after) = (
+                    registrations::snapshot(&row),
+                    registrations::snapshot(&expired),
+                );
+                uow.audit(Change {
+                    operation: "expireDealRegistration",
+                    entity_type: "DealRegistration",
+                    entity_id: row.id,
+                    before: Some(&before),
+                    after: Some(&after),
+                })
+                .await?;
+                uow.emit(Event {
+                event_type: "deal_registration.status_changed",
+                subject_type: "DealRegistration",
+                subject_id: row.id,
+                partner_id: Some(row.partner_id),
+                payload: json!({ "dealRegistration": after, "previousStatus": approved, "status": expired.status }),
+            })
+            .await?;
             }
             updated.rows_affected == 1
         }

@@ -8,7 +8,10 @@
 
 pub mod partner_view;
 
-use entity::{api_client, certification, partner, partner_contact};
+use entity::{
+    api_client, certification, deal_registration, opportunity, opportunity_attribution, partner,
+    partner_contact,
+};
 use sea_orm::{sea_query::Expr, ColumnTrait, Condition};
 
 use crate::auth::Principal;
@@ -31,6 +34,28 @@ pub fn api_client_rows(principal: &Principal) -> Condition {
 /// The certifications `principal` may see: its own partner's contacts' for partners.
 pub fn certification_rows(principal: &Principal) -> Condition {
     own_partner(principal, certification::Column::PartnerId)
+}
+
+/// The deal registrations `principal` may see: its own partner's for partners.
+pub fn registration_rows(principal: &Principal) -> Condition {
+    own_partner(principal, deal_registration::Column::PartnerId)
+}
+
+/// The opportunities `principal` may see: for partners, those attributed to
+/// its own partner (in the query, so counts and pages reveal nothing else).
+pub fn opportunity_rows(principal: &Principal) -> Condition {
+    if principal.is_staff() {
+        return Condition::all();
+    }
+    let Some(partner_id) = principal.partner_id else {
+        return Condition::all().add(Expr::value(false));
+    };
+    let mut attributed = sea_orm::sea_query::Query::select();
+    attributed
+        .column(opportunity_attribution::Column::OpportunityId)
+        .from(opportunity_attribution::Entity)
+        .and_where(opportunity_attribution::Column::PartnerId.eq(partner_id));
+    Condition::all().add(opportunity::Column::Id.in_subquery(attributed.to_owned()))
 }
 
 fn own_partner(principal: &Principal, partner_column: impl ColumnTrait) -> Condition {

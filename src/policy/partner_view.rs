@@ -28,12 +28,12 @@ use Visible::{All, Only};
 #[rustfmt::skip]
 pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     // Entry points.
-    ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications"])),
-    ("Mutation", Only(&["addPartnerContact", "createApiClient", "revokeApiClient"])),
+    ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications", "dealRegistrations"])),
+    ("Mutation", Only(&["addPartnerContact", "createApiClient", "revokeApiClient", "submitDealRegistration", "updateDealRegistration", "withdrawDealRegistration"])),
     ("Node", All),
     ("Viewer", Only(&["kind", "role", "partner", "scopes"])),
     // Partners: their own row only (row scoping), partner-safe fields only.
-    ("Partner", Only(&["id", "name", "type", "tier", "status", "website", "signedAt", "activation", "contacts", "certifications"])),
+    ("Partner", Only(&["id", "name", "type", "tier", "status", "website", "signedAt", "activation", "contacts", "certifications", "dealRegistrations"])),
     ("PartnerContact", Only(&["id", "name", "email", "role", "certifications"])),
     ("PartnerConnection", All),
     ("PartnerEdge", All),
@@ -65,6 +65,41 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     ("CertificationKind", All),
     ("CertificationLevel", All),
     ("CertificationStatus", All),
+    // The own partner's deal registrations (never conflicts, reviewer or internal notes).
+    ("DealRegistration", Only(&[
+        "id", "reference", "status", "companyName", "companyDomain", "customerContactName", "customerContactEmail",
+        "estimatedAmount", "expectedCloseDate", "product", "notes", "submittedAt", "submittedBy", "decidedAt",
+        "decisionReason", "protectionStartsAt", "protectionEndsAt", "protectionActive", "extensionCount", "slaDueAt",
+        "opportunity", "version",
+    ])),
+    ("DealRegistrationConnection", All),
+    ("DealRegistrationEdge", All),
+    ("DealRegistrationStatus", All),
+    ("DealRegistrationFilterInput", Only(&["status", "submittedFrom", "submittedTo", "expiringWithinDays", "slaBreached"])),
+    ("SubmitDealRegistrationInput", Only(&[
+        "companyName", "companyDomain", "customerContactName", "customerContactEmail", "estimatedAmount",
+        "expectedCloseDate", "product", "notes",
+    ])),
+    ("UpdateDealRegistrationInput", Only(&[
+        "id", "expectedVersion", "customerContactName", "customerContactEmail", "estimatedAmount", "expectedCloseDate",
+        "product", "notes",
+    ])),
+    ("DealRegistrationIdInput", All),
+    ("DealRegistrationPayload", All),
+    ("MoneyInput", All),
+    // Opportunities attributed to the own partner: its own credit only.
+    ("Opportunity", Only(&[
+        "id", "name", "companyName", "companyDomain", "source", "stage", "nextStep", "amount", "expectedCloseDate",
+        "closedAt", "closedLostReason", "dealRegistration", "myAttribution", "version",
+    ])),
+    ("OpportunityStage", All),
+    ("OpportunitySource", All),
+    ("MyAttribution", All),
+    ("AttributionRole", All),
+    ("Money", All),
+    ("CurrencyCode", All),
+    ("Decimal", All),
+    ("Date", All),
     // Who is asking.
     ("PrincipalKind", All),
     ("Role", Only(&["PARTNER_ADMIN", "PARTNER_REP"])),

@@ -1,0 +1,941 @@
+//! Deal registrations and the opportunities approval creates: types,
+//! queries and mutations.
+
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{deal_registration, opportunity, opportunity_attribution, registration_conflict};
+use uuid::Uuid;
+
+use super::{
+    connection::{connection, page_args},
+    context,
+    partners::Partner,
+    payload::{settle, InputCheck},
+    scalars::{Date, Decimal, Money},
+};
+use crate::{
+    auth::Action,
+    domain::{
+        inputs::{self, DisplayName, EmailAddress, InvalidInput, Percent},
+        money, AttributionRole, ConflictKind, ConflictResolution, DbEnum, DealRegistrationStatus,
+        OpportunitySource, OpportunityStage, UserError, UserErrorCode,
+    },
+    error::{ApiError, ApiResult},
+    ids::{self, NodeType},
+    service::{
+        opportunities,
+        registrations::{
+            self as service, NewRegistration, RegistrationChanges, RegistrationFilter,
+        },
+        Failure, Outcome,
+    },
+};
+
+fn stored<T: DbEnum>(text: &str) -> ApiResult<T> {
+    T::parse(text)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown stored value `{text}`")))
+}
+
+fn money_of(minor_units: i64, currency: &str) -> Money {
+    money::Money {
+        minor_units,
+        currency: inputs::CurrencyCode::stored(currency.to_owned()),
+    }
+    .into()
+}
+
+/// A partner's claim on a customer deal.
+pub struct DealRegistration(deal_registration::Model);
+
+impl From<deal_registration::Model> for DealRegistration {
+    fn from(model: deal_registration::Model) -> Self {
+        Self(model)
+    }
+}
+
+/// A partner's claim on a customer deal.
+#[Object]
+impl DealRegistration {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        ID(ids::encode(NodeType::DealRegistration, self.0.id))
+    }
+
+    /// Human reference, `DR-<year>-<6 digits>`.
+    async fn reference(&self) -> &str {
+        &self.0.reference
+    }
+
+    /// Where the registration stands.
+    async fn status(&self) -> ApiResult<DealRegistrationStatus> {
+        stored(&self.0.status)
+    }
+
+    /// The partner that registered the deal.
+    async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Option<Partner>> {
+        Partner::load(ctx, self.0.partner_id).await
+    }
+
+    /// The customer company's name.
+    async fn company_name(&self) -> &str {
+        &self.0.company_name
+    }
+
+    /// The customer company's domain.
+    async fn company_domain(&self) -> &str {
+        &self.0.company_domain
+    }
+
+    /// The customer's contact person.
+    async fn customer_contact_name(&self) -> &str {
+        &self.0.customer_contact_name
+    }
+
+    /// The customer contact's e-mail address.
+    async fn customer_contact_email(&self) -> &str {
+        &self.0.customer_contact_email
+    }
+
+    /// The deal's estimated value.
+    async fn estimated_amount(&self) -> Money {
+        money_of(self.0.amount_minor, &self.0.currency)
+    }
+
+    /// When the deal is expected to close.
+    async fn expected_close_date(&self) -> Date {
+        Date(self.0.expected_close_date)
+    }
+
+    /// The product concerned.
+    async fn product(&self) -> Option<&str> {
+        self.0.product.as_deref()
+    }
+
+    /// The partner's own notes.
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+
+    /// Notes for staff only.
+    async fn internal_notes(&self) -> Option<&str> {
+        self.0.internal_notes.as_deref()
+    }
+
+    /// When it was submitted.
+    async fn submitted_at(&self) -> DateTime<Utc> {
+        self.0.submitted_at
+    }
+
+    /// Who submitted it.
+    async fn submitted_by(&self) -> &str {
+        &self.0.submitted_by
+    }
+
+    /// When it was approved, rejected or withdrawn.
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
+    }
+
+    /// Why it was rejected (or extended).
+    async fn decision_reason(&self) -> Option<&str> {
+        self.0.decision_reason.as_deref()
+    }
+
+    /// When protection started (approval).
+    async fn protection_starts_at(&self) -> Option<DateTime<Utc>> {
+        self.0.protection_starts_at
+    }
+
+    /// When protection ends.
+    async fn protection_ends_at(&self) -> Option<DateTime<Utc>> {
+        self.0.protection_ends_at
+    }
+
+    /// Whether the registration is approved and its protection still runs.
+    async fn protection_active(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let now = context::request(ctx)?.now;
+        Ok(self.0.status == DealRegistrationStatus::Approved.as_str()
+            && self.0.protection_ends_at.is_some_and(|end| end > now))
+    }
+
+    /// How often protection was extended.
+    async fn extension_count(&self) -> i32 {
+        self.0.extension_count
+    }
+
+    /// When a decision is due (review SLA).
+    async fn sla_due_at(&self) -> DateTime<Utc> {
+        self.0.sla_due_at
+    }
+
+    /// The opportunity approval created (or joined).
+    async fn opportunity(&self, ctx: &Context<'_>) -> ApiResult<Option<Opportunity>> {
+        let Some(id) = self.0.opportunity_id else {
+            return Ok(None);
+        };
+        let request = context::request(ctx)?;
+        Ok(
+            opportunities::find(context::db(ctx)?, &request.caller(), id)
+                .await?
+                .map(Opportunity),
+        )
+    }
+
+    /// Conflicts with other claims on the same account.
+    async fn conflicts(&self, ctx: &Context<'_>) -> ApiResult<Vec<RegistrationConflict>> {
+        Ok(service::conflicts(context::db(ctx)?, self.0.id)
+            .await?
+            .into_iter()
+            .map(RegistrationConflict)
+            .collect())
+    }
+
+    /// Bumped by every change; pass it as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+/// A conflict between a registration and another claim on the same account.
+pub struct RegistrationConflict(registration_conflict::Model);
+
+/// A conflict between a registration and another claim on the same account.
+#[Object]
+impl RegistrationConflict {
+    /// Globally unique, opaque id (pass it to `resolveRegistrationConflict`).
+    async fn id(&self) -> ID {
+        ID(ids::encode(NodeType::RegistrationConflict, self.0.id))
+    }
+
+    /// What the other side is.
+    async fn kind(&self) -> ApiResult<ConflictKind> {
+        stored(&self.0.kind)
+    }
+
+    /// The other partner's registration, for `PARTNER_REGISTRATION`.
+    async fn other_registration(&self, ctx: &Context<'_>) -> ApiResult<Option<DealRegistration>> {
+        let Some(id) = self.0.other_registration_id else {
+            return Ok(None);
+        };
+        let request = context::request(ctx)?;
+        Ok(service::find(context::db(ctx)?, &request.caller(), id)
+            .await?
+            .map(DealRegistration))
+    }
+
+    /// The direct opportunity, for `DIRECT_OPPORTUNITY`.
+    async fn other_opportunity(&self, ctx: &Context<'_>) -> ApiResult<Option<Opportunity>> {
+        let Some(id) = self.0.other_opportunity_id else {
+            return Ok(None);
+        };
+        let request = context::request(ctx)?;
+        Ok(
+            opportunities::find(context::db(ctx)?, &request.caller(), id)
+                .await?
+                .map(Opportunity),
+        )
+    }
+
+    /// The rule of engagement applied.
+    async fn rule(&self) -> &str {
+        &self.0.rule
+    }
+
+    /// What the rules recommend, seen from the registration under review.
+    async fn recommendation(&self) -> ApiResult<ConflictResolution> {
+        stored(&self.0.recommendation)
+    }
+
+    /// What was decided.
+    async fn resolution(&self) -> ApiResult<Option<ConflictResolution>> {
+        self.0.resolution.as_deref().map(stored).transpose()
+    }
+
+    /// Why it was decided so.
+    async fn rationale(&self) -> Option<&str> {
+        self.0.rationale.as_deref()
+    }
+
+    /// Who decided (a staff user's global id).
+    async fn resolved_by(&self) -> Option<ID> {
+        self.0
+            .resolved_by
+            .map(|id| ID(ids::encode(NodeType::StaffUser, id)))
+    }
+
+    /// When it was decided.
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.resolved_at
+    }
+}
+
+/// A sales opportunity.
+pub struct Opportunity(opportunity::Model);
+
+impl From<opportunity::Model> for Opportunity {
+    fn from(model: opportunity::Model) -> Self {
+        Self(model)
+    }
+}
+
+/// A partner's credit on an opportunity.
+#[derive(SimpleObject)]
+pub struct Attribution {
+    /// The credited partner.
+    pub partner: Option<Partner>,
+    /// Its part in the deal.
+    pub role: AttributionRole,
+    /// Its share of the credit, between 0 and 1.
+    pub credit: Decimal,
+}
+
+/// The calling partner's own credit on an opportunity.
+#[derive(SimpleObject)]
+pub struct MyAttribution {
+    /// Its part in the deal.
+    pub role: AttributionRole,
+    /// Its share of the credit, between 0 and 1.
+    pub credit: Decimal,
+}
+
+fn credit(bps: i32) -> Decimal {
+    Decimal(inputs::Weight::from_basis_points(bps).as_decimal())
+}
+
+/// A sales opportunity.
+#[Object]
+impl Opportunity {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        ID(ids::encode(NodeType::Opportunity, self.0.id))
+    }
+
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The customer company's name.
+    async fn company_name(&self) -> &str {
+        &self.0.company_name
+    }
+
+    /// The customer company's domain.
+    async fn company_domain(&self) -> &str {
+        &self.0.company_domain
+    }
+
+    /// Where it came from.
+    async fn source(&self) -> ApiResult<OpportunitySource> {
+        stored(&self.0.source)
+    }
+
+    /// Its stage.
+    async fn stage(&self) -> ApiResult<OpportunityStage> {
+        stored(&self.0.stage)
+    }
+
+    /// The next step agreed.
+    async fn next_step(&self) -> Option<&str> {
+        self.0.next_step.as_deref()
+    }
+
+    /// The deal's value.
+    async fn amount(&self) -> Money {
+        money_of(self.0.amount_minor, &self.0.currency)
+    }
+
+    /// When it is expected to close.
+    async fn expected_close_date(&self) -> Date {
+        Date(self.0.expected_close_date)
+    }
+
+    /// When it closed.
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+
+    /// Why it was lost.
+    async fn closed_lost_reason(&self) -> Option<&str> {
+        self.0.closed_lost_reason.as_deref()
+    }
+
+    /// The registration it came from.
+    async fn deal_registration(&self, ctx: &Context<'_>) -> ApiResult<Option<DealRegistration>> {
+        let Some(id) = self.0.deal_registration_id else {
+            return Ok(None);
+        };
+        let request = context::request(ctx)?;
+        Ok(service::find(context::db(ctx)?, &request.caller(), id)
+            .await?
+            .map(DealRegistration))
+    }
+
+    /// The calling partner's own role and credit; null for staff.
+    async fn my_attribution(&self, ctx: &Context<'_>) -> ApiResult<Option<MyAttribution>> {
+        let request = context::request(ctx)?;
+        let Some(partner_id) = request.principal.partner_id else {
+            return Ok(None);
+        };
+        let own = opportunities::attribution_of(context::db(ctx)?, self.0.id, partner_id).await?;
+        own.map(|a: opportunity_attribution::Model| {
+            Ok(MyAttribution {
+                role: stored(&a.role)?,
+                credit: credit(a.credit_bps),
+            })
+        })
+        .transpose()
+    }
+
+    /// Every partner credited on the opportunity.
+    async fn attributions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Attribution>> {
+        let mut all = Vec::new();
+        for a in opportunities::attributions(context::db(ctx)?, self.0.id).await? {
+            all.push(Attribution {
+                partner: Partner::load(ctx, a.partner_id).await?,
+                role: stored(&a.role)?,
+                credit: credit(a.credit_bps),
+            });
+        }
+        Ok(all)
+    }
+
+    /// Discount granted, in percent.
+    async fn discount_percent(&self) -> Option<Decimal> {
+        self.0
+            .discount_bps
+            .map(|b| Decimal(Percent::from_basis_points(b).as_decimal()))
+    }
+
+    /// Margin, in percent.
+    async fn margin_percent(&self) -> Option<Decimal> {
+        self.0
+            .margin_bps
+            .map(|b| Decimal(Percent::from_basis_points(b).as_decimal()))
+    }
+
+    /// What is known about competitors.
+    async fn competitor_intel(&self) -> Option<&str> {
+        self.0.competitor_intel.as_deref()
+    }
+
+    /// Notes for staff only.
+    async fn internal_notes(&self) -> Option<&str> {
+        self.0.internal_notes.as_deref()
+    }
+
+    /// Bumped by every change.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+connection!(
+    DealRegistrationConnection,
+    DealRegistrationEdge,
+    DealRegistration,
+    "deal registrations"
+);
+
+/// Narrows the `dealRegistrations` list; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct DealRegistrationFilterInput {
+    /// Only registrations in one of these statuses.
+    pub status: Option<Vec<DealRegistrationStatus>>,
+    /// Only this partner's registrations.
+    pub partner_id: Option<ID>,
+    /// Only registrations submitted at or after this time.
+    pub submitted_from: Option<DateTime<Utc>>,
+    /// Only registrations submitted before this time.
+    pub submitted_to: Option<DateTime<Utc>>,
+    /// Only approved registrations whose protection ends within this many days.
+    pub expiring_within_days: Option<i32>,
+    /// Only registrations decided (or still undecided) past their SLA (true) or not (false).
+    pub sla_breached: Option<bool>,
+}
+
+/// The registrations matching `filter`, as a connection.
+pub async fn registrations_of(
+    ctx: &Context<'_>,
+    filter: RegistrationFilter,
+    page: crate::service::pagination::PageArgs,
+) -> ApiResult<DealRegistrationConnection> {
+    let request = context::request(ctx)?;
+    request.principal.authorize(Action::ReadRegistrations)?;
+    let page = service::list(context::db(ctx)?, &request.caller(), filter, page).await?;
+    Ok(DealRegistrationConnection::from_page(
+        page,
+        DealRegistration,
+    ))
+}
+
+#[derive(Default)]
+pub struct RegistrationQuery;
+
+#[Object]
+impl RegistrationQuery {
+    /// Deal registrations you may see, newest first. Needs `registrations:read`.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn deal_registrations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the registrations must meet.")] filter: Option<
+            DealRegistrationFilterInput,
+        >,
+        #[graphql(desc = "Return the first n registrations (at most 100; default 20).")]
+        first: Option<i32>,
+        #[graphql(desc = "Return registrations after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n registrations (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return registrations before this cursor.")] before: Option<String>,
+    ) -> ApiResult<DealRegistrationConnection> {
+        let filter = filter.unwrap_or_default();
+        let filter = RegistrationFilter {
+            statuses: filter.status.unwrap_or_default(),
+            partner_id: filter
+                .partner_id
+                .map(|id| ids::decode_as(NodeType::Partner, &id).unwrap_or(Uuid::nil())),
+            submitted_from: filter.submitted_from,
+            submitted_to: filter.submitted_to,
+            expiring_within_days: filter.expiring_within_days,
+            sla_breached: filter.sla_breached,
+        };
+        registrations_of(ctx, filter, page_args(first, after, last, before)).await
+    }
+}
+
+/// An amount of money as input.
+#[derive(InputObject)]
+pub struct MoneyInput {
+    /// The amount, e.g. `"25000.00"`.
+    pub amount: Decimal,
+    /// ISO 4217 currency code, e.g. `EUR`.
+    pub currency: String,
+}
+
+/// A deal to register.
+#[derive(InputObject)]
+pub struct SubmitDealRegistrationInput {
+    /// The partner (staff only, who register on a partner's behalf).
+    pub partner_id: Option<ID>,
+    /// The customer company's name.
+    pub company_name: String,
+    /// The customer company's domain, e.g. `acme.com`.
+    pub company_domain: String,
+    /// The customer's contact person.
+    pub customer_contact_name: String,
+    /// The customer contact's e-mail address.
+    pub customer_contact_email: String,
+    /// The deal's estimated value; more than zero.
+    pub estimated_amount: MoneyInput,
+    /// When the deal is expected to close; not in the past.
+    pub expected_close_date: Date,
+    /// The product concerned.
+    pub product: Option<String>,
+    /// Notes for the reviewer.
+    pub notes: Option<String>,
+}
+
+/// Changes to an undecided registration; absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateDealRegistrationInput {
+    /// The registration's global id.
+    pub id: ID,
+    /// The `version` you read.
+    pub expected_version: i32,
+    /// New customer contact name.
+    pub customer_contact_name: Option<String>,
+    /// New customer contact e-mail address.
+    pub customer_contact_email: Option<String>,
+    /// New estimated value.
+    pub estimated_amount: Option<MoneyInput>,
+    /// New expected close date.
+    pub expected_close_date: Option<Date>,
+    /// New product; null clears it.
+    pub product: MaybeUndefined<String>,
+    /// New notes; null clears them.
+    pub notes: MaybeUndefined<String>,
+    /// New internal notes (staff); null clears them.
+    pub internal_notes: MaybeUndefined<String>,
+}
+
+/// A registration to act on.
+#[derive(InputObject)]
+pub struct DealRegistrationIdInput {
+    /// The registration's global id.
+    pub id: ID,
+}
+
+/// An approval.
+#[derive(InputObject)]
+pub struct ApproveDealRegistrationInput {
+    /// The registration's global id.
+    pub id: ID,
+    /// Protection length in days, 1 to 365; the program setting when absent.
+    pub protection_days: Option<i32>,
+}
+
+/// A rejection.
+#[derive(InputObject)]
+pub struct RejectDealRegistrationInput {
+    /// The registration's global id.
+    pub id: ID,
+    /// Why; the partner sees it.
+    pub reason: String,
+}
+
+/// An extension of protection.
+#[derive(InputObject)]
+pub struct ExtendDealRegistrationInput {
+    /// The registration's global id.
+    pub id: ID,
+    /// Days to add, up to the program's limit per extension.
+    pub days: i32,
+    /// Why.
+    pub reason: String,
+}
+
+/// A decision on a registration conflict.
+#[derive(InputObject)]
+pub struct ResolveRegistrationConflictInput {
+    /// The conflict's global id.
+    pub conflict_id: ID,
+    /// The decision, seen from the registration under review.
+    pub resolution: ConflictResolution,
+    /// Why; kept for audit.
+    pub rationale: String,
+}
+
+/// The result of a deal registration mutation.
+#[derive(SimpleObject)]
+pub struct DealRegistrationPayload {
+    /// The registration, unless `userErrors` says why not.
+    pub deal_registration: Option<DealRegistration>,
+    /// Why the input was refused; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+fn payload(outcome: Outcome<deal_registration::Model>) -> ApiResult<DealRegistrationPayload> {
+    let (registration, user_errors) = settle(outcome)?;
+    Ok(DealRegistrationPayload {
+        deal_registration: registration.map(DealRegistration),
+        user_errors,
+    })
+}
+
+fn registration_id(id: &ID) -> Result<Uuid, Failure> {
+    ids::decode_as(NodeType::DealRegistration, id).ok_or_else(|| {
+        UserError::on_field(
+            "id",
+            UserErrorCode::NotFound,
+            "no deal registration has this id",
+        )
+        .into()
+    })
+}
+
+fn money_input(check: &mut InputCheck, field: &str, input: MoneyInput) -> Option<money::Money> {
+    let currency = check.field(field, inputs::CurrencyCode::parse(&input.currency))?;
+    let parsed = check.field(field, money::Money::from_decimal(input.amount.0, currency))?;
+    if parsed.minor_units <= 0 {
+        check.reject(UserError::on_field(
+            field,
+            UserErrorCode::InvalidValue,
+            "must be more than zero",
+        ));
+        return None;
+    }
+    Some(parsed)
+}
+
+fn reason(raw: String) -> Result<String, InvalidInput> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        Err(InvalidInput("a reason is required".into()))
+    } else if trimmed.chars().count() > 2000 {
+        Err(InvalidInput("must be at most 2000 characters".into()))
+    } else {
+        Ok(trimmed.to_owned())
+    }
+}
+
+fn optional_text(raw: String) -> Result<String, InvalidInput> {
+    if raw.chars().count() > 10_000 {
+        Err(InvalidInput("must be at most 10000 characters".into()))
+    } else {
+        Ok(raw)
+    }
+}
+
+fn clearable(
+    check: &mut InputCheck,
+    field: &str,
+    raw: MaybeUndefined<String>,
+) -> Option<Option<String>> {
+    match raw {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => check.field(field, optional_text(v)).map(Some),
+    }
+}
+
+#[derive(Default)]
+pub struct RegistrationMutation;
+
+#[Object]
+impl RegistrationMutation {
+    /// Registers a deal: a partner for itself, staff on a partner's behalf.
+    /// Needs `registrations:write`.
+    async fn submit_deal_registration(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The deal.")] input: SubmitDealRegistrationInput,
+    ) -> ApiResult<DealRegistrationPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::SubmitRegistrations)?;
+        let outcome = async {
+            let mut check = InputCheck::default();
+            let partner_id = match &input.partner_id {
+                Some(id) if request.principal.is_staff() => {
+                    match ids::decode_as(NodeType::Partner, id) {
+                        Some(id) => Some(id),
+                        None => {
+                            check.reject(UserError::on_field(
+                                "partnerId",
+                                UserErrorCode::NotFound,
+                                "no partner has this id",
+                            ));
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let company_name = check.field("companyName", DisplayName::parse(&input.company_name));
+            let company_domain = check.field(
+                "companyDomain",
+                service::parse_company_domain(&input.company_domain).map_err(InvalidInput),
+            );
+            let contact_name = check.field(
+                "customerContactName",
+                DisplayName::parse(&input.customer_contact_name),
+            );
+            let contact_email = check.field(
+                "customerContactEmail",
+                EmailAddress::parse(&input.customer_contact_email),
+            );
+            let amount = money_input(&mut check, "estimatedAmount", input.estimated_amount);
+            let product = check.optional("product", input.product, optional_text);
+            let notes = check.optional("notes", input.notes, optional_text);
+            check.finish()?;
+            let (
+                Some(company_name),
+                Some(company_domain),
+                Some(contact_name),
+                Some(contact_email),
+                Some(amount),
+            ) = (
+                company_name,
+                company_domain,
+                contact_name,
+                contact_email,
+                amount,
+            )
+            else {
+                return Err(Failure::User(Vec::new()));
+            };
+            let new = NewRegistration {
+                partner_id,
+                company_name,
+                company_domain,
+                customer_contact_name: contact_name,
+                customer_contact_email: contact_email,
+                estimated_amount: amount,
+                expected_close_date: input.expected_close_date.0,
+                product,
+                notes,
+            };
+            service::submit(context::db(ctx)?, &request.caller(), new).await
+        }
+        .await;
+        payload(outcome)
+    }
+
+    /// Changes an undecided registration. Needs `registrations:write`.
+    async fn update_deal_registration(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The changes.")] input: UpdateDealRegistrationInput,
+    ) -> ApiResult<DealRegistrationPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::SubmitRegistrations)?;
+        let outcome = async {
+            let id = registration_id(&input.id)?;
+            let mut check = InputCheck::default();
+            let internal_notes = if request.principal.is_staff() {
+                clearable(&mut check, "internalNotes", input.internal_notes)
+            } else {
+                None
+            };
+            let changes = RegistrationChanges {
+                customer_contact_name: check.optional(
+                    "customerContactName",
+                    input.customer_contact_name,
+                    |n| DisplayName::parse(&n),
+                ),
+                customer_contact_email: check.optional(
+                    "customerContactEmail",
+                    input.customer_contact_email,
+                    |e| EmailAddress::parse(&e),
+                ),
+                estimated_amount: input
+                    .estimated_amount
+                    .and_then(|m| money_input(&mut check, "estimatedAmount", m)),
+                expected_close_date: input
+                    .expected_close_date
+                    .map(|d: Date| -> NaiveDate { d.0 }),
+                product: clearable(&mut check, "product", input.product),
+                notes: clearable(&mut check, "notes", input.notes),
+                internal_notes,
+            };
+            check.finish()?;
+            service::update(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                input.expected_version,
+                changes,
+            )
+            .await
+        }
+        .await;
+        payload(outcome)
+    }
+
+    /// Withdraws an undecided registration. Needs `registrations:write`.
+    async fn withdraw_deal_registration(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The registration.")] input: DealRegistrationIdInput,
+    ) -> ApiResult<DealRegistrationPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::SubmitRegistrations)?;
+        let outcome = match registration_id(&input.id) {
+            Ok(id) => service::withdraw(context::db(ctx)?, &request.caller(), id).await,
+            Err(failure) => Err(failure),
+        };
+        payload(outcome)
+    }
+
+    /// Approves a registration: protection starts and the partner-sourced
+    /// opportunity is created at `REGISTERED`. Needs `PARTNER_MANAGER` or `ADMIN` and `registrations:write`.
+    async fn approve_deal_registration(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The registration and, optionally, its protection length.")]
+        input: ApproveDealRegistrationInput,
+    ) -> ApiResult<DealRegistrationPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReviewRegistrations)?;
+        let outcome = match registration_id(&input.id) {
+            Ok(id) => {
+                service::approve(
+                    context::db(ctx)?,
+                    &request.caller(),
+                    id,
+                    input.protection_days,
+                )
+                .await
+            }
+            Err(failure) => Err(failure),
+        };
+        payload(outcome)
+    }
+
+    /// Rejects a registration, with a reason the partner sees. Needs `PARTNER_MANAGER` or `ADMIN` and `registrations:write`.
+    async fn reject_deal_registration(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The registration and the reason.")] input: RejectDealRegistrationInput,
+    ) -> ApiResult<DealRegistrationPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReviewRegistrations)?;
+        let outcome = async {
+            let id = registration_id(&input.id)?;
+            let mut check = InputCheck::default();
+            let why = check.field("reason", reason(input.reason));
+            check.finish()?;
+            service::reject(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                why.unwrap_or_default(),
+            )
+            .await
+        }
+        .await;
+        payload(outcome)
+    }
+
+    /// Extends an approved registration's protection. Needs `PARTNER_MANAGER` or `ADMIN` and `registrations:write`.
+    async fn extend_deal_registration(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The registration, the days to add and the reason.")]
+        input: ExtendDealRegistrationInput,
+    ) -> ApiResult<DealRegistrationPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReviewRegistrations)?;
+        let outcome = async {
+            let id = registration_id(&input.id)?;
+            let mut check = InputCheck::default();
+            let why = check.field("reason", reason(input.reason));
+            check.finish()?;
+            service::extend(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                input.days,
+                why.unwrap_or_default(),
+            )
+            .await
+        }
+        .await;
+        payload(outcome)
+    }
+
+    /// Decides a registration conflict; both parties' registrations move
+    /// accordingly. Needs `PARTNER_MANAGER` or `ADMIN` and `registrations:write`.
+    async fn resolve_registration_conflict(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The conflict, the decision and its rationale.")]
+        input: ResolveRegistrationConflictInput,
+    ) -> ApiResult<DealRegistrationPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReviewRegistrations)?;
+        let outcome = async {
+            let Some(conflict) = ids::decode_as(NodeType::RegistrationConflict, &input.conflict_id)
+            else {
+                return Err(UserError::on_field(
+                    "conflictId",
+                    UserErrorCode::NotFound,
+                    "no registration conflict has this id",
+                )
+                .into());
+            };
+            let mut check = InputCheck::default();
+            let rationale = check.field("rationale", reason(input.rationale));
+            check.finish()?;
+            service::resolve_conflict(
+                context::db(ctx)?,
+                &request.caller(),
+                conflict,
+                input.resolution,
+                rationale.unwrap_or_default(),
+            )
+            .await
+        }
+        .await;
+        payload(outcome)
+    }
+}

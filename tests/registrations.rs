@@ -1,0 +1,448 @@
+//! Deal registrations, as a partner rep and a partner manager use them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use chrono::Duration;
+use common::TestApp;
+use entity::{opportunity, outbox_event};
+use partnergraph::{clock::Clock, domain::Role, jobs};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{json, Value};
+
+const SUBMIT: &str =
+    "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) {
+    dealRegistration { id reference status slaDueAt estimatedAmount { amount currency } }
+    userErrors { field code message } } }";
+const APPROVE: &str = "mutation($id: ID!) { approveDealRegistration(input: { id: $id }) {
+    dealRegistration { status protectionEndsAt opportunity { id stage source } } userErrors { field code message } } }";
+
+fn deal(company: &str, domain: &str) -> Value {
+    json!({
+        "companyName": company, "companyDomain": domain,
+        "customerContactName": "Carla Customer", "customerContactEmail": "carla@customer.example",
+        "estimatedAmount": { "amount": "25000.00", "currency": "EUR" },
+        "expectedCloseDate": "2027-03-31",
+    })
+}
+
+/// A signed partner of `partner_type`, certified for sales unless told otherwise.
+async fn partner(app: &TestApp, name: &str, partner_type: &str, certified: bool) -> String {
+    let data = app
+        .admin_data(
+            "mutation($name: String!, $type: PartnerType!) { createPartner(input: { name: $name, type: $type }) { partner { id } } }",
+            json!({ "name": name, "type": partner_type }),
+        )
+        .await;
+    let id = data["createPartner"]["partner"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    if certified {
+        let track = app
+            .admin_data(
+                "mutation($code: String!) { createCertificationTrack(input: { code: $code, name: \"Sales\", kind: SALES, level: FOUNDATION }) { certificationTrack { id } } }",
+                json!({ "code": format!("S-{}", &id[..8]) }),
+            )
+            .await["createCertificationTrack"]["certificationTrack"]["id"]
+            .clone();
+        let email = format!("seller@{}.example", name.to_lowercase().replace(' ', ""));
+        let contact = app
+            .admin_data(
+                "mutation($p: ID!, $e: String!) { addPartnerContact(input: { partnerId: $p, name: \"Seller\", email: $e, role: AE }) { contact { id } } }",
+                json!({ "p": id, "e": email }),
+            )
+            .await["addPartnerContact"]["contact"]["id"]
+            .clone();
+        app.admin_data(
+            "mutation($c: ID!, $t: ID!) { awardCertification(input: { contactId: $c, trackId: $t }) { userErrors { code } } }",
+            json!({ "c": contact, "t": track }),
+        )
+        .await;
+    }
+    id
+}
+
+async fn submit_as(app: &TestApp, token: &str, input: Value) -> Value {
+    let (_, body) = app.post(token, SUBMIT, json!({ "input": input })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"]["submitDealRegistration"].clone()
+}
+
+async fn events(app: &TestApp, event_type: &str) -> Vec<outbox_event::Model> {
+    outbox_event::Entity::find()
+        .filter(outbox_event::Column::EventType.eq(event_type))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+backend_test!(
+    a_rep_registers_a_manager_approves_and_the_partner_sees_protection,
+    |app| {
+        let acme = partner(&app, "Acme", "RESELLER", true).await;
+        let rep = app.partner_token(&acme, Role::PartnerRep).await;
+        let manager = app
+            .token(Role::PartnerManager, "pm@example.com", None)
+            .await;
+
+        let submitted = submit_as(&app, &rep, deal("Globex Corporation", "globex.com")).await;
+        assert_eq!(submitted["userErrors"], json!([]));
+        let registration = &submitted["dealRegistration"];
+        assert_eq!(registration["status"], "SUBMITTED");
+        assert_eq!(registration["reference"], "DR-2026-000001");
+        assert_eq!(registration["slaDueAt"], "2026-11-23T09:00:00+00:00");
+        assert_eq!(
+            registration["estimatedAmount"],
+            json!({ "amount": "25000.00", "currency": "EUR" })
+        );
+        let id = registration["id"].as_str().unwrap().to_owned();
+        let milestones: Vec<String> = events(&app, "partner.milestone_reached")
+            .await
+            .iter()
+            .map(|e| e.payload["milestone"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(milestones.contains(&"FIRST_REGISTERED_DEAL".to_owned()));
+
+        let (_, body) = app.post(&manager, APPROVE, json!({ "id": id })).await;
+        let approved = &body["data"]["approveDealRegistration"]["dealRegistration"];
+        assert_eq!(approved["status"], "APPROVED", "{body}");
+        assert_eq!(approved["protectionEndsAt"], "2027-02-19T09:00:00+00:00");
+        assert_eq!(approved["opportunity"]["stage"], "REGISTERED");
+        assert_eq!(approved["opportunity"]["source"], "PARTNER_SOURCED");
+
+        let (_, body) = app
+        .post(
+            &rep,
+            "query($id: ID!) { node(id: $id) { ... on DealRegistration { status protectionEndsAt protectionActive
+                opportunity { stage myAttribution { role credit } } } }
+                dealRegistrations { totalCount } }",
+            json!({ "id": id }),
+        )
+        .await;
+        assert_eq!(body["data"]["node"]["status"], "APPROVED", "{body}");
+        assert_eq!(body["data"]["node"]["protectionActive"], true);
+        assert_eq!(
+            body["data"]["node"]["opportunity"]["myAttribution"],
+            json!({ "role": "SOURCED", "credit": "1" })
+        );
+        assert_eq!(body["data"]["dealRegistrations"]["totalCount"], 1);
+        for internal in ["internalNotes", "conflicts", "partner"] {
+            let (_, body) = app.post(&rep, &format!("query($id: ID!) {{ node(id: $id) {{ ... on DealRegistration {{ {internal} }} }} }}"), json!({ "id": id })).await;
+            assert_eq!(
+                body["errors"][0]["message"],
+                format!("Unknown field \"{internal}\" on type \"DealRegistration\".")
+            );
+        }
+        for internal in [
+            "discountPercent",
+            "marginPercent",
+            "internalNotes",
+            "attributions",
+            "competitorIntel",
+        ] {
+            let (_, body) = app.post(&rep, &format!("{{ dealRegistrations {{ edges {{ node {{ opportunity {{ {internal} }} }} }} }} }}"), json!({})).await;
+            assert_eq!(
+                body["errors"][0]["message"],
+                format!("Unknown field \"{internal}\" on type \"Opportunity\".")
+            );
+        }
+
+        // Another partner sees none of it.
+        let other = partner(&app, "Initech", "REFERRAL", false).await;
+        let other_rep = app.partner_token(&other, Role::PartnerRep).await;
+        let (_, body) = app
+            .post(
+                &other_rep,
+                "query($id: ID!) { node(id: $id) { id } dealRegistrations { totalCount } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(
+            body["data"],
+            json!({ "node": null, "dealRegistrations": { "totalCount": 0 } })
+        );
+    }
+);
+
+backend_test!(conflicts_follow_the_rules_of_engagement, |app| {
+    let acme = partner(&app, "Acme", "RESELLER", true).await;
+    let beta = partner(&app, "Beta", "REFERRAL", false).await;
+    let gamma = partner(&app, "Gamma", "REFERRAL", false).await;
+    let first = submit_as(
+        &app,
+        &app.partner_token(&acme, Role::PartnerRep).await,
+        deal("Globex Corporation", "globex.com"),
+    )
+    .await;
+    let first_id = first["dealRegistration"]["id"].as_str().unwrap().to_owned();
+    app.admin_data(APPROVE, json!({ "id": first_id })).await;
+
+    // The same company with other capitalisation, a suffix and a full URL.
+    app.clock.advance(Duration::days(2));
+    let second = submit_as(
+        &app,
+        &app.partner_token(&beta, Role::PartnerRep).await,
+        deal("GLOBEX inc.", "https://www.Globex.com/contact"),
+    )
+    .await;
+    assert_eq!(second["dealRegistration"]["status"], "UNDER_REVIEW");
+    let second_id = second["dealRegistration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let conflicts = app
+        .admin_data(
+            "query($id: ID!) { node(id: $id) { ... on DealRegistration { conflicts { id kind rule recommendation otherRegistration { id } } } } }",
+            json!({ "id": second_id }),
+        )
+        .await;
+    let conflict = &conflicts["node"]["conflicts"][0];
+    assert_eq!(conflict["kind"], "PARTNER_REGISTRATION");
+    assert_eq!(conflict["recommendation"], "OTHER_PARTNER_WINS");
+    assert_eq!(
+        conflict["rule"],
+        "an approved registration beats an unapproved one"
+    );
+    assert_eq!(conflict["otherRegistration"]["id"], first_id.as_str());
+
+    // A direct opportunity already at QUALIFIED on another account. (Direct
+    // opportunities arrive with the pipeline work; the row is seeded here.)
+    let now = app.clock.now();
+    opportunity::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        name: Set("Umbrella renewal".into()),
+        company_name: Set("Umbrella".into()),
+        company_domain: Set("umbrella.example".into()),
+        company_key: Set("umbrella".into()),
+        domain_key: Set("umbrella.example".into()),
+        source: Set("DIRECT".into()),
+        stage: Set("QUALIFIED".into()),
+        next_step: Set(None),
+        amount_minor: Set(100_000),
+        currency: Set("EUR".into()),
+        expected_close_date: Set(chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap()),
+        closed_at: Set(None),
+        closed_lost_reason: Set(None),
+        qualified_at: Set(Some(now - Duration::days(1))),
+        deal_registration_id: Set(None),
+        owner_id: Set(None),
+        discount_bps: Set(Some(1500)),
+        margin_bps: Set(None),
+        competitor_intel: Set(None),
+        internal_notes: Set(None),
+        crm_managed: Set(false),
+        version: Set(1),
+        created_at: Set(now - Duration::days(10)),
+        updated_at: Set(now),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let third = submit_as(
+        &app,
+        &app.partner_token(&gamma, Role::PartnerRep).await,
+        deal("Umbrella, Inc.", "www.umbrella.example"),
+    )
+    .await;
+    assert_eq!(third["dealRegistration"]["status"], "UNDER_REVIEW");
+    let third_id = third["dealRegistration"]["id"].as_str().unwrap().to_owned();
+    let conflicts = app
+        .admin_data("query($id: ID!) { node(id: $id) { ... on DealRegistration { conflicts { id kind recommendation otherOpportunity { id } } } } }", json!({ "id": third_id }))
+        .await;
+    let conflict = &conflicts["node"]["conflicts"][0];
+    assert_eq!(conflict["kind"], "DIRECT_OPPORTUNITY");
+    assert_eq!(conflict["recommendation"], "DIRECT_WINS");
+    assert_eq!(
+        events(&app, "deal_registration.conflict_detected")
+            .await
+            .len(),
+        2
+    );
+
+    // Resolving as recommended: the partner's registration is rejected and it is credited as influencer.
+    let resolve = "mutation($c: ID!) { resolveRegistrationConflict(input: { conflictId: $c, resolution: DIRECT_WINS, rationale: \"qualified first\" }) {
+        dealRegistration { status decisionReason } userErrors { field code } } }";
+    let data = app
+        .admin_data(resolve, json!({ "c": conflict["id"] }))
+        .await;
+    assert_eq!(
+        data["resolveRegistrationConflict"]["dealRegistration"]["status"], "REJECTED",
+        "{data}"
+    );
+    let opportunity = app
+        .admin_data("query($id: ID!) { node(id: $id) { ... on Opportunity { attributions { role credit partner { name } } } } }", json!({ "id": conflict["otherOpportunity"]["id"] }))
+        .await;
+    assert_eq!(
+        opportunity["node"]["attributions"],
+        json!([{ "role": "INFLUENCED", "credit": "0.3", "partner": { "name": "Gamma" } }])
+    );
+    let resolved = events(&app, "deal_registration.conflict_resolved").await;
+    assert_eq!(resolved.len(), 1);
+    assert!(
+        !resolved[0].payload.to_string().contains("Umbrella renewal"),
+        "the other side stays unnamed"
+    );
+});
+
+backend_test!(gating_duplicates_and_every_bad_field, |app| {
+    let reseller = partner(&app, "Uncertified Resale", "RESELLER", false).await;
+    let referral = partner(&app, "Referrer", "REFERRAL", false).await;
+    let gated = submit_as(
+        &app,
+        &app.partner_token(&reseller, Role::PartnerRep).await,
+        deal("Globex", "globex.com"),
+    )
+    .await;
+    assert_eq!(gated["userErrors"][0]["code"], "CERTIFICATION_REQUIRED");
+    let rep = app.partner_token(&referral, Role::PartnerRep).await;
+    let ok = submit_as(&app, &rep, deal("Globex", "globex.com")).await;
+    assert_eq!(ok["userErrors"], json!([]));
+    let again = submit_as(&app, &rep, deal("GLOBEX LLC", "www.globex.com")).await;
+    assert_eq!(again["userErrors"][0]["code"], "DUPLICATE_REGISTRATION");
+
+    let mut bad = deal(" ", "not a domain");
+    bad["customerContactEmail"] = json!("nope");
+    bad["estimatedAmount"] = json!({ "amount": "-5", "currency": "EUR" });
+    let result = submit_as(&app, &rep, bad).await;
+    let mut fields: Vec<String> = result["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"][1].as_str().unwrap().to_owned())
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "companyDomain",
+            "companyName",
+            "customerContactEmail",
+            "estimatedAmount"
+        ]
+    );
+    let mut past = deal("Initech", "initech.com");
+    past["expectedCloseDate"] = json!("2026-01-01");
+    assert_eq!(
+        submit_as(&app, &rep, past).await["userErrors"][0]["field"],
+        json!(["input", "expectedCloseDate"])
+    );
+    let (_, body) = app
+        .post(
+            &app.admin,
+            SUBMIT,
+            json!({ "input": deal("Hooli", "hooli.com") }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["submitDealRegistration"]["userErrors"][0]["field"],
+        json!(["input", "partnerId"])
+    );
+    assert_eq!(app.count("deal_registration").await, 1);
+});
+
+backend_test!(
+    protection_reminds_once_at_day_75_and_expires_at_day_90,
+    |app| {
+        let acme = partner(&app, "Acme", "REFERRAL", false).await;
+        let submitted = submit_as(
+            &app,
+            &app.partner_token(&acme, Role::PartnerRep).await,
+            deal("Globex", "globex.com"),
+        )
+        .await;
+        let id = submitted["dealRegistration"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.admin_data(APPROVE, json!({ "id": id })).await;
+        let run = || async { jobs::run_due(&app.db, app.clock.now()).await.unwrap() };
+
+        app.clock.advance(Duration::days(74));
+        assert_eq!(run().await.registration_reminders, 0);
+        app.clock.advance(Duration::days(1));
+        assert_eq!(run().await.registration_reminders, 1);
+        assert_eq!(run().await.registration_reminders, 0);
+        app.clock.advance(Duration::days(15) - Duration::minutes(1));
+        assert_eq!(run().await.registrations_expired, 0);
+        app.clock.advance(Duration::minutes(1));
+        assert_eq!(run().await.registrations_expired, 1);
+        assert_eq!(run().await.registrations_expired, 0);
+        assert_eq!(events(&app, "deal_registration.expiring").await.len(), 1);
+        let status = app
+            .admin_data(
+                "query($id: ID!) { node(id: $id) { ... on DealRegistration { status } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(status["node"]["status"], "EXPIRED");
+    }
+);
+
+backend_test!(rejections_need_a_reason_and_extensions_have_limits, |app| {
+    let acme = partner(&app, "Acme", "REFERRAL", false).await;
+    let rep = app.partner_token(&acme, Role::PartnerRep).await;
+    let a =
+        submit_as(&app, &rep, deal("Globex", "globex.com")).await["dealRegistration"]["id"].clone();
+    let b = submit_as(&app, &rep, deal("Initech", "initech.com")).await["dealRegistration"]["id"]
+        .clone();
+    let reject = "mutation($id: ID!, $r: String!) { rejectDealRegistration(input: { id: $id, reason: $r }) { dealRegistration { status decisionReason } userErrors { field code } } }";
+    let data = app.admin_data(reject, json!({ "id": a, "r": "  " })).await;
+    assert_eq!(
+        data["rejectDealRegistration"]["userErrors"][0]["field"],
+        json!(["input", "reason"])
+    );
+    let data = app
+        .admin_data(
+            reject,
+            json!({ "id": a, "r": "Customer is a direct account" }),
+        )
+        .await;
+    assert_eq!(
+        data["rejectDealRegistration"]["dealRegistration"]["status"],
+        "REJECTED"
+    );
+    let (_, body) = app
+        .post(
+            &rep,
+            "query($id: ID!) { node(id: $id) { ... on DealRegistration { decisionReason } } }",
+            json!({ "id": a }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["node"]["decisionReason"],
+        "Customer is a direct account"
+    );
+    let data = app
+        .admin_data(reject, json!({ "id": a, "r": "again" }))
+        .await;
+    assert_eq!(
+        data["rejectDealRegistration"]["userErrors"][0]["code"],
+        "INVALID_TRANSITION"
+    );
+
+    app.admin_data(APPROVE, json!({ "id": b })).await;
+    let extend = "mutation($id: ID!, $d: Int!) { extendDealRegistration(input: { id: $id, days: $d, reason: \"slipped a quarter\" }) {
+        dealRegistration { protectionEndsAt extensionCount } userErrors { field code } } }";
+    let data = app.admin_data(extend, json!({ "id": b, "d": 91 })).await;
+    assert_eq!(
+        data["extendDealRegistration"]["userErrors"][0]["field"],
+        json!(["input", "days"])
+    );
+    let data = app.admin_data(extend, json!({ "id": b, "d": 30 })).await;
+    assert_eq!(
+        data["extendDealRegistration"]["dealRegistration"],
+        json!({ "protectionEndsAt": "2027-03-21T09:00:00+00:00", "extensionCount": 1 })
+    );
+    let data = app.admin_data(extend, json!({ "id": b, "d": 30 })).await;
+    assert_eq!(
+        data["extendDealRegistration"]["userErrors"][0]["code"],
+        "INVALID_TRANSITION"
+    );
+    assert_eq!(events(&app, "deal_registration.extended").await.len(), 1);
+
+    // Partners cannot review.
+    let (_, body) = app.post(&rep, APPROVE, json!({ "id": b })).await;
+    assert!(body.get("data").is_none(), "{body}");
+});
