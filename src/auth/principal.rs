@@ -35,6 +35,14 @@ pub enum Action {
     ReviewRegistrations,
     /// Read opportunities (a partner: those attributed to it).
     ReadPipeline,
+    /// Change and move opportunities (a partner: those it sources, within limits).
+    WritePipeline,
+    /// Create direct opportunities and sync them from a CRM.
+    CreateOpportunities,
+    /// Credit partners on opportunities (`SALES`: influence only).
+    AttributeOpportunities,
+    /// Reopen a closed opportunity.
+    ReopenOpportunities,
     /// Read certification tracks and (own partner's, for partners) certifications.
     ReadCertifications,
     /// Manage tracks and award, enroll, revoke certifications.
@@ -53,6 +61,10 @@ impl Action {
     /// allowed role).
     fn scope(self) -> Option<Scope> {
         match self {
+            Action::WritePipeline
+            | Action::CreateOpportunities
+            | Action::AttributeOpportunities
+            | Action::ReopenOpportunities => Some(Scope::PipelineWrite),
             Action::ReadRegistrations => Some(Scope::RegistrationsRead),
             Action::SubmitRegistrations | Action::ReviewRegistrations => {
                 Some(Scope::RegistrationsWrite)
@@ -72,6 +84,11 @@ impl Action {
     fn allowed_for(self, role: Role) -> bool {
         use Role::*;
         match self {
+            Action::WritePipeline => role != Viewer,
+            Action::CreateOpportunities | Action::AttributeOpportunities => {
+                matches!(role, Admin | PartnerManager | Sales)
+            }
+            Action::ReopenOpportunities => role == Admin,
             Action::ReadRegistrations | Action::ReadPipeline => true,
             Action::SubmitRegistrations => {
                 matches!(role, Admin | PartnerManager | PartnerAdmin | PartnerRep)
@@ -97,6 +114,16 @@ impl Principal {
             (Some(client), _) => format!("client:{client}"),
             (None, Some(user)) => format!("staff:{user}"),
             (None, None) => format!("token:{}", self.token_id),
+        }
+    }
+
+    /// The partner whose rows alone this principal sees; `None` for staff.
+    /// (A partner principal without a partner sees nothing: it scopes to the nil id.)
+    pub fn row_scope(&self) -> Option<Uuid> {
+        if self.is_staff() {
+            None
+        } else {
+            Some(self.partner_id.unwrap_or(Uuid::nil()))
         }
     }
 

@@ -37,6 +37,7 @@ pub fn normalize_domain(raw: &str) -> String {
         .split(':')
         .next()
         .unwrap_or_default()
+        .trim()
         .trim_end_matches('.');
     host.strip_prefix("www.").unwrap_or(host).to_owned()
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{certification_track, partner_contact, staff_user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -13,10 +13,32 @@ pub struct Loaders {
     db: DatabaseConnection,
 }
 
-pub type AppLoader = DataLoader<Loaders>;
+/// Cached for the request only: a connection resolver can prefetch the
+/// relations of a whole page in one batch each, and the fields then read the
+/// cache, so the statement count does not depend on how fast items resolve.
+pub type AppLoader = DataLoader<Loaders, HashMapCache>;
 
 pub fn for_request(db: DatabaseConnection) -> AppLoader {
-    DataLoader::new(Loaders { db }, tokio::spawn)
+    DataLoader::with_cache(Loaders { db }, tokio::spawn, HashMapCache::default())
+}
+
+/// Loads many values at once into the request's cache.
+pub async fn prefetch<K>(
+    ctx: &async_graphql::Context<'_>,
+    keys: impl IntoIterator<Item = K>,
+) -> Result<HashMap<K, <Loaders as Loader<K>>::Value>, crate::error::ApiError>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    Loaders: Loader<K, Error = std::sync::Arc<sea_orm::DbErr>>,
+    <Loaders as Loader<K>>::Value: Clone,
+{
+    let loader = ctx.data_opt::<AppLoader>().ok_or_else(|| {
+        crate::error::ApiError::internal(anyhow::anyhow!("no loader in the request"))
+    })?;
+    loader
+        .load_many(keys)
+        .await
+        .map_err(|e| crate::error::ApiError::internal(anyhow::anyhow!("{e}")))
 }
 
 /// A staff user by id.
@@ -100,4 +122,171 @@ where
         .load_one(key)
         .await
         .map_err(|e| crate::error::ApiError::internal(anyhow::anyhow!("{e}")))
+}
+
+/// Whose rows a scoped loader may return: `None` for staff, the partner for
+/// partner principals (the same rule as `policy`, applied in the query).
+pub type Scope = Option<Uuid>;
+
+/// A deal registration by id, as the scope may see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RegistrationById(pub Uuid, pub Scope);
+
+impl Loader<RegistrationById> for Loaders {
+    type Value = entity::deal_registration::Model;
+    type Error = std::sync::Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[RegistrationById],
+    ) -> Result<HashMap<RegistrationById, Self::Value>, Self::Error> {
+        use entity::deal_registration::{Column, Entity};
+        let mut found = HashMap::new();
+        for scope in distinct_scopes(keys.iter().map(|k| k.1)) {
+            let mut query = Entity::find()
+                .filter(Column::Id.is_in(keys.iter().filter(|k| k.1 == scope).map(|k| k.0)));
+            if let Some(partner_id) = scope {
+                query = query.filter(Column::PartnerId.eq(partner_id));
+            }
+            for row in query.all(&self.db).await? {
+                found.insert(RegistrationById(row.id, scope), row);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// An opportunity by id, as the scope may see it (partners: attributed to them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OpportunityById(pub Uuid, pub Scope);
+
+impl Loader<OpportunityById> for Loaders {
+    type Value = entity::opportunity::Model;
+    type Error = std::sync::Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[OpportunityById],
+    ) -> Result<HashMap<OpportunityById, Self::Value>, Self::Error> {
+        use entity::{opportunity, opportunity_attribution};
+        let mut found = HashMap::new();
+        for scope in distinct_scopes(keys.iter().map(|k| k.1)) {
+            let mut query = opportunity::Entity::find().filter(
+                opportunity::Column::Id.is_in(keys.iter().filter(|k| k.1 == scope).map(|k| k.0)),
+            );
+            if let Some(partner_id) = scope {
+                let mut attributed = sea_orm::sea_query::Query::select();
+                attributed
+                    .column(opportunity_attribution::Column::OpportunityId)
+                    .from(opportunity_attribution::Entity)
+                    .and_where(opportunity_attribution::Column::PartnerId.eq(partner_id));
+                query = query.filter(opportunity::Column::Id.in_subquery(attributed.to_owned()));
+            }
+            for row in query.all(&self.db).await? {
+                found.insert(OpportunityById(row.id, scope), row);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// A partner by id, as the scope may see it (partners: only themselves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PartnerById(pub Uuid, pub Scope);
+
+impl Loader<PartnerById> for Loaders {
+    type Value = entity::partner::Model;
+    type Error = std::sync::Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[PartnerById],
+    ) -> Result<HashMap<PartnerById, Self::Value>, Self::Error> {
+        use entity::partner::{Column, Entity};
+        let mut found = HashMap::new();
+        for scope in distinct_scopes(keys.iter().map(|k| k.1)) {
+            let mut query = Entity::find()
+                .filter(Column::Id.is_in(keys.iter().filter(|k| k.1 == scope).map(|k| k.0)));
+            if let Some(partner_id) = scope {
+                query = query.filter(Column::Id.eq(partner_id));
+            }
+            for row in query.all(&self.db).await? {
+                found.insert(PartnerById(row.id, scope), row);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Every attribution on an opportunity (internal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AttributionsOf(pub Uuid);
+
+impl Loader<AttributionsOf> for Loaders {
+    type Value = Vec<entity::opportunity_attribution::Model>;
+    type Error = std::sync::Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[AttributionsOf],
+    ) -> Result<HashMap<AttributionsOf, Self::Value>, Self::Error> {
+        use entity::opportunity_attribution::{Column, Entity};
+        let rows = Entity::find()
+            .filter(Column::OpportunityId.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        let mut found: HashMap<AttributionsOf, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            found
+                .entry(AttributionsOf(row.opportunity_id))
+                .or_default()
+                .push(row);
+        }
+        Ok(found)
+    }
+}
+
+/// One partner's own attribution on an opportunity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AttributionOfPartner {
+    pub opportunity_id: Uuid,
+    pub partner_id: Uuid,
+}
+
+impl Loader<AttributionOfPartner> for Loaders {
+    type Value = entity::opportunity_attribution::Model;
+    type Error = std::sync::Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[AttributionOfPartner],
+    ) -> Result<HashMap<AttributionOfPartner, Self::Value>, Self::Error> {
+        use entity::opportunity_attribution::{Column, Entity};
+        let rows = Entity::find()
+            .filter(Column::OpportunityId.is_in(keys.iter().map(|k| k.opportunity_id)))
+            .filter(Column::PartnerId.is_in(keys.iter().map(|k| k.partner_id)))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                (
+                    AttributionOfPartner {
+                        opportunity_id: row.opportunity_id,
+                        partner_id: row.partner_id,
+                    },
+                    row,
+                )
+            })
+            .filter(|(key, _)| keys.contains(key))
+            .collect())
+    }
+}
+
+fn distinct_scopes(scopes: impl Iterator<Item = Scope>) -> Vec<Scope> {
+    let mut distinct: Vec<Scope> = scopes.collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct
 }

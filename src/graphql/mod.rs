@@ -14,6 +14,7 @@ pub mod node;
 pub mod partner_schema;
 pub mod partners;
 pub mod payload;
+pub mod pipeline;
 pub mod registrations;
 pub mod scalars;
 pub mod settings;
@@ -35,6 +36,7 @@ pub struct Query(
     api_clients::ApiClientQuery,
     certifications::CertificationQuery,
     registrations::RegistrationQuery,
+    pipeline::PipelineQuery,
 );
 
 /// Every change the API offers.
@@ -46,6 +48,7 @@ pub struct Mutation(
     certifications::CertificationMutation,
     activation::ActivationMutation,
     registrations::RegistrationMutation,
+    pipeline::PipelineMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

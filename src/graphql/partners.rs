@@ -185,6 +185,24 @@ impl Partner {
             .await
     }
 
+    /// Opportunities the partner is credited on, newest first.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn opportunities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n opportunities (at most 100; default 20).")]
+        first: Option<i32>,
+        #[graphql(desc = "Return opportunities after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n opportunities (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return opportunities before this cursor.")] before: Option<String>,
+    ) -> ApiResult<super::pipeline::OpportunityConnection> {
+        let filter = crate::service::opportunities::OpportunityFilter {
+            partner_id: Some(self.0.id),
+            ..Default::default()
+        };
+        super::pipeline::opportunities_of(ctx, filter, page_args(first, after, last, before)).await
+    }
+
     /// Bumped by every change; pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
         self.0.version

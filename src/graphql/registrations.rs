@@ -9,6 +9,9 @@ use uuid::Uuid;
 use super::{
     connection::{connection, page_args},
     context,
+    loaders::{
+        self, AttributionOfPartner, AttributionsOf, OpportunityById, PartnerById, RegistrationById,
+    },
     partners::Partner,
     payload::{settle, InputCheck},
     scalars::{Date, Decimal, Money},
@@ -173,12 +176,10 @@ impl DealRegistration {
         let Some(id) = self.0.opportunity_id else {
             return Ok(None);
         };
-        let request = context::request(ctx)?;
-        Ok(
-            opportunities::find(context::db(ctx)?, &request.caller(), id)
-                .await?
-                .map(Opportunity),
-        )
+        let scope = context::request(ctx)?.principal.row_scope();
+        Ok(loaders::load(ctx, OpportunityById(id, scope))
+            .await?
+            .map(Opportunity))
     }
 
     /// Conflicts with other claims on the same account.
@@ -289,6 +290,15 @@ pub struct Attribution {
     pub credit: Decimal,
 }
 
+/// An id in an outside system.
+#[derive(SimpleObject)]
+pub struct ExternalId {
+    /// The system, e.g. `salesforce`.
+    pub system: String,
+    /// The id there.
+    pub id: String,
+}
+
 /// The calling partner's own credit on an opportunity.
 #[derive(SimpleObject)]
 pub struct MyAttribution {
@@ -365,8 +375,8 @@ impl Opportunity {
         let Some(id) = self.0.deal_registration_id else {
             return Ok(None);
         };
-        let request = context::request(ctx)?;
-        Ok(service::find(context::db(ctx)?, &request.caller(), id)
+        let scope = context::request(ctx)?.principal.row_scope();
+        Ok(loaders::load(ctx, RegistrationById(id, scope))
             .await?
             .map(DealRegistration))
     }
@@ -377,7 +387,14 @@ impl Opportunity {
         let Some(partner_id) = request.principal.partner_id else {
             return Ok(None);
         };
-        let own = opportunities::attribution_of(context::db(ctx)?, self.0.id, partner_id).await?;
+        let own = loaders::load(
+            ctx,
+            AttributionOfPartner {
+                opportunity_id: self.0.id,
+                partner_id,
+            },
+        )
+        .await?;
         own.map(|a: opportunity_attribution::Model| {
             Ok(MyAttribution {
                 role: stored(&a.role)?,
@@ -389,15 +406,34 @@ impl Opportunity {
 
     /// Every partner credited on the opportunity.
     async fn attributions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Attribution>> {
+        let scope = context::request(ctx)?.principal.row_scope();
         let mut all = Vec::new();
-        for a in opportunities::attributions(context::db(ctx)?, self.0.id).await? {
+        for a in loaders::load(ctx, AttributionsOf(self.0.id))
+            .await?
+            .unwrap_or_default()
+        {
+            let partner = loaders::load(ctx, PartnerById(a.partner_id, scope))
+                .await?
+                .map(Partner::from);
             all.push(Attribution {
-                partner: Partner::load(ctx, a.partner_id).await?,
+                partner,
                 role: stored(&a.role)?,
                 credit: credit(a.credit_bps),
             });
         }
         Ok(all)
+    }
+
+    /// The opportunity's ids in outside systems (CRMs).
+    async fn external_ids(&self, ctx: &Context<'_>) -> ApiResult<Vec<ExternalId>> {
+        Ok(opportunities::external_ids(context::db(ctx)?, self.0.id)
+            .await?
+            .into_iter()
+            .map(|e| ExternalId {
+                system: e.system,
+                id: e.external_id,
+            })
+            .collect())
     }
 
     /// Discount granted, in percent.
@@ -633,7 +669,7 @@ fn registration_id(id: &ID) -> Result<Uuid, Failure> {
     })
 }
 
-fn money_input(check: &mut InputCheck, field: &str, input: MoneyInput) -> Option<money::Money> {
+pub fn money_input(check: &mut InputCheck, field: &str, input: MoneyInput) -> Option<money::Money> {
     let currency = check.field(field, inputs::CurrencyCode::parse(&input.currency))?;
     let parsed = check.field(field, money::Money::from_decimal(input.amount.0, currency))?;
     if parsed.minor_units <= 0 {

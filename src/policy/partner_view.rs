@@ -28,12 +28,15 @@ use Visible::{All, Only};
 #[rustfmt::skip]
 pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     // Entry points.
-    ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications", "dealRegistrations"])),
-    ("Mutation", Only(&["addPartnerContact", "createApiClient", "revokeApiClient", "submitDealRegistration", "updateDealRegistration", "withdrawDealRegistration"])),
+    ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications", "dealRegistrations", "opportunities"])),
+    ("Mutation", Only(&[
+        "addPartnerContact", "createApiClient", "revokeApiClient", "submitDealRegistration", "updateDealRegistration",
+        "withdrawDealRegistration", "updateOpportunity", "moveOpportunityStage",
+    ])),
     ("Node", All),
     ("Viewer", Only(&["kind", "role", "partner", "scopes"])),
     // Partners: their own row only (row scoping), partner-safe fields only.
-    ("Partner", Only(&["id", "name", "type", "tier", "status", "website", "signedAt", "activation", "contacts", "certifications", "dealRegistrations"])),
+    ("Partner", Only(&["id", "name", "type", "tier", "status", "website", "signedAt", "activation", "contacts", "certifications", "dealRegistrations", "opportunities"])),
     ("PartnerContact", Only(&["id", "name", "email", "role", "certifications"])),
     ("PartnerConnection", All),
     ("PartnerEdge", All),
@@ -92,6 +95,12 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
         "id", "name", "companyName", "companyDomain", "source", "stage", "nextStep", "amount", "expectedCloseDate",
         "closedAt", "closedLostReason", "dealRegistration", "myAttribution", "version",
     ])),
+    ("OpportunityConnection", All),
+    ("OpportunityEdge", All),
+    ("OpportunityFilterInput", Only(&["stage", "source", "open", "expectedCloseFrom", "expectedCloseTo"])),
+    ("UpdateOpportunityInput", Only(&["id", "expectedVersion", "nextStep"])),
+    ("MoveOpportunityStageInput", All),
+    ("OpportunityPayload", All),
     ("OpportunityStage", All),
     ("OpportunitySource", All),
     ("MyAttribution", All),

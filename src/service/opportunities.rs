@@ -1,14 +1,36 @@
-//! Opportunities as registrations create them, and their attribution. (The
-//! pipeline operations — direct opportunities, stage moves, CRM upserts —
-//! build on this.)
+//! The pipeline (SPEC §4.3): opportunities, stage moves, attribution and CRM
+//! upserts. Partner-sourced opportunities are created by registration approval.
 
-use entity::{opportunity, opportunity_attribution};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use chrono::NaiveDate;
+use entity::{
+    deal_registration, opportunity, opportunity_attribution, opportunity_external_id,
+    registration_conflict,
+};
+use sea_orm::{
+    sea_query::Query, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::Caller;
+use super::{
+    activation,
+    pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+    registrations::{self, attribute},
+    settings,
+    unit_of_work::{Change, Event, UnitOfWork},
+    Caller, Failure, Outcome,
+};
 use crate::{
+    domain::{
+        accounts::normalize_company_name,
+        inputs::{DisplayName, Percent, Weight},
+        money::Money,
+        registrations::partner_vs_direct,
+        AttributionRole, ConflictKind, DbEnum, DealRegistrationStatus, MilestoneKind,
+        OpportunitySource, OpportunityStage, OrderDirection, PrincipalKind, UserError,
+        UserErrorCode,
+    },
     error::ApiError,
     ids::{self, NodeType},
     policy,
@@ -71,4 +93,715 @@ pub async fn attribution_of(
         .filter(opportunity_attribution::Column::PartnerId.eq(partner_id))
         .one(db)
         .await
+}
+
+// ---- the pipeline ----
+
+#[derive(Debug, Default, Clone)]
+pub struct OpportunityFilter {
+    pub stages: Vec<OpportunityStage>,
+    pub source: Option<OpportunitySource>,
+    pub partner_id: Option<Uuid>,
+    pub open: Option<bool>,
+    pub expected_close_from: Option<NaiveDate>,
+    pub expected_close_to: Option<NaiveDate>,
+}
+
+fn stage_names(stages: &[OpportunityStage]) -> Vec<&'static str> {
+    stages.iter().map(|s| s.as_str()).collect()
+}
+
+const OPEN: [OpportunityStage; 4] = [
+    OpportunityStage::Registered,
+    OpportunityStage::Qualified,
+    OpportunityStage::Proposal,
+    OpportunityStage::Negotiation,
+];
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    filter: OpportunityFilter,
+    page: PageArgs,
+) -> Result<Page<opportunity::Model>, ApiError> {
+    let mut condition = policy::opportunity_rows(caller.principal);
+    if !filter.stages.is_empty() {
+        condition = condition.add(opportunity::Column::Stage.is_in(stage_names(&filter.stages)));
+    }
+    if let Some(source) = filter.source {
+        condition = condition.add(opportunity::Column::Source.eq(source.as_str()));
+    }
+    if let Some(partner_id) = filter.partner_id {
+        let mut attributed = Query::select();
+        attributed
+            .column(opportunity_attribution::Column::OpportunityId)
+            .from(opportunity_attribution::Entity)
+            .and_where(opportunity_attribution::Column::PartnerId.eq(partner_id));
+        condition = condition.add(opportunity::Column::Id.in_subquery(attributed.to_owned()));
+    }
+    if let Some(open) = filter.open {
+        let open_stages = opportunity::Column::Stage.is_in(stage_names(&OPEN));
+        condition = condition.add(if open {
+            Condition::all().add(open_stages)
+        } else {
+            Condition::all().add(open_stages).not()
+        });
+    }
+    if let Some(from) = filter.expected_close_from {
+        condition = condition.add(opportunity::Column::ExpectedCloseDate.gte(from));
+    }
+    if let Some(to) = filter.expected_close_to {
+        condition = condition.add(opportunity::Column::ExpectedCloseDate.lte(to));
+    }
+    let ordering = Ordering {
+        key: opportunity::Column::CreatedAt,
+        id: opportunity::Column::Id,
+        direction: OrderDirection::Desc,
+    };
+    paginate(
+        db,
+        opportunity::Entity::find().filter(condition),
+        ordering,
+        page,
+        |o| (KeyValue::Time(o.created_at), KeyValue::Uuid(o.id)),
+    )
+    .await
+}
+
+pub async fn external_ids(
+    db: &impl ConnectionTrait,
+    opportunity_id: Uuid,
+) -> Result<Vec<opportunity_external_id::Model>, DbErr> {
+    opportunity_external_id::Entity::find()
+        .filter(opportunity_external_id::Column::OpportunityId.eq(opportunity_id))
+        .all(db)
+        .await
+}
+
+fn stage_of(o: &opportunity::Model) -> Result<OpportunityStage, ApiError> {
+    OpportunityStage::parse(&o.stage).ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "opportunity {} has stage {}",
+            o.id,
+            o.stage
+        ))
+    })
+}
+
+fn not_found() -> Failure {
+    UserError::on_field("id", UserErrorCode::NotFound, "no opportunity has this id").into()
+}
+
+/// A direct opportunity, or one a CRM upsert creates.
+pub struct NewOpportunity {
+    pub name: DisplayName,
+    pub company_name: DisplayName,
+    pub company_domain: String,
+    pub amount: Money,
+    pub expected_close_date: NaiveDate,
+    pub next_step: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub discount: Option<Percent>,
+    pub margin: Option<Percent>,
+    pub competitor_intel: Option<String>,
+    pub internal_notes: Option<String>,
+}
+
+async fn insert_direct(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    new: NewOpportunity,
+    crm_managed: bool,
+) -> Result<opportunity::Model, DbErr> {
+    let now = uow.now();
+    let company_key = normalize_company_name(new.company_name.as_str());
+    opportunity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(new.name.into_inner()),
+        company_name: Set(new.company_name.into_inner()),
+        company_domain: Set(new.company_domain.clone()),
+        company_key: Set(company_key),
+        domain_key: Set(new.company_domain),
+        source: Set(OpportunitySource::Direct.as_str().to_owned()),
+        stage: Set(OpportunityStage::Registered.as_str().to_owned()),
+        next_step: Set(new.next_step),
+        amount_minor: Set(new.amount.minor_units),
+        currency: Set(new.amount.currency.into_inner()),
+        expected_close_date: Set(new.expected_close_date),
+        closed_at: Set(None),
+        closed_lost_reason: Set(None),
+        qualified_at: Set(None),
+        deal_registration_id: Set(None),
+        owner_id: Set(new.owner_id.or(caller.principal.staff_user_id)),
+        discount_bps: Set(new.discount.map(Percent::basis_points)),
+        margin_bps: Set(new.margin.map(Percent::basis_points)),
+        competitor_intel: Set(new.competitor_intel),
+        internal_notes: Set(new.internal_notes),
+        crm_managed: Set(crm_managed),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(uow.conn())
+    .await
+}
+
+/// Conflict detection when staff create a direct opportunity: every active
+/// partner registration on the account gets a conflict and goes to review.
+async fn flag_conflicting_registrations(
+    uow: &UnitOfWork,
+    created: &opportunity::Model,
+) -> Result<(), DbErr> {
+    let now = uow.now();
+    let claims = deal_registration::Entity::find()
+        .filter(
+            Condition::any()
+                .add(deal_registration::Column::DomainKey.eq(created.domain_key.as_str()))
+                .add(deal_registration::Column::CompanyKey.eq(created.company_key.as_str())),
+        )
+        .filter(deal_registration::Column::Status.is_in([
+            DealRegistrationStatus::Submitted.as_str(),
+            DealRegistrationStatus::UnderReview.as_str(),
+        ]))
+        .all(uow.conn())
+        .await?;
+    for claim in claims {
+        let recommendation = partner_vs_direct(claim.submitted_at, created.created_at, false);
+        registration_conflict::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            registration_id: Set(claim.id),
+            kind: Set(ConflictKind::DirectOpportunity.as_str().to_owned()),
+            other_registration_id: Set(None),
+            other_opportunity_id: Set(Some(created.id)),
+            rule: Set(recommendation.rule.to_owned()),
+            recommendation: Set(recommendation.resolution.as_str().to_owned()),
+            resolution: Set(None),
+            rationale: Set(None),
+            resolved_by: Set(None),
+            resolved_at: Set(None),
+            created_at: Set(now),
+        }
+        .insert(uow.conn())
+        .await?;
+        let mut review = claim.clone().into_active_model();
+        review.status = Set(DealRegistrationStatus::UnderReview.as_str().to_owned());
+        review.version = Set(claim.version + 1);
+        review.updated_at = Set(now);
+        let reviewed = review.update(uow.conn()).await?;
+        uow.emit(Event {
+            event_type: "deal_registration.conflict_detected",
+            subject_type: "DealRegistration",
+            subject_id: claim.id,
+            partner_id: Some(claim.partner_id),
+            payload: json!({ "dealRegistration": registrations::snapshot(&reviewed), "recommendations": [recommendation.resolution.as_str()] }),
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+async fn announce_created(
+    uow: &UnitOfWork,
+    operation: &str,
+    created: &opportunity::Model,
+) -> Result<(), DbErr> {
+    let after = snapshot(created);
+    uow.audit(Change {
+        operation,
+        entity_type: "Opportunity",
+        entity_id: created.id,
+        before: None,
+        after: Some(&after),
+    })
+    .await?;
+    uow.emit(Event {
+        event_type: "opportunity.created",
+        subject_type: "Opportunity",
+        subject_id: created.id,
+        partner_id: None,
+        payload: json!({ "opportunity": after }),
+    })
+    .await
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    new: NewOpportunity,
+) -> Outcome<opportunity::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let created = insert_direct(&uow, caller, new, false).await?;
+    announce_created(&uow, "createOpportunity", &created).await?;
+    flag_conflicting_registrations(&uow, &created).await?;
+    uow.commit().await?;
+    Ok(created)
+}
+
+/// Writes `changed` if the row is still at `current.version`, with audit.
+async fn save(
+    uow: &UnitOfWork,
+    operation: &str,
+    current: &opportunity::Model,
+    mut changed: opportunity::ActiveModel,
+) -> Outcome<opportunity::Model> {
+    changed.version = Set(current.version + 1);
+    changed.updated_at = Set(uow.now());
+    let result = opportunity::Entity::update_many()
+        .set(changed)
+        .filter(opportunity::Column::Id.eq(current.id))
+        .filter(opportunity::Column::Version.eq(current.version))
+        .exec(uow.conn())
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(stale(current.version + 1));
+    }
+    let saved = opportunity::Entity::find_by_id(current.id)
+        .one(uow.conn())
+        .await?
+        .ok_or_else(not_found)?;
+    let (before, after) = (snapshot(current), snapshot(&saved));
+    uow.audit(Change {
+        operation,
+        entity_type: "Opportunity",
+        entity_id: saved.id,
+        before: Some(&before),
+        after: Some(&after),
+    })
+    .await?;
+    Ok(saved)
+}
+
+fn stale(version: i32) -> Failure {
+    UserError::on_field(
+        "expectedVersion",
+        UserErrorCode::StaleVersion,
+        format!("the opportunity changed since you read it; it is at version {version} or later"),
+    )
+    .into()
+}
+
+async fn load(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+) -> Outcome<opportunity::Model> {
+    let current = find(uow.conn(), caller, id).await?.ok_or_else(not_found)?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(stale(current.version));
+    }
+    Ok(current)
+}
+
+/// What a partner principal may do to an opportunity: only one its partner
+/// sources, and never where the CRM owns the stage.
+async fn partner_may_work(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    o: &opportunity::Model,
+) -> Outcome<()> {
+    let Some(partner_id) = caller.principal.partner_id else {
+        return Err(not_found());
+    };
+    let own = attribution_of(uow.conn(), o.id, partner_id).await?;
+    if own.is_none_or(|a| a.role != AttributionRole::Sourced.as_str()) {
+        return Err(UserError::on_field(
+            "id",
+            UserErrorCode::InvalidValue,
+            "only opportunities your partner sources can be changed",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct OpportunityChanges {
+    pub name: Option<DisplayName>,
+    pub next_step: Option<Option<String>>,
+    pub amount: Option<Money>,
+    pub expected_close_date: Option<NaiveDate>,
+    pub discount: Option<Option<Percent>>,
+    pub margin: Option<Option<Percent>>,
+    pub competitor_intel: Option<Option<String>>,
+    pub internal_notes: Option<Option<String>>,
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    expected_version: i32,
+    changes: OpportunityChanges,
+) -> Outcome<opportunity::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load(&uow, caller, id, Some(expected_version)).await?;
+    if caller.principal.kind() == PrincipalKind::Partner {
+        partner_may_work(&uow, caller, &current).await?;
+    }
+    if current.crm_managed && (changes.amount.is_some() || changes.expected_close_date.is_some()) {
+        let field = if changes.amount.is_some() {
+            "amount"
+        } else {
+            "expectedCloseDate"
+        };
+        return Err(UserError::on_field(
+            field,
+            UserErrorCode::InvalidValue,
+            "the CRM owns this field on a CRM-linked opportunity",
+        )
+        .into());
+    }
+    let mut changed = current.clone().into_active_model();
+    if let Some(name) = changes.name {
+        changed.name = Set(name.into_inner());
+    }
+    if let Some(next_step) = changes.next_step {
+        changed.next_step = Set(next_step);
+    }
+    if let Some(amount) = changes.amount {
+        changed.amount_minor = Set(amount.minor_units);
+        changed.currency = Set(amount.currency.into_inner());
+    }
+    if let Some(date) = changes.expected_close_date {
+        changed.expected_close_date = Set(date);
+    }
+    if let Some(discount) = changes.discount {
+        changed.discount_bps = Set(discount.map(Percent::basis_points));
+    }
+    if let Some(margin) = changes.margin {
+        changed.margin_bps = Set(margin.map(Percent::basis_points));
+    }
+    if let Some(intel) = changes.competitor_intel {
+        changed.competitor_intel = Set(intel);
+    }
+    if let Some(notes) = changes.internal_notes {
+        changed.internal_notes = Set(notes);
+    }
+    let saved = save(&uow, "updateOpportunity", &current, changed).await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+/// Moves an opportunity between stages (SPEC §4.3).
+pub async fn move_stage(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    stage: OpportunityStage,
+    expected_version: Option<i32>,
+    closed_lost_reason: Option<String>,
+) -> Outcome<opportunity::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load(&uow, caller, id, expected_version).await?;
+    let from = stage_of(&current)?;
+    let refuse = |message: &str| -> Failure {
+        UserError::on_field("stage", UserErrorCode::InvalidTransition, message).into()
+    };
+    if from.is_closed() {
+        return Err(refuse(
+            "a closed opportunity is final unless an admin reopens it",
+        ));
+    }
+    if from == stage {
+        return Err(refuse("the opportunity is already at this stage"));
+    }
+    if current.crm_managed {
+        return Err(refuse("the CRM owns the stage of this opportunity"));
+    }
+    if caller.principal.kind() == PrincipalKind::Partner {
+        partner_may_work(&uow, caller, &current).await?;
+        if stage == OpportunityStage::ClosedWon {
+            return Err(refuse("only staff confirm revenue (CLOSED_WON)"));
+        }
+    }
+    let reason = closed_lost_reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if stage == OpportunityStage::ClosedLost && reason.is_none() {
+        return Err(UserError::on_field(
+            "closedLostReason",
+            UserErrorCode::InvalidValue,
+            "a lost opportunity needs a reason",
+        )
+        .into());
+    }
+    let attributions = attributions(uow.conn(), id).await?;
+    let sourced = attributions
+        .iter()
+        .any(|a| a.role == AttributionRole::Sourced.as_str());
+    if current.source == OpportunitySource::PartnerSourced.as_str()
+        && stage != OpportunityStage::Registered
+        && !sourced
+    {
+        return Err(refuse(
+            "a partner-sourced opportunity needs a SOURCED partner before it moves past REGISTERED",
+        ));
+    }
+    let now = uow.now();
+    let mut changed = current.clone().into_active_model();
+    changed.stage = Set(stage.as_str().to_owned());
+    if stage >= OpportunityStage::Qualified && current.qualified_at.is_none() {
+        changed.qualified_at = Set(Some(now));
+    }
+    if stage.is_closed() {
+        changed.closed_at = Set(Some(now));
+        changed.closed_lost_reason = Set(reason);
+    }
+    let saved = save(&uow, "moveOpportunityStage", &current, changed).await?;
+    for partner_id in attributions.iter().map(|a| a.partner_id) {
+        uow.emit(stage_event(&saved, from, partner_id)).await?;
+        if stage == OpportunityStage::ClosedWon {
+            activation::reach(&uow, partner_id, MilestoneKind::FirstClosedWon, now).await?;
+        }
+    }
+    if attributions.is_empty() {
+        uow.emit(Event {
+            partner_id: None,
+            ..stage_event(&saved, from, Uuid::nil())
+        })
+        .await?;
+    }
+    uow.commit().await?;
+    Ok(saved)
+}
+
+/// `opportunity.stage_changed` for one partner involved (each sees its own).
+fn stage_event(o: &opportunity::Model, from: OpportunityStage, partner_id: Uuid) -> Event<'static> {
+    Event {
+        event_type: "opportunity.stage_changed",
+        subject_type: "Opportunity",
+        subject_id: o.id,
+        partner_id: Some(partner_id),
+        payload: json!({ "opportunity": snapshot(o), "previousStage": from.as_str(), "stage": o.stage }),
+    }
+}
+
+/// Reopens a closed opportunity at `stage` (ADMIN).
+pub async fn reopen(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    stage: OpportunityStage,
+) -> Outcome<opportunity::Model> {
+    if stage.is_closed() {
+        return Err(UserError::on_field(
+            "stage",
+            UserErrorCode::InvalidValue,
+            "reopen to an open stage",
+        )
+        .into());
+    }
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load(&uow, caller, id, None).await?;
+    let from = stage_of(&current)?;
+    if !from.is_closed() {
+        return Err(UserError::on_field(
+            "id",
+            UserErrorCode::InvalidTransition,
+            "the opportunity is open",
+        )
+        .into());
+    }
+    let mut changed = current.clone().into_active_model();
+    changed.stage = Set(stage.as_str().to_owned());
+    changed.closed_at = Set(None);
+    changed.closed_lost_reason = Set(None);
+    let saved = save(&uow, "reopenOpportunity", &current, changed).await?;
+    uow.emit(Event {
+        partner_id: None,
+        ..stage_event(&saved, from, Uuid::nil())
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+/// Credits a partner on an opportunity: `SOURCED` (1.0, at most one),
+/// `INFLUENCED` (the influence weight) or `CO_SELL` (the agreed split).
+pub async fn add_partner(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    partner_id: Uuid,
+    role: AttributionRole,
+    co_sell_credit: Option<Weight>,
+) -> Outcome<opportunity::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load(&uow, caller, id, None).await?;
+    if super::partners::find(uow.conn(), caller, partner_id)
+        .await?
+        .is_none()
+    {
+        return Err(UserError::on_field(
+            "partnerId",
+            UserErrorCode::NotFound,
+            "no partner has this id",
+        )
+        .into());
+    }
+    let existing = attributions(uow.conn(), id).await?;
+    if existing.iter().any(|a| a.partner_id == partner_id) {
+        return Err(UserError::on_field(
+            "partnerId",
+            UserErrorCode::AlreadyExists,
+            "the partner is already credited on this opportunity",
+        )
+        .into());
+    }
+    if role == AttributionRole::Sourced
+        && existing
+            .iter()
+            .any(|a| a.role == AttributionRole::Sourced.as_str())
+    {
+        return Err(UserError::on_field(
+            "role",
+            UserErrorCode::AlreadyExists,
+            "the opportunity already has a SOURCED partner",
+        )
+        .into());
+    }
+    let settings = settings::get(uow.conn()).await?;
+    let credit = match role {
+        AttributionRole::Sourced => 10_000,
+        AttributionRole::Influenced => settings.influence_weight_bps,
+        AttributionRole::CoSell => co_sell_credit.map_or(5_000, Weight::basis_points),
+    };
+    attribute(&uow, id, partner_id, role, credit).await?;
+    let after = json!({ "partnerId": ids::encode(NodeType::Partner, partner_id), "role": role.as_str(), "credit": credit });
+    uow.audit(Change {
+        operation: "addOpportunityPartner",
+        entity_type: "Opportunity",
+        entity_id: id,
+        before: None,
+        after: Some(&after),
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(current)
+}
+
+pub async fn remove_partner(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    partner_id: Uuid,
+) -> Outcome<opportunity::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load(&uow, caller, id, None).await?;
+    let removed = opportunity_attribution::Entity::delete_many()
+        .filter(opportunity_attribution::Column::OpportunityId.eq(id))
+        .filter(opportunity_attribution::Column::PartnerId.eq(partner_id))
+        .exec(uow.conn())
+        .await?;
+    if removed.rows_affected == 0 {
+        return Err(UserError::on_field(
+            "partnerId",
+            UserErrorCode::NotFound,
+            "the partner is not credited on this opportunity",
+        )
+        .into());
+    }
+    let before = json!({ "partnerId": ids::encode(NodeType::Partner, partner_id) });
+    uow.audit(Change {
+        operation: "removeOpportunityPartner",
+        entity_type: "Opportunity",
+        entity_id: id,
+        before: Some(&before),
+        after: None,
+    })
+    .await?;
+    uow.commit().await?;
+    Ok(current)
+}
+
+/// What a CRM sends: the CRM owns stage, amount and close date.
+pub struct CrmOpportunity {
+    pub system: String,
+    pub external_id: String,
+    pub opportunity: NewOpportunity,
+    pub stage: OpportunityStage,
+}
+
+/// Creates or updates the opportunity linked to `(system, external_id)`.
+/// Repeating the same upsert changes nothing; it never touches attribution.
+pub async fn upsert_by_external_id(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    crm: CrmOpportunity,
+) -> Outcome<opportunity::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let linked =
+        opportunity_external_id::Entity::find_by_id((crm.system.clone(), crm.external_id.clone()))
+            .one(uow.conn())
+            .await?;
+    let now = uow.now();
+    let saved = match linked {
+        Some(link) => {
+            let current = opportunity::Entity::find_by_id(link.opportunity_id)
+                .one(uow.conn())
+                .await?
+                .ok_or_else(not_found)?;
+            let new = crm.opportunity;
+            let unchanged = current.stage == crm.stage.as_str()
+                && current.amount_minor == new.amount.minor_units
+                && current.currency == new.amount.currency.as_str()
+                && current.expected_close_date == new.expected_close_date
+                && current.name == new.name.as_str();
+            if unchanged {
+                uow.commit().await?;
+                return Ok(current);
+            }
+            let mut changed = current.clone().into_active_model();
+            changed.name = Set(new.name.into_inner());
+            changed.stage = Set(crm.stage.as_str().to_owned());
+            changed.amount_minor = Set(new.amount.minor_units);
+            changed.currency = Set(new.amount.currency.into_inner());
+            changed.expected_close_date = Set(new.expected_close_date);
+            changed.crm_managed = Set(true);
+            if crm.stage >= OpportunityStage::Qualified && current.qualified_at.is_none() {
+                changed.qualified_at = Set(Some(now));
+            }
+            changed.closed_at = Set(crm
+                .stage
+                .is_closed()
+                .then_some(current.closed_at.unwrap_or(now)));
+            let saved = save(&uow, "upsertOpportunityByExternalId", &current, changed).await?;
+            if saved.stage != current.stage {
+                let from = stage_of(&current)?;
+                for a in attributions(uow.conn(), saved.id).await? {
+                    uow.emit(stage_event(&saved, from, a.partner_id)).await?;
+                    if crm.stage == OpportunityStage::ClosedWon {
+                        activation::reach(&uow, a.partner_id, MilestoneKind::FirstClosedWon, now)
+                            .await?;
+                    }
+                }
+            }
+            saved
+        }
+        None => {
+            let created = insert_direct(&uow, caller, crm.opportunity, true).await?;
+            let mut staged = created.clone().into_active_model();
+            staged.stage = Set(crm.stage.as_str().to_owned());
+            if crm.stage >= OpportunityStage::Qualified {
+                staged.qualified_at = Set(Some(now));
+            }
+            if crm.stage.is_closed() {
+                staged.closed_at = Set(Some(now));
+            }
+            let created = staged.update(uow.conn()).await?;
+            opportunity_external_id::ActiveModel {
+                opportunity_id: Set(created.id),
+                system: Set(crm.system),
+                external_id: Set(crm.external_id),
+            }
+            .insert(uow.conn())
+            .await?;
+            announce_created(&uow, "upsertOpportunityByExternalId", &created).await?;
+            flag_conflicting_registrations(&uow, &created).await?;
+            created
+        }
+    };
+    uow.commit().await?;
+    Ok(saved)
 }

@@ -1,0 +1,622 @@
+//! The pipeline: `opportunities` and the mutations that work it.
+
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use entity::opportunity;
+use uuid::Uuid;
+
+use super::{
+    connection::{connection, page_args},
+    context,
+    loaders::{self, AttributionOfPartner, AttributionsOf, PartnerById, RegistrationById},
+    payload::{settle, InputCheck},
+    registrations::{money_input, MoneyInput, Opportunity},
+    scalars::{Date, Decimal},
+};
+use crate::{
+    auth::Action,
+    domain::{
+        inputs::{DisplayName, InvalidInput, Percent, Weight},
+        AttributionRole, OpportunitySource, OpportunityStage, UserError, UserErrorCode,
+    },
+    error::ApiResult,
+    ids::{self, NodeType},
+    service::{
+        opportunities::{
+            self as service, CrmOpportunity, NewOpportunity, OpportunityChanges, OpportunityFilter,
+        },
+        registrations::parse_company_domain,
+        Failure, Outcome,
+    },
+};
+
+connection!(
+    OpportunityConnection,
+    OpportunityEdge,
+    Opportunity,
+    "opportunities"
+);
+
+/// Narrows the `opportunities` list; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct OpportunityFilterInput {
+    /// Only opportunities at one of these stages.
+    pub stage: Option<Vec<OpportunityStage>>,
+    /// Only opportunities from this source.
+    pub source: Option<OpportunitySource>,
+    /// Only opportunities this partner is credited on.
+    pub partner_id: Option<ID>,
+    /// Only open (true) or closed (false) opportunities.
+    pub open: Option<bool>,
+    /// Only opportunities expected to close on or after this date.
+    pub expected_close_from: Option<Date>,
+    /// Only opportunities expected to close on or before this date.
+    pub expected_close_to: Option<Date>,
+}
+
+/// The opportunities matching `filter`, as a connection.
+pub async fn opportunities_of(
+    ctx: &Context<'_>,
+    filter: OpportunityFilter,
+    page: crate::service::pagination::PageArgs,
+) -> ApiResult<OpportunityConnection> {
+    let request = context::request(ctx)?;
+    request.principal.authorize(Action::ReadPipeline)?;
+    let page = service::list(context::db(ctx)?, &request.caller(), filter, page).await?;
+    prefetch_relations(ctx, &page).await?;
+    Ok(OpportunityConnection::from_page(page, Opportunity::from))
+}
+
+/// Loads the relations the query selects for the whole page, one batch each.
+async fn prefetch_relations(
+    ctx: &Context<'_>,
+    page: &crate::service::pagination::Page<opportunity::Model>,
+) -> ApiResult<()> {
+    let principal = &context::request(ctx)?.principal;
+    let scope = principal.row_scope();
+    let node = ctx.look_ahead().field("edges").field("node");
+    let rows = || page.edges.iter().map(|(_, o)| o);
+    if node.field("dealRegistration").exists() {
+        loaders::prefetch(
+            ctx,
+            rows()
+                .filter_map(|o| o.deal_registration_id)
+                .map(|id| RegistrationById(id, scope)),
+        )
+        .await?;
+    }
+    if let (true, Some(partner_id)) = (node.field("myAttribution").exists(), principal.partner_id) {
+        loaders::prefetch(
+            ctx,
+            rows().map(|o| AttributionOfPartner {
+                opportunity_id: o.id,
+                partner_id,
+            }),
+        )
+        .await?;
+    }
+    if node.field("attributions").exists() {
+        let attributions = loaders::prefetch(ctx, rows().map(|o| AttributionsOf(o.id))).await?;
+        if node.field("attributions").field("partner").exists() {
+            let partners = attributions
+                .values()
+                .flatten()
+                .map(|a| PartnerById(a.partner_id, scope));
+            loaders::prefetch(ctx, partners).await?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct PipelineQuery;
+
+#[Object]
+impl PipelineQuery {
+    /// Opportunities you may see, newest first (a partner: those it is credited on). Needs `pipeline:read`.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn opportunities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the opportunities must meet.")] filter: Option<
+            OpportunityFilterInput,
+        >,
+        #[graphql(desc = "Return the first n opportunities (at most 100; default 20).")]
+        first: Option<i32>,
+        #[graphql(desc = "Return opportunities after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n opportunities (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return opportunities before this cursor.")] before: Option<String>,
+    ) -> ApiResult<OpportunityConnection> {
+        let filter = filter.unwrap_or_default();
+        let filter = OpportunityFilter {
+            stages: filter.stage.unwrap_or_default(),
+            source: filter.source,
+            partner_id: filter
+                .partner_id
+                .map(|id| ids::decode_as(NodeType::Partner, &id).unwrap_or(Uuid::nil())),
+            open: filter.open,
+            expected_close_from: filter.expected_close_from.map(|d| d.0),
+            expected_close_to: filter.expected_close_to.map(|d| d.0),
+        };
+        opportunities_of(ctx, filter, page_args(first, after, last, before)).await
+    }
+}
+
+/// A direct opportunity.
+#[derive(InputObject)]
+pub struct CreateOpportunityInput {
+    /// Display name.
+    pub name: String,
+    /// The customer company's name.
+    pub company_name: String,
+    /// The customer company's domain.
+    pub company_domain: String,
+    /// The deal's value; more than zero.
+    pub amount: MoneyInput,
+    /// When it is expected to close.
+    pub expected_close_date: Date,
+    /// The next step agreed.
+    pub next_step: Option<String>,
+    /// The owning staff user; you when absent.
+    pub owner_id: Option<ID>,
+    /// Discount in percent.
+    pub discount_percent: Option<Decimal>,
+    /// Margin in percent.
+    pub margin_percent: Option<Decimal>,
+    /// What is known about competitors.
+    pub competitor_intel: Option<String>,
+    /// Notes for staff only.
+    pub internal_notes: Option<String>,
+}
+
+/// Changes to an opportunity; absent fields stay as they are, `null` clears.
+#[derive(InputObject)]
+pub struct UpdateOpportunityInput {
+    /// The opportunity's global id.
+    pub id: ID,
+    /// The `version` you read.
+    pub expected_version: i32,
+    /// New display name.
+    pub name: Option<String>,
+    /// New next step.
+    pub next_step: MaybeUndefined<String>,
+    /// New value (not on CRM-linked opportunities).
+    pub amount: Option<MoneyInput>,
+    /// New expected close date (not on CRM-linked opportunities).
+    pub expected_close_date: Option<Date>,
+    /// New discount in percent.
+    pub discount_percent: MaybeUndefined<Decimal>,
+    /// New margin in percent.
+    pub margin_percent: MaybeUndefined<Decimal>,
+    /// New competitor intelligence.
+    pub competitor_intel: MaybeUndefined<String>,
+    /// New internal notes.
+    pub internal_notes: MaybeUndefined<String>,
+}
+
+/// A stage move.
+#[derive(InputObject)]
+pub struct MoveOpportunityStageInput {
+    /// The opportunity's global id.
+    pub id: ID,
+    /// The new stage.
+    pub stage: OpportunityStage,
+    /// The `version` you read, if the move should be refused when the opportunity changed since.
+    pub expected_version: Option<i32>,
+    /// Why it was lost; required for `CLOSED_LOST`.
+    pub closed_lost_reason: Option<String>,
+}
+
+/// A closed opportunity to reopen.
+#[derive(InputObject)]
+pub struct ReopenOpportunityInput {
+    /// The opportunity's global id.
+    pub id: ID,
+    /// The open stage to reopen at.
+    pub stage: OpportunityStage,
+}
+
+/// A partner to credit.
+#[derive(InputObject)]
+pub struct AddOpportunityPartnerInput {
+    /// The opportunity's global id.
+    pub opportunity_id: ID,
+    /// The partner's global id.
+    pub partner_id: ID,
+    /// Its part in the deal.
+    pub role: AttributionRole,
+    /// For `CO_SELL`: its share of the credit, 0 to 1 (0.5 when absent).
+    pub credit: Option<Decimal>,
+}
+
+/// A partner credit to remove.
+#[derive(InputObject)]
+pub struct RemoveOpportunityPartnerInput {
+    /// The opportunity's global id.
+    pub opportunity_id: ID,
+    /// The partner's global id.
+    pub partner_id: ID,
+}
+
+/// An opportunity as a CRM knows it.
+#[derive(InputObject)]
+pub struct UpsertOpportunityByExternalIdInput {
+    /// The CRM, e.g. `salesforce`.
+    pub system: String,
+    /// The opportunity's id in that CRM.
+    pub external_id: String,
+    /// Display name.
+    pub name: String,
+    /// The customer company's name.
+    pub company_name: String,
+    /// The customer company's domain.
+    pub company_domain: String,
+    /// The stage in the CRM.
+    pub stage: OpportunityStage,
+    /// The value in the CRM.
+    pub amount: MoneyInput,
+    /// The close date in the CRM.
+    pub expected_close_date: Date,
+}
+
+/// The result of an opportunity mutation.
+#[derive(SimpleObject)]
+pub struct OpportunityPayload {
+    /// The opportunity, unless `userErrors` says why not.
+    pub opportunity: Option<Opportunity>,
+    /// Why the input was refused; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+fn payload(outcome: Outcome<opportunity::Model>) -> ApiResult<OpportunityPayload> {
+    let (opportunity, user_errors) = settle(outcome)?;
+    Ok(OpportunityPayload {
+        opportunity: opportunity.map(Opportunity::from),
+        user_errors,
+    })
+}
+
+fn id_of(id: &ID, node_type: NodeType, field: &str) -> Result<Uuid, Failure> {
+    ids::decode_as(node_type, id).ok_or_else(|| {
+        UserError::on_field(
+            field,
+            UserErrorCode::NotFound,
+            format!("no {} has this id", node_type.name()),
+        )
+        .into()
+    })
+}
+
+fn text(raw: String) -> Result<String, InvalidInput> {
+    if raw.chars().count() > 10_000 {
+        Err(InvalidInput("must be at most 10000 characters".into()))
+    } else {
+        Ok(raw)
+    }
+}
+
+fn clearable<R, T>(
+    check: &mut InputCheck,
+    field: &str,
+    raw: MaybeUndefined<R>,
+    parse: impl FnOnce(R) -> Result<T, InvalidInput>,
+) -> Option<Option<T>> {
+    match raw {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => check.field(field, parse(v)).map(Some),
+    }
+}
+
+/// The account and money fields every new opportunity needs.
+fn new_opportunity(
+    check: &mut InputCheck,
+    name: &str,
+    company_name: &str,
+    company_domain: &str,
+    amount: MoneyInput,
+) -> Option<(
+    DisplayName,
+    DisplayName,
+    String,
+    crate::domain::money::Money,
+)> {
+    let name = check.field("name", DisplayName::parse(name));
+    let company_name = check.field("companyName", DisplayName::parse(company_name));
+    let domain = check.field(
+        "companyDomain",
+        parse_company_domain(company_domain).map_err(InvalidInput),
+    );
+    let amount = money_input(check, "amount", amount);
+    Some((name?, company_name?, domain?, amount?))
+}
+
+#[derive(Default)]
+pub struct PipelineMutation;
+
+#[Object]
+impl PipelineMutation {
+    /// Creates a direct opportunity; partner registrations on the same account
+    /// go to review with a conflict. Needs `SALES`, `PARTNER_MANAGER` or `ADMIN` and `pipeline:write`.
+    async fn create_opportunity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The opportunity.")] input: CreateOpportunityInput,
+    ) -> ApiResult<OpportunityPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::CreateOpportunities)?;
+        let outcome = async {
+            let mut check = InputCheck::default();
+            let basics = new_opportunity(
+                &mut check,
+                &input.name,
+                &input.company_name,
+                &input.company_domain,
+                input.amount,
+            );
+            let owner_id = match &input.owner_id {
+                Some(id) => Some(id_of(id, NodeType::StaffUser, "ownerId")?),
+                None => None,
+            };
+            let discount = check.optional("discountPercent", input.discount_percent, |d| {
+                Percent::parse(d.0)
+            });
+            let margin = check.optional("marginPercent", input.margin_percent, |d| {
+                Percent::parse(d.0)
+            });
+            let next_step = check.optional("nextStep", input.next_step, text);
+            let competitor_intel = check.optional("competitorIntel", input.competitor_intel, text);
+            let internal_notes = check.optional("internalNotes", input.internal_notes, text);
+            check.finish()?;
+            let (name, company_name, company_domain, amount) =
+                basics.ok_or(Failure::User(Vec::new()))?;
+            let new = NewOpportunity {
+                name,
+                company_name,
+                company_domain,
+                amount,
+                expected_close_date: input.expected_close_date.0,
+                next_step,
+                owner_id,
+                discount,
+                margin,
+                competitor_intel,
+                internal_notes,
+            };
+            service::create(context::db(ctx)?, &request.caller(), new).await
+        }
+        .await;
+        payload(outcome)
+    }
+
+    /// Changes an opportunity. Partners may change only the next step of
+    /// opportunities they source. Needs `pipeline:write`.
+    async fn update_opportunity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The changes.")] input: UpdateOpportunityInput,
+    ) -> ApiResult<OpportunityPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::WritePipeline)?;
+        let outcome = async {
+            let id = id_of(&input.id, NodeType::Opportunity, "id")?;
+            let mut check = InputCheck::default();
+            let mut changes = OpportunityChanges {
+                next_step: clearable(&mut check, "nextStep", input.next_step, text),
+                ..Default::default()
+            };
+            if request.principal.is_staff() {
+                changes.name = check.optional("name", input.name, |n| DisplayName::parse(&n));
+                changes.amount = input
+                    .amount
+                    .and_then(|m| money_input(&mut check, "amount", m));
+                changes.expected_close_date = input.expected_close_date.map(|d| d.0);
+                changes.discount =
+                    clearable(&mut check, "discountPercent", input.discount_percent, |d| {
+                        Percent::parse(d.0)
+                    });
+                changes.margin =
+                    clearable(&mut check, "marginPercent", input.margin_percent, |d| {
+                        Percent::parse(d.0)
+                    });
+                changes.competitor_intel =
+                    clearable(&mut check, "competitorIntel", input.competitor_intel, text);
+                changes.internal_notes =
+                    clearable(&mut check, "internalNotes", input.internal_notes, text);
+            }
+            check.finish()?;
+            service::update(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                input.expected_version,
+                changes,
+            )
+            .await
+        }
+        .await;
+        payload(outcome)
+    }
+
+    /// Moves an opportunity to another stage. Open stages move either way;
+    /// `CLOSED_LOST` needs a reason; closed is final. Partners move only
+    /// opportunities they source, never to `CLOSED_WON`. Needs `pipeline:write`.
+    async fn move_opportunity_stage(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The opportunity and its new stage.")] input: MoveOpportunityStageInput,
+    ) -> ApiResult<OpportunityPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::WritePipeline)?;
+        let outcome = match id_of(&input.id, NodeType::Opportunity, "id") {
+            Ok(id) => {
+                service::move_stage(
+                    context::db(ctx)?,
+                    &request.caller(),
+                    id,
+                    input.stage,
+                    input.expected_version,
+                    input.closed_lost_reason,
+                )
+                .await
+            }
+            Err(failure) => Err(failure),
+        };
+        payload(outcome)
+    }
+
+    /// Reopens a closed opportunity. Needs `ADMIN` and `pipeline:write`.
+    async fn reopen_opportunity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The opportunity and the stage to reopen at.")]
+        input: ReopenOpportunityInput,
+    ) -> ApiResult<OpportunityPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReopenOpportunities)?;
+        let outcome = match id_of(&input.id, NodeType::Opportunity, "id") {
+            Ok(id) => service::reopen(context::db(ctx)?, &request.caller(), id, input.stage).await,
+            Err(failure) => Err(failure),
+        };
+        payload(outcome)
+    }
+
+    /// Credits a partner on an opportunity (at most one `SOURCED`; `SALES`
+    /// may add `INFLUENCED` only). Needs `pipeline:write`.
+    async fn add_opportunity_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The opportunity, partner and role.")] input: AddOpportunityPartnerInput,
+    ) -> ApiResult<OpportunityPayload> {
+        let request = context::request(ctx)?;
+        request
+            .principal
+            .authorize(Action::AttributeOpportunities)?;
+        let outcome = async {
+            let id = id_of(
+                &input.opportunity_id,
+                NodeType::Opportunity,
+                "opportunityId",
+            )?;
+            let partner_id = id_of(&input.partner_id, NodeType::Partner, "partnerId")?;
+            if request.principal.role == crate::domain::Role::Sales
+                && input.role != AttributionRole::Influenced
+            {
+                return Err(UserError::on_field(
+                    "role",
+                    UserErrorCode::InvalidValue,
+                    "sales may add INFLUENCED attribution only",
+                )
+                .into());
+            }
+            let mut check = InputCheck::default();
+            let credit = check.optional("credit", input.credit, |c| Weight::parse(c.0));
+            check.finish()?;
+            service::add_partner(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                partner_id,
+                input.role,
+                credit,
+            )
+            .await
+        }
+        .await;
+        payload(outcome)
+    }
+
+    /// Removes a partner's credit from an opportunity. Needs `PARTNER_MANAGER` or `ADMIN` and `pipeline:write`.
+    async fn remove_opportunity_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The opportunity and partner.")] input: RemoveOpportunityPartnerInput,
+    ) -> ApiResult<OpportunityPayload> {
+        let request = context::request(ctx)?;
+        request
+            .principal
+            .authorize(Action::AttributeOpportunities)?;
+        let outcome = async {
+            if request.principal.role == crate::domain::Role::Sales {
+                return Err(UserError::on_field(
+                    "partnerId",
+                    UserErrorCode::InvalidValue,
+                    "sales cannot remove attribution",
+                )
+                .into());
+            }
+            let id = id_of(
+                &input.opportunity_id,
+                NodeType::Opportunity,
+                "opportunityId",
+            )?;
+            let partner_id = id_of(&input.partner_id, NodeType::Partner, "partnerId")?;
+            service::remove_partner(context::db(ctx)?, &request.caller(), id, partner_id).await
+        }
+        .await;
+        payload(outcome)
+    }
+
+    /// Creates or updates the opportunity a CRM knows by `(system, externalId)`,
+    /// idempotently. The CRM owns stage, amount and close date; attribution is
+    /// never touched. Needs `SALES`, `PARTNER_MANAGER` or `ADMIN` and `pipeline:write`.
+    async fn upsert_opportunity_by_external_id(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The opportunity as the CRM knows it.")]
+        input: UpsertOpportunityByExternalIdInput,
+    ) -> ApiResult<OpportunityPayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::CreateOpportunities)?;
+        let outcome = async {
+            let mut check = InputCheck::default();
+            let key = |raw: &str| {
+                let trimmed = raw.trim();
+                if trimmed.is_empty() || trimmed.len() > 200 {
+                    Err(InvalidInput("must be 1 to 200 characters".into()))
+                } else {
+                    Ok(trimmed.to_owned())
+                }
+            };
+            let system = check.field("system", key(&input.system).map(|s| s.to_lowercase()));
+            let external_id = check.field("externalId", key(&input.external_id));
+            let basics = new_opportunity(
+                &mut check,
+                &input.name,
+                &input.company_name,
+                &input.company_domain,
+                input.amount,
+            );
+            check.finish()?;
+            let (
+                Some(system),
+                Some(external_id),
+                Some((name, company_name, company_domain, amount)),
+            ) = (system, external_id, basics)
+            else {
+                return Err(Failure::User(Vec::new()));
+            };
+            let opportunity = NewOpportunity {
+                name,
+                company_name,
+                company_domain,
+                amount,
+                expected_close_date: input.expected_close_date.0,
+                next_step: None,
+                owner_id: None,
+                discount: None,
+                margin: None,
+                competitor_intel: None,
+                internal_notes: None,
+            };
+            let crm = CrmOpportunity {
+                system,
+                external_id,
+                opportunity,
+                stage: input.stage,
+            };
+            service::upsert_by_external_id(context::db(ctx)?, &request.caller(), crm).await
+        }
+        .await;
+        payload(outcome)
+    }
+}
