@@ -114,6 +114,15 @@ impl WebsiteUrl {
     }
 }
 
+/// Free text such as notes: at most 10,000 characters.
+pub fn free_text(raw: String) -> Result<String, InvalidInput> {
+    if raw.chars().count() > 10_000 {
+        Err(invalid("must be at most 10000 characters"))
+    } else {
+        Ok(raw)
+    }
+}
+
 /// A percentage from 0 to 100 with at most two decimals, kept in basis points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Percent {

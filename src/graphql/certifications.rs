@@ -10,26 +10,21 @@ use super::{
     context,
     loaders::{self, ContactOfVisibleRow, TrackId},
     partners::PartnerContact,
-    payload::{settle, InputCheck},
+    payload::{settle, stored, InputCheck},
 };
 use crate::{
     auth::Action,
     domain::{
-        inputs::DisplayName, CertificationKind, CertificationLevel, CertificationStatus, DbEnum,
-        UserError, UserErrorCode,
+        inputs::DisplayName, CertificationKind, CertificationLevel, CertificationStatus, UserError,
+        UserErrorCode,
     },
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     ids::{self, NodeType},
     service::{
         certifications::{self as service, CertificationFilter, NewTrack, TrackChanges},
         Failure,
     },
 };
-
-fn stored<T: DbEnum>(text: &str) -> ApiResult<T> {
-    T::parse(text)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown stored value `{text}`")))
-}
 
 /// A certification programme partner people can earn.
 pub struct CertificationTrack(certification_track::Model);

@@ -9,17 +9,17 @@ use super::{
     connection::{connection, page_args},
     context,
     loaders::{self, StaffUserId},
-    payload::{settle, InputCheck},
+    payload::{settle, stored, InputCheck},
     scalars::Decimal,
 };
 use crate::{
     auth::Action,
     domain::{
-        inputs::{DisplayName, EmailAddress, InvalidInput, Percent, WebsiteUrl},
-        DbEnum, OrderDirection, PartnerContactRole, PartnerStatus, PartnerTier, PartnerType, Role,
+        inputs::{free_text, DisplayName, EmailAddress, Percent, WebsiteUrl},
+        OrderDirection, PartnerContactRole, PartnerStatus, PartnerTier, PartnerType, Role,
         UserError, UserErrorCode,
     },
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     ids::{self, NodeType},
     service::{
         partners::{
@@ -46,11 +46,6 @@ impl Partner {
             .await?
             .map(Partner))
     }
-}
-
-fn stored<T: DbEnum>(text: &str) -> ApiResult<T> {
-    T::parse(text)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown stored value `{text}`")))
 }
 
 /// A company in the partner program.
@@ -536,28 +531,6 @@ fn parse_id(check: &mut InputCheck, field: &str, node_type: NodeType, id: &ID) -
     parsed
 }
 
-fn text(raw: String) -> Result<String, InvalidInput> {
-    if raw.chars().count() > 10_000 {
-        Err(InvalidInput("must be at most 10000 characters".into()))
-    } else {
-        Ok(raw)
-    }
-}
-
-/// Parses an optional field that may also be cleared with `null`.
-fn clearable<R, T>(
-    check: &mut InputCheck,
-    field: &str,
-    raw: MaybeUndefined<R>,
-    parse: impl FnOnce(R) -> Result<T, InvalidInput>,
-) -> Option<Option<T>> {
-    match raw {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(raw) => check.field(field, parse(raw)).map(Some),
-    }
-}
-
 #[derive(Default)]
 pub struct PartnerMutation;
 
@@ -578,7 +551,7 @@ impl PartnerMutation {
             let owner_id = input
                 .owner_id
                 .and_then(|id| parse_id(&mut check, "ownerId", NodeType::StaffUser, &id));
-            let internal_notes = check.optional("internalNotes", input.internal_notes, text);
+            let internal_notes = check.optional("internalNotes", input.internal_notes, free_text);
             let margin = check.optional("marginPercent", input.margin_percent, |d| {
                 Percent::parse(d.0)
             });
@@ -618,9 +591,7 @@ impl PartnerMutation {
                 name: check.optional("name", input.name, |n| DisplayName::parse(&n)),
                 partner_type: input.partner_type,
                 tier: input.tier,
-                website: clearable(&mut check, "website", input.website, |w| {
-                    WebsiteUrl::parse(&w)
-                }),
+                website: check.clearable("website", input.website, |w| WebsiteUrl::parse(&w)),
                 owner_id: match input.owner_id {
                     MaybeUndefined::Undefined => None,
                     MaybeUndefined::Null => Some(None),
@@ -628,8 +599,8 @@ impl PartnerMutation {
                         parse_id(&mut check, "ownerId", NodeType::StaffUser, &id).map(Some)
                     }
                 },
-                internal_notes: clearable(&mut check, "internalNotes", input.internal_notes, text),
-                margin: clearable(&mut check, "marginPercent", input.margin_percent, |d| {
+                internal_notes: check.clearable("internalNotes", input.internal_notes, free_text),
+                margin: check.clearable("marginPercent", input.margin_percent, |d| {
                     Percent::parse(d.0)
                 }),
             };

@@ -43,6 +43,21 @@ impl InputCheck {
         raw.and_then(|raw| self.field(field, parse(raw)))
     }
 
+    /// Like [`Self::optional`] for a field that `null` clears: `None` leaves
+    /// it alone, `Some(None)` clears it.
+    pub fn clearable<R, T>(
+        &mut self,
+        field: &str,
+        raw: async_graphql::MaybeUndefined<R>,
+        parse: impl FnOnce(R) -> Result<T, InvalidInput>,
+    ) -> Option<Option<T>> {
+        match raw {
+            async_graphql::MaybeUndefined::Undefined => None,
+            async_graphql::MaybeUndefined::Null => Some(None),
+            async_graphql::MaybeUndefined::Value(raw) => self.field(field, parse(raw)).map(Some),
+        }
+    }
+
     pub fn reject(&mut self, error: UserError) {
         self.errors.push(error);
     }
@@ -55,4 +70,10 @@ impl InputCheck {
             Err(Failure::User(self.errors))
         }
     }
+}
+
+/// An enum read back from its column; an unknown value is our bug, not the caller's.
+pub fn stored<T: crate::domain::DbEnum>(text: &str) -> Result<T, ApiError> {
+    T::parse(text)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown stored value `{text}`")))
 }

@@ -15,7 +15,7 @@ use super::{
 use crate::{
     auth::Action,
     domain::{
-        inputs::{DisplayName, InvalidInput, Percent, Weight},
+        inputs::{free_text, DisplayName, InvalidInput, Percent, Weight},
         AttributionRole, OpportunitySource, OpportunityStage, UserError, UserErrorCode,
     },
     error::ApiResult,
@@ -286,27 +286,6 @@ fn id_of(id: &ID, node_type: NodeType, field: &str) -> Result<Uuid, Failure> {
     })
 }
 
-fn text(raw: String) -> Result<String, InvalidInput> {
-    if raw.chars().count() > 10_000 {
-        Err(InvalidInput("must be at most 10000 characters".into()))
-    } else {
-        Ok(raw)
-    }
-}
-
-fn clearable<R, T>(
-    check: &mut InputCheck,
-    field: &str,
-    raw: MaybeUndefined<R>,
-    parse: impl FnOnce(R) -> Result<T, InvalidInput>,
-) -> Option<Option<T>> {
-    match raw {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => check.field(field, parse(v)).map(Some),
-    }
-}
-
 /// The account and money fields every new opportunity needs.
 fn new_opportunity(
     check: &mut InputCheck,
@@ -363,9 +342,10 @@ impl PipelineMutation {
             let margin = check.optional("marginPercent", input.margin_percent, |d| {
                 Percent::parse(d.0)
             });
-            let next_step = check.optional("nextStep", input.next_step, text);
-            let competitor_intel = check.optional("competitorIntel", input.competitor_intel, text);
-            let internal_notes = check.optional("internalNotes", input.internal_notes, text);
+            let next_step = check.optional("nextStep", input.next_step, free_text);
+            let competitor_intel =
+                check.optional("competitorIntel", input.competitor_intel, free_text);
+            let internal_notes = check.optional("internalNotes", input.internal_notes, free_text);
             check.finish()?;
             let (name, company_name, company_domain, amount) =
                 basics.ok_or(Failure::User(Vec::new()))?;
@@ -401,7 +381,7 @@ impl PipelineMutation {
             let id = id_of(&input.id, NodeType::Opportunity, "id")?;
             let mut check = InputCheck::default();
             let mut changes = OpportunityChanges {
-                next_step: clearable(&mut check, "nextStep", input.next_step, text),
+                next_step: check.clearable("nextStep", input.next_step, free_text),
                 ..Default::default()
             };
             if request.principal.is_staff() {
@@ -411,17 +391,16 @@ impl PipelineMutation {
                     .and_then(|m| money_input(&mut check, "amount", m));
                 changes.expected_close_date = input.expected_close_date.map(|d| d.0);
                 changes.discount =
-                    clearable(&mut check, "discountPercent", input.discount_percent, |d| {
+                    check.clearable("discountPercent", input.discount_percent, |d| {
                         Percent::parse(d.0)
                     });
-                changes.margin =
-                    clearable(&mut check, "marginPercent", input.margin_percent, |d| {
-                        Percent::parse(d.0)
-                    });
+                changes.margin = check.clearable("marginPercent", input.margin_percent, |d| {
+                    Percent::parse(d.0)
+                });
                 changes.competitor_intel =
-                    clearable(&mut check, "competitorIntel", input.competitor_intel, text);
+                    check.clearable("competitorIntel", input.competitor_intel, free_text);
                 changes.internal_notes =
-                    clearable(&mut check, "internalNotes", input.internal_notes, text);
+                    check.clearable("internalNotes", input.internal_notes, free_text);
             }
             check.finish()?;
             service::update(

@@ -13,17 +13,17 @@ use super::{
         self, AttributionOfPartner, AttributionsOf, OpportunityById, PartnerById, RegistrationById,
     },
     partners::Partner,
-    payload::{settle, InputCheck},
+    payload::{settle, stored, InputCheck},
     scalars::{Date, Decimal, Money},
 };
 use crate::{
     auth::Action,
     domain::{
-        inputs::{self, DisplayName, EmailAddress, InvalidInput, Percent},
+        inputs::{self, free_text, DisplayName, EmailAddress, InvalidInput, Percent},
         money, AttributionRole, ConflictKind, ConflictResolution, DbEnum, DealRegistrationStatus,
         OpportunitySource, OpportunityStage, UserError, UserErrorCode,
     },
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     ids::{self, NodeType},
     service::{
         opportunities,
@@ -33,11 +33,6 @@ use crate::{
         Failure, Outcome,
     },
 };
-
-fn stored<T: DbEnum>(text: &str) -> ApiResult<T> {
-    T::parse(text)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown stored value `{text}`")))
-}
 
 fn money_of(minor_units: i64, currency: &str) -> Money {
     money::Money {
@@ -694,26 +689,6 @@ fn reason(raw: String) -> Result<String, InvalidInput> {
     }
 }
 
-fn optional_text(raw: String) -> Result<String, InvalidInput> {
-    if raw.chars().count() > 10_000 {
-        Err(InvalidInput("must be at most 10000 characters".into()))
-    } else {
-        Ok(raw)
-    }
-}
-
-fn clearable(
-    check: &mut InputCheck,
-    field: &str,
-    raw: MaybeUndefined<String>,
-) -> Option<Option<String>> {
-    match raw {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => check.field(field, optional_text(v)).map(Some),
-    }
-}
-
 #[derive(Default)]
 pub struct RegistrationMutation;
 
@@ -760,8 +735,8 @@ impl RegistrationMutation {
                 EmailAddress::parse(&input.customer_contact_email),
             );
             let amount = money_input(&mut check, "estimatedAmount", input.estimated_amount);
-            let product = check.optional("product", input.product, optional_text);
-            let notes = check.optional("notes", input.notes, optional_text);
+            let product = check.optional("product", input.product, free_text);
+            let notes = check.optional("notes", input.notes, free_text);
             check.finish()?;
             let (
                 Some(company_name),
@@ -808,7 +783,7 @@ impl RegistrationMutation {
             let id = registration_id(&input.id)?;
             let mut check = InputCheck::default();
             let internal_notes = if request.principal.is_staff() {
-                clearable(&mut check, "internalNotes", input.internal_notes)
+                check.clearable("internalNotes", input.internal_notes, free_text)
             } else {
                 None
             };
@@ -829,8 +804,8 @@ impl RegistrationMutation {
                 expected_close_date: input
                     .expected_close_date
                     .map(|d: Date| -> NaiveDate { d.0 }),
-                product: clearable(&mut check, "product", input.product),
-                notes: clearable(&mut check, "notes", input.notes),
+                product: check.clearable("product", input.product, free_text),
+                notes: check.clearable("notes", input.notes, free_text),
                 internal_notes,
             };
             check.finish()?;
