@@ -75,35 +75,42 @@ async fn prefetch_relations(
     let scope = principal.row_scope();
     let node = ctx.look_ahead().field("edges").field("node");
     let rows = || page.edges.iter().map(|(_, o)| o);
-    if node.field("dealRegistration").exists() {
-        loaders::prefetch(
-            ctx,
-            rows()
+    let registrations = async {
+        if node.field("dealRegistration").exists() {
+            let keys = rows()
                 .filter_map(|o| o.deal_registration_id)
-                .map(|id| RegistrationById(id, scope)),
-        )
-        .await?;
-    }
-    if let (true, Some(partner_id)) = (node.field("myAttribution").exists(), principal.partner_id) {
-        loaders::prefetch(
-            ctx,
-            rows().map(|o| AttributionOfPartner {
+                .map(|id| RegistrationById(id, scope));
+            loaders::prefetch(ctx, keys).await?;
+        }
+        ApiResult::Ok(())
+    };
+    let own_attributions = async {
+        if let (true, Some(partner_id)) =
+            (node.field("myAttribution").exists(), principal.partner_id)
+        {
+            let keys = rows().map(|o| AttributionOfPartner {
                 opportunity_id: o.id,
                 partner_id,
-            }),
-        )
-        .await?;
-    }
-    if node.field("attributions").exists() {
-        let attributions = loaders::prefetch(ctx, rows().map(|o| AttributionsOf(o.id))).await?;
-        if node.field("attributions").field("partner").exists() {
-            let partners = attributions
-                .values()
-                .flatten()
-                .map(|a| PartnerById(a.partner_id, scope));
-            loaders::prefetch(ctx, partners).await?;
+            });
+            loaders::prefetch(ctx, keys).await?;
         }
-    }
+        ApiResult::Ok(())
+    };
+    let all_attributions = async {
+        if node.field("attributions").exists() {
+            let attributions = loaders::prefetch(ctx, rows().map(|o| AttributionsOf(o.id))).await?;
+            if node.field("attributions").field("partner").exists() {
+                let partners = attributions
+                    .values()
+                    .flatten()
+                    .map(|a| PartnerById(a.partner_id, scope));
+                loaders::prefetch(ctx, partners).await?;
+            }
+        }
+        ApiResult::Ok(())
+    };
+    // Independent relations load side by side.
+    futures_util::try_join!(registrations, own_attributions, all_attributions)?;
     Ok(())
 }
 
