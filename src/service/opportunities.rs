@@ -288,6 +288,18 @@ async fn flag_conflicting_registrations(
         review.version = Set(claim.version + 1);
         review.updated_at = Set(now);
         let reviewed = review.update(uow.conn()).await?;
+        let (before, after) = (
+            registrations::snapshot(&claim),
+            registrations::snapshot(&reviewed),
+        );
+        uow.audit(Change {
+            operation: "flagRegistrationConflict",
+            entity_type: "DealRegistration",
+            entity_id: claim.id,
+            before: Some(&before),
+            after: Some(&after),
+        })
+        .await?;
         uow.emit(Event {
             event_type: "deal_registration.conflict_detected",
             subject_type: "DealRegistration",
