@@ -177,19 +177,14 @@ impl Loader<OpportunityById> for Loaders {
         &self,
         keys: &[OpportunityById],
     ) -> Result<HashMap<OpportunityById, Self::Value>, Self::Error> {
-        use entity::{opportunity, opportunity_attribution};
+        use entity::opportunity;
         let mut found = HashMap::new();
         for scope in distinct_scopes(keys.iter().map(|k| k.1)) {
             let mut query = opportunity::Entity::find().filter(
                 opportunity::Column::Id.is_in(keys.iter().filter(|k| k.1 == scope).map(|k| k.0)),
             );
             if let Some(partner_id) = scope {
-                let mut attributed = sea_orm::sea_query::Query::select();
-                attributed
-                    .column(opportunity_attribution::Column::OpportunityId)
-                    .from(opportunity_attribution::Entity)
-                    .and_where(opportunity_attribution::Column::PartnerId.eq(partner_id));
-                query = query.filter(opportunity::Column::Id.in_subquery(attributed.to_owned()));
+                query = query.filter(crate::policy::attributed_to(partner_id));
             }
             for row in query.all(&self.db).await? {
                 found.insert(OpportunityById(row.id, scope), row);

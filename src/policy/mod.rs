@@ -50,6 +50,11 @@ pub fn opportunity_rows(principal: &Principal) -> Condition {
     let Some(partner_id) = principal.partner_id else {
         return Condition::all().add(Expr::value(false));
     };
+    attributed_to(partner_id)
+}
+
+/// Opportunities `partner_id` is credited on.
+pub fn attributed_to(partner_id: uuid::Uuid) -> Condition {
     let mut attributed = sea_orm::sea_query::Query::select();
     attributed
         .column(opportunity_attribution::Column::OpportunityId)

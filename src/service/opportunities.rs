@@ -7,8 +7,8 @@ use entity::{
     registration_conflict,
 };
 use sea_orm::{
-    sea_query::Query, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -132,12 +132,7 @@ pub async fn list(
         condition = condition.add(opportunity::Column::Source.eq(source.as_str()));
     }
     if let Some(partner_id) = filter.partner_id {
-        let mut attributed = Query::select();
-        attributed
-            .column(opportunity_attribution::Column::OpportunityId)
-            .from(opportunity_attribution::Entity)
-            .and_where(opportunity_attribution::Column::PartnerId.eq(partner_id));
-        condition = condition.add(opportunity::Column::Id.in_subquery(attributed.to_owned()));
+        condition = condition.add(policy::attributed_to(partner_id));
     }
     if let Some(open) = filter.open {
         let open_stages = opportunity::Column::Stage.is_in(stage_names(&OPEN));
