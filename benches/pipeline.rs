@@ -29,6 +29,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::*;
+
 use std::{
     fmt::Write as _,
     hint::black_box,
@@ -39,7 +43,6 @@ use std::{
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use entity::{deal_registration, opportunity, opportunity_attribution, partner};
-use hdrhistogram::Histogram;
 use partnergraph::{
     auth::{token, ScopeSet},
     clock::{Clock, SystemClock},
@@ -68,8 +71,6 @@ const PAGE: usize = 50;
 
 /// The partner whose rep asks for the page (by seeding order, 1-based).
 const PRINCIPAL_PARTNER: usize = 42;
-/// GraphQL and baseline requests alternate in this many blocks.
-const BLOCKS: usize = 10;
 
 const QUERY: &str = "{ opportunities(first: 50) { totalCount edges { cursor node { id name stage amount { amount currency } expectedCloseDate dealRegistration { id reference status } myAttribution { role credit } } } pageInfo { hasNextPage endCursor } } }";
 
@@ -500,104 +501,6 @@ impl Server {
     }
 }
 
-/// Latencies in microseconds and the wall time of the whole loop.
-struct Run {
-    histogram: Histogram<u64>,
-    elapsed: Duration,
-}
-
-impl Run {
-    fn throughput(&self) -> f64 {
-        self.histogram.len() as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn p50_ms(&self) -> f64 {
-        self.histogram.value_at_quantile(0.50) as f64 / 1000.0
-    }
-
-    fn p99_ms(&self) -> f64 {
-        self.histogram.value_at_quantile(0.99) as f64 / 1000.0
-    }
-
-    fn mean_ms(&self) -> f64 {
-        self.histogram.mean() / 1000.0
-    }
-
-    fn summary(&self) -> String {
-        format!(
-            "{:>9.1} req/s   p50 {:>7.3} ms   p99 {:>7.3} ms   mean {:>7.3} ms   max {:>8.3} ms",
-            self.throughput(),
-            self.p50_ms(),
-            self.p99_ms(),
-            self.mean_ms(),
-            self.histogram.max() as f64 / 1000.0,
-        )
-    }
-}
-
-fn histogram() -> Histogram<u64> {
-    Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap()
-}
-
-/// Runs `op` `iterations` times into `histogram`; returns the loop's wall time.
-async fn record<F, Fut, T>(
-    histogram: &mut Histogram<u64>,
-    iterations: usize,
-    op: &mut F,
-) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = T>,
-{
-    let start = Instant::now();
-    for _ in 0..iterations {
-        let t = Instant::now();
-        black_box(op().await);
-        histogram
-            .record(t.elapsed().as_micros().max(1) as u64)
-            .unwrap();
-    }
-    start.elapsed()
-}
-
-/// `iterations` runs of `a` and of `b`, in [`BLOCKS`] alternating blocks of
-/// `iterations / BLOCKS` each (odd blocks run `b` first), merged into one
-/// histogram and one wall time per operation.
-async fn measure_alternating<FA, FutA, A, FB, FutB, B>(
-    iterations: usize,
-    mut a: FA,
-    mut b: FB,
-) -> (Run, Run)
-where
-    FA: FnMut() -> FutA,
-    FutA: std::future::Future<Output = A>,
-    FB: FnMut() -> FutB,
-    FutB: std::future::Future<Output = B>,
-{
-    let (mut a_histogram, mut b_histogram) = (histogram(), histogram());
-    let (mut a_elapsed, mut b_elapsed) = (Duration::ZERO, Duration::ZERO);
-    for block in 0..BLOCKS {
-        let n = iterations / BLOCKS + usize::from(block < iterations % BLOCKS);
-        if block % 2 == 0 {
-            a_elapsed += record(&mut a_histogram, n, &mut a).await;
-            b_elapsed += record(&mut b_histogram, n, &mut b).await;
-        } else {
-            b_elapsed += record(&mut b_histogram, n, &mut b).await;
-            a_elapsed += record(&mut a_histogram, n, &mut a).await;
-        }
-    }
-    (
-        Run {
-            histogram: a_histogram,
-            elapsed: a_elapsed,
-        },
-        Run {
-            histogram: b_histogram,
-            elapsed: b_elapsed,
-        },
-    )
-}
-
 struct Results {
     graphql: Run,
     baseline: Run,
@@ -710,28 +613,6 @@ async fn run(postgres_url: &str, warmup: usize, iterations: usize) -> Results {
         baseline,
         seed_secs,
         statements,
-    }
-}
-
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|line| line.strip_prefix("model name"))
-                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    format!("{cpus} × {model}")
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, not `{value}`")),
-        _ => default,
     }
 }
 
