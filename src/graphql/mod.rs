@@ -9,6 +9,7 @@ pub mod connection;
 pub mod context;
 pub mod cost;
 pub mod document;
+pub mod events;
 pub mod loaders;
 pub mod node;
 pub mod partner_schema;
@@ -20,7 +21,7 @@ pub mod scalars;
 pub mod settings;
 pub mod viewer;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Limits;
@@ -37,6 +38,7 @@ pub struct Query(
     certifications::CertificationQuery,
     registrations::RegistrationQuery,
     pipeline::PipelineQuery,
+    events::EventQuery,
 );
 
 /// Every change the API offers.
@@ -51,7 +53,7 @@ pub struct Mutation(
     pipeline::PipelineMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, events::Subscription>;
 
 /// The schema, with the database every resolver reads through and the limits
 /// of SPEC §7. Suggestions ("Did you mean …") are off: they could name a field
@@ -78,10 +80,10 @@ pub fn partner_sdl() -> Result<String, async_graphql::dynamic::SchemaError> {
     partner_schema::build(&sdl()).map(|schema| schema.sdl())
 }
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+fn builder() -> SchemaBuilder<Query, Mutation, events::Subscription> {
     // `Money` and `Date` are part of the contract (SPEC §5) before the first
     // field that carries them lands, so clients can generate code for them.
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), events::Subscription)
         .register_output_type::<scalars::Money>()
         .register_output_type::<scalars::Date>()
 }

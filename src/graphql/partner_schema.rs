@@ -13,7 +13,8 @@
 use async_graphql::{
     dynamic::{
         Enum, EnumItem, Field, FieldFuture, InputObject, InputValue, Interface, InterfaceField,
-        Object, Scalar, Schema, SchemaError, TypeRef,
+        Object, Scalar, Schema, SchemaError, Subscription, SubscriptionField,
+        SubscriptionFieldFuture, TypeRef,
     },
     parser::{
         parse_schema,
@@ -28,7 +29,8 @@ use crate::policy::partner_view;
 /// Builds the partner schema from the full schema's SDL.
 pub fn build(full_sdl: &str) -> Result<Schema, SchemaError> {
     let document = parse_schema(full_sdl).map_err(|e| SchemaError(e.to_string()))?;
-    let mut builder = Schema::build("Query", Some("Mutation"), None).disable_suggestions();
+    let subscriptions = partner_view::visible("Subscription").map(|_| "Subscription");
+    let mut builder = Schema::build("Query", Some("Mutation"), subscriptions).disable_suggestions();
     for definition in document.definitions {
         let TypeSystemDefinition::Type(definition) = definition else {
             continue;
@@ -47,6 +49,14 @@ pub fn build(full_sdl: &str) -> Result<Schema, SchemaError> {
                 .collect::<Vec<_>>()
         };
         match definition.kind {
+            TypeKind::Object(object) if name == "Subscription" => {
+                let mut ty = Subscription::new(&name);
+                for field in fields(object.fields) {
+                    ty = ty.field(subscription_field(field));
+                }
+                builder =
+                    builder.register(with_description(ty, description, Subscription::description));
+            }
             TypeKind::Object(object) => {
                 let mut ty = Object::new(&name);
                 for interface in object.implements {
@@ -122,6 +132,24 @@ fn with_description<T>(ty: T, description: Option<String>, set: fn(T, String) ->
 fn output_field(field: FieldDefinition) -> Field {
     let mut f = Field::new(field.name.node.as_str(), type_ref(&field.ty.node), |_| {
         FieldFuture::new(async { Ok(None::<async_graphql::Value>) })
+    });
+    if let Some(d) = field.description {
+        f = f.description(d.node);
+    }
+    for argument in field.arguments {
+        f = f.argument(input_value(argument.node));
+    }
+    f
+}
+
+/// A subscription that yields nothing, for the same reason.
+fn subscription_field(field: FieldDefinition) -> SubscriptionField {
+    let mut f = SubscriptionField::new(field.name.node.as_str(), type_ref(&field.ty.node), |_| {
+        SubscriptionFieldFuture::new(async {
+            Ok(futures_util::stream::empty::<
+                async_graphql::Result<async_graphql::Value>,
+            >())
+        })
     });
     if let Some(d) = field.description {
         f = f.description(d.node);

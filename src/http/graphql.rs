@@ -446,11 +446,18 @@ async fn partner_gate(
         return Some(GraphQLResponse::from_errors(vec![error]));
     }
     // Its resolvers return nothing, so this only validates; errors without a
-    // path are the validation errors.
-    let refused: Vec<ServerError> = partner_schema
-        .execute(probe)
-        .await
-        .errors
+    // path are the validation errors. (A subscription that validates yields
+    // an empty stream; `execute` would refuse it for the transport.)
+    let answer = match document::operation_type(doc, request.operation_name.as_deref()) {
+        Some(OperationType::Subscription) => {
+            use futures_util::StreamExt;
+            partner_schema.execute_stream(probe).next().await
+        }
+        _ => Some(partner_schema.execute(probe).await),
+    };
+    let refused: Vec<ServerError> = answer
+        .map(|a| a.errors)
+        .unwrap_or_default()
         .into_iter()
         .filter(|e| e.path.is_empty())
         .collect();

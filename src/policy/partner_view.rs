@@ -28,7 +28,7 @@ use Visible::{All, Only};
 #[rustfmt::skip]
 pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     // Entry points.
-    ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications", "dealRegistrations", "opportunities"])),
+    ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications", "dealRegistrations", "opportunities", "events"])),
     ("Mutation", Only(&[
         "addPartnerContact", "createApiClient", "revokeApiClient", "submitDealRegistration", "updateDealRegistration",
         "withdrawDealRegistration", "updateOpportunity", "moveOpportunityStage",
@@ -120,6 +120,16 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     ("CreateApiClientPayload", All),
     ("RevokeApiClientInput", All),
     ("RevokeApiClientPayload", All),
+    // The own partner's events, their data in the partner view (`PARTNER_EVENTS`).
+    ("Subscription", All),
+    ("Event", All),
+    ("EventConnection", All),
+    ("EventEdge", All),
+    ("DealRegistrationStatusChange", All),
+    ("OpportunityStageChange", All),
+    ("CertificationStatusChange", All),
+    ("PartnerStatusChange", All),
+    ("JSON", All),
     // Shared vocabulary.
     ("UserError", All),
     ("UserErrorCode", All),
@@ -145,15 +155,80 @@ pub fn is_visible(type_name: &str, field: &str) -> bool {
 
 /// The partner view of a JSON snapshot of a `type_name` (keys are GraphQL
 /// field names, as audit and outbox snapshots are written): internal keys
-/// are dropped, and so is everything of an internal type.
+/// are dropped, and so is everything of an internal type. A reference key
+/// `fooId` is kept when the field `foo` is visible.
 pub fn project(type_name: &str, snapshot: &serde_json::Value) -> Option<serde_json::Value> {
     visible(type_name)?;
     let object = snapshot.as_object()?;
+    let shown = |key: &str| {
+        is_visible(type_name, key)
+            || key
+                .strip_suffix("Id")
+                .is_some_and(|field| is_visible(type_name, field))
+    };
     Some(serde_json::Value::Object(
         object
             .iter()
-            .filter(|(field, _)| is_visible(type_name, field))
-            .map(|(field, value)| (field.clone(), value.clone()))
+            .filter(|(key, _)| shown(key))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect(),
+    ))
+}
+
+/// One key of an event payload, as partners see it.
+#[derive(Debug, Clone, Copy)]
+pub enum PayloadKey {
+    /// A snapshot of this GraphQL type, projected by [`project`].
+    Snapshot(&'static str),
+    /// A plain value (a status, a date) shown as it is.
+    Value,
+}
+
+use PayloadKey::{Snapshot, Value};
+
+/// Event type → the payload keys partners see. Event types not listed
+/// (`deal_registration.conflict_detected`) never reach partners; keys not
+/// listed (an extension's reason) are dropped.
+#[rustfmt::skip]
+pub const PARTNER_EVENTS: &[(&str, &[(&str, PayloadKey)])] = &[
+    ("partner.created", &[("partner", Snapshot("Partner"))]),
+    ("partner.status_changed", &[("partner", Snapshot("Partner")), ("previousStatus", Value), ("status", Value)]),
+    ("partner.tier_changed", &[("partner", Snapshot("Partner")), ("previousTier", Value), ("tier", Value)]),
+    ("partner.milestone_reached", &[("partnerId", Value), ("milestone", Value), ("achievedAt", Value)]),
+    ("partner.activation_overdue", &[("partnerId", Value), ("signedAt", Value), ("deadline", Value)]),
+    ("deal_registration.submitted", &[("dealRegistration", Snapshot("DealRegistration"))]),
+    ("deal_registration.status_changed", &[("dealRegistration", Snapshot("DealRegistration")), ("previousStatus", Value), ("status", Value)]),
+    ("deal_registration.extended", &[("dealRegistration", Snapshot("DealRegistration")), ("days", Value)]),
+    ("deal_registration.expiring", &[("dealRegistration", Snapshot("DealRegistration")), ("protectionEndsAt", Value)]),
+    ("deal_registration.conflict_resolved", &[("dealRegistration", Snapshot("DealRegistration")), ("outcome", Value)]),
+    ("opportunity.created", &[("opportunity", Snapshot("Opportunity"))]),
+    ("opportunity.stage_changed", &[("opportunity", Snapshot("Opportunity")), ("previousStage", Value), ("stage", Value)]),
+    ("certification.status_changed", &[("certification", Snapshot("Certification")), ("previousStatus", Value), ("status", Value)]),
+    ("certification.expiring", &[("certification", Snapshot("Certification")), ("expiresAt", Value)]),
+    ("webhook.test", &[("message", Value)]),
+];
+
+/// Whether partners receive events of this type at all.
+pub fn event_visible(event_type: &str) -> bool {
+    PARTNER_EVENTS.iter().any(|(name, _)| *name == event_type)
+}
+
+/// The partner view of an event payload, or `None` for an internal event type.
+pub fn project_event(event_type: &str, payload: &serde_json::Value) -> Option<serde_json::Value> {
+    let (_, keys) = PARTNER_EVENTS
+        .iter()
+        .find(|(name, _)| *name == event_type)?;
+    let object = payload.as_object()?;
+    Some(serde_json::Value::Object(
+        keys.iter()
+            .filter_map(|(key, kind)| {
+                let value = object.get(*key)?;
+                let shown = match kind {
+                    Snapshot(type_name) => project(type_name, value)?,
+                    Value => value.clone(),
+                };
+                Some(((*key).to_owned(), shown))
+            })
             .collect(),
     ))
 }
@@ -182,5 +257,23 @@ mod tests {
             Some(json!({ "id": "x", "name": "Acme" }))
         );
         assert_eq!(project("AuditEntry", &snapshot), None);
+    }
+
+    #[test]
+    fn event_payloads_keep_only_declared_keys() {
+        let payload = json!({
+            "dealRegistration": { "id": "r", "status": "EXTENDED", "internalNotes": "x", "partnerId": "p" },
+            "days": 30,
+            "reason": "internal reasoning",
+        });
+        assert_eq!(
+            project_event("deal_registration.extended", &payload),
+            Some(json!({ "dealRegistration": { "id": "r", "status": "EXTENDED" }, "days": 30 }))
+        );
+        assert_eq!(
+            project_event("deal_registration.conflict_detected", &payload),
+            None
+        );
+        assert!(!event_visible("deal_registration.conflict_detected"));
     }
 }

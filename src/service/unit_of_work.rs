@@ -2,17 +2,30 @@
 //! change through [`UnitOfWork::conn`], records the audit entry and the
 //! outbox event, and commits them together. Dropping it rolls everything
 //! back, so a failed mutation leaves no audit row and no event.
+//!
+//! Events are kept in memory until [`UnitOfWork::commit`] and written last,
+//! under a transaction-scoped PostgreSQL advisory lock: outbox ids are then
+//! handed out in commit order, so a reader that has seen id N never later
+//! finds a smaller id appear (the feed's cursor relies on it). Holding the
+//! lock only from those inserts to the commit, and taking no other lock in
+//! between, means it cannot deadlock with row locks.
+
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use entity::{audit_entry, outbox_event};
 use sea_orm::{
-    ActiveModelTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, NotSet, Set,
-    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityTrait, NotSet, Set, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{auth::Principal, domain::DbEnum};
+use crate::{auth::Principal, domain::DbEnum, events::signal};
+
+/// The advisory lock that orders outbox writes ("pgoutbox").
+const OUTBOX_LOCK: i64 = 0x7067_6f75_7462_6f78;
 
 /// Who made a change, as the audit log and the outbox record it.
 #[derive(Debug, Clone)]
@@ -72,6 +85,8 @@ pub struct UnitOfWork {
     txn: DatabaseTransaction,
     actor: Actor,
     now: DateTime<Utc>,
+    /// Events to write at commit, in the order they were emitted.
+    events: Mutex<Vec<outbox_event::ActiveModel>>,
 }
 
 impl UnitOfWork {
@@ -88,7 +103,12 @@ impl UnitOfWork {
             ..Default::default()
         };
         let txn = db.begin_with_options(options).await?;
-        Ok(Self { txn, actor, now })
+        Ok(Self {
+            txn,
+            actor,
+            now,
+            events: Mutex::default(),
+        })
     }
 
     /// The transaction every write of this unit goes through.
@@ -119,8 +139,9 @@ impl UnitOfWork {
         Ok(())
     }
 
+    /// Queues an event; it is written at commit, or never if the unit rolls back.
     pub async fn emit(&self, event: Event<'_>) -> Result<(), DbErr> {
-        outbox_event::ActiveModel {
+        let row = outbox_event::ActiveModel {
             id: NotSet,
             event_id: Set(Uuid::now_v7()),
             event_type: Set(event.event_type.to_owned()),
@@ -131,14 +152,44 @@ impl UnitOfWork {
             subject_id: Set(event.subject_id),
             partner_id: Set(event.partner_id),
             payload: Set(event.payload),
-        }
-        .insert(&self.txn)
-        .await?;
+        };
+        self.events
+            .lock()
+            .map_err(|_| DbErr::Custom("the outbox buffer was poisoned".into()))?
+            .push(row);
         Ok(())
     }
 
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        let events = self
+            .events
+            .into_inner()
+            .map_err(|_| DbErr::Custom("the outbox buffer was poisoned".into()))?;
+        if events.is_empty() {
+            return self.txn.commit().await;
+        }
+        let postgres = self.txn.get_database_backend() == DatabaseBackend::Postgres;
+        if postgres {
+            self.txn
+                .execute_raw(sea_orm::Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT pg_advisory_xact_lock($1)",
+                    [OUTBOX_LOCK.into()],
+                ))
+                .await?;
+        }
+        outbox_event::Entity::insert_many(events)
+            .exec_without_returning(&self.txn)
+            .await?;
+        if postgres {
+            // Delivered to every listening replica when (and only if) this commits.
+            self.txn
+                .execute_unprepared(&format!("NOTIFY {}", signal::CHANNEL))
+                .await?;
+        }
+        self.txn.commit().await?;
+        signal::outbox_committed();
+        Ok(())
     }
 }
 

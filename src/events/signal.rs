@@ -1,0 +1,28 @@
+//! "The outbox has new rows": the wake-up every reader of the outbox waits on.
+//!
+//! In this process a commit bumps [`committed`] at once. Across replicas the
+//! committing transaction also sends `NOTIFY` on [`CHANNEL`], which
+//! PostgreSQL delivers to every listener when the transaction commits. A wake
+//! only says "read again": readers always re-read the outbox from their own
+//! cursor, so a spurious or lost wake costs latency, never an event.
+
+use std::sync::LazyLock;
+
+use tokio::sync::watch;
+
+/// The PostgreSQL notification channel outbox writers notify.
+pub const CHANNEL: &str = "partnergraph_outbox";
+
+/// One per process: every database this process writes to shares it, and a
+/// reader of another database just finds nothing new.
+static COMMITTED: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
+
+/// Called after a unit of work with events commits.
+pub fn outbox_committed() {
+    COMMITTED.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// A receiver that sees a change after every commit with events.
+pub fn committed() -> watch::Receiver<u64> {
+    COMMITTED.subscribe()
+}

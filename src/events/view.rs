@@ -1,0 +1,63 @@
+//! Who sees an outbox event, and in which view: the one rule the `events`
+//! query, subscriptions and webhooks share (SPEC §3, §6).
+
+use entity::outbox_event;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{
+    auth::{Action, Principal},
+    policy::partner_view,
+};
+
+/// Whose eyes an event is shown to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Staff see every event with its full payload.
+    Staff,
+    /// A partner sees its own partner's partner-visible events, projected.
+    Partner(Uuid),
+}
+
+impl Audience {
+    pub fn of(principal: &Principal) -> Self {
+        match principal.row_scope() {
+            None => Audience::Staff,
+            Some(partner) => Audience::Partner(partner),
+        }
+    }
+
+    /// Whether this audience receives events of `event_type` at all.
+    pub fn receives_type(self, event_type: &str) -> bool {
+        match self {
+            Audience::Staff => true,
+            Audience::Partner(_) => partner_view::event_visible(event_type),
+        }
+    }
+
+    /// The event's `data` as this audience sees it, or `None` if it must not
+    /// see the event.
+    pub fn view(self, event: &outbox_event::Model) -> Option<Value> {
+        match self {
+            Audience::Staff => Some(event.payload.clone()),
+            Audience::Partner(partner) if event.partner_id == Some(partner) => {
+                partner_view::project_event(&event.event_type, &event.payload)
+            }
+            Audience::Partner(_) => None,
+        }
+    }
+}
+
+/// Whether the principal's role and scopes let it read events of this type:
+/// the same right it needs to read the object the event is about.
+pub fn readable(principal: &Principal, event_type: &str) -> bool {
+    let needs = match event_type.split_once('.').map(|(family, _)| family) {
+        Some("partner") => Action::ReadPartners,
+        Some("deal_registration") => Action::ReadRegistrations,
+        Some("opportunity") => Action::ReadPipeline,
+        Some("certification") => Action::ReadCertifications,
+        // `webhook.test` goes to one endpoint only, never into the feed.
+        _ => return false,
+    };
+    principal.may(needs) && Audience::of(principal).receives_type(event_type)
+}
