@@ -45,6 +45,11 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// How long graceful shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// How long a WebSocket may stay open without `connection_init`.
+    pub ws_init_timeout: Duration,
+    /// How often open WebSocket sessions' tokens are checked for revocation
+    /// and expiry (a revoked token's subscriptions end within this).
+    pub session_check_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +57,8 @@ impl Default for ServerConfig {
         Self {
             limits: Limits::default(),
             shutdown_grace: Duration::from_secs(10),
+            ws_init_timeout: Duration::from_secs(10),
+            session_check_interval: Duration::from_secs(2),
         }
     }
 }

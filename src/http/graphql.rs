@@ -80,13 +80,14 @@ fn negotiate(headers: &HeaderMap) -> Result<MediaType, Rejection> {
 }
 
 /// The parameters of one GraphQL request.
-struct Params {
-    query: String,
-    operation_name: Option<String>,
-    variables: Option<Value>,
+#[derive(Debug)]
+pub struct Params {
+    pub query: String,
+    pub operation_name: Option<String>,
+    pub variables: Option<Value>,
 }
 
-fn params_from_json(body: &[u8]) -> Result<Params, Rejection> {
+pub(crate) fn params_from_json(body: &[u8]) -> Result<Params, Rejection> {
     let text = std::str::from_utf8(body)
         .map_err(|_| bad_request("the request body is not valid UTF-8"))?;
     let value: Value = serde_json::from_str(text)
@@ -187,13 +188,17 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    bearer_value(headers.get(header::AUTHORIZATION)?.to_str().ok()?)
+}
+
+/// The token of an `Authorization` value, `Bearer <token>`.
+pub(crate) fn bearer_value(value: &str) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-fn request_id(headers: &HeaderMap) -> String {
+pub(crate) fn request_id(headers: &HeaderMap) -> String {
     headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
@@ -203,7 +208,7 @@ fn request_id(headers: &HeaderMap) -> String {
 
 /// What the metrics record of a request: set on the response by `run`.
 #[derive(Clone, Copy)]
-struct OperationKind(&'static str);
+pub(crate) struct OperationKind(pub &'static str);
 
 /// Whether an executed request answered errors.
 #[derive(Clone, Copy)]
@@ -269,32 +274,11 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
             }
         },
     };
-    let variables = match params.variables {
-        None | Some(Value::Null) => Variables::default(),
-        Some(value @ Value::Object(_)) => Variables::from_json(value),
-        Some(_) => return bad_request("`variables` must be a JSON object").into_response(),
-    };
-    let mut request = async_graphql::Request::new(params.query).variables(variables);
-    if let Some(name) = &params.operation_name {
-        tracing::Span::current().record("operation", name.as_str());
-        request = request.operation_name(name.clone());
-    }
-    // Parse once here, to refuse mutations by GET and too many aliases before
-    // anything runs; a parse error is left for execution to report.
-    let mut kind = OperationKind("unknown");
-    if let Ok(doc) = parse_query(&request.query) {
-        kind = OperationKind(
-            match document::operation_type(&doc, params.operation_name.as_deref()) {
-                Some(OperationType::Query) => "query",
-                Some(OperationType::Mutation) => "mutation",
-                Some(OperationType::Subscription) => "subscription",
-                None => "unknown",
-            },
-        );
-        if by_get
-            && document::operation_type(&doc, params.operation_name.as_deref())
-                .is_some_and(|t| t != OperationType::Query)
-        {
+    let prepared = match prepare(&state, principal.clone(), &request_id, now, params, by_get).await
+    {
+        Ok(prepared) => prepared,
+        Err(Refused::BadRequest(message)) => return bad_request(message).into_response(),
+        Err(Refused::MethodNotAllowed(kind)) => {
             let mut rejection = response::error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "BAD_USER_INPUT",
@@ -305,29 +289,13 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
             response.extensions_mut().insert(kind);
             return response;
         }
-        let aliases = document::alias_count(&doc);
-        if aliases > state.config.limits.max_aliases {
-            let message = format!(
-                "the query uses {aliases} aliases; the limit is {}",
-                state.config.limits.max_aliases
-            );
-            return finish(
-                media,
-                &request_id,
-                GraphQLResponse::from_errors(vec![too_complex(message)]),
-            );
+        Err(Refused::Answer(kind, answer)) => {
+            let mut response = finish(media, &request_id, *answer);
+            response.extensions_mut().insert(kind);
+            return response;
         }
-        if !principal.is_staff() {
-            if let Some(answer) = partner_gate(&state.partner_schema, &doc, &request).await {
-                let mut response = finish(media, &request_id, answer);
-                response.extensions_mut().insert(kind);
-                return response;
-            }
-            // Belt and braces: partner introspection is answered above only.
-            request = request.disable_introspection();
-        }
-        request.set_parsed_query(doc);
-    }
+    };
+    let kind = prepared.kind;
     let claimed = match replay {
         Some((key, hash)) if kind.0 == "mutation" => {
             let owner = principal.budget_key();
@@ -358,21 +326,8 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
         }
         _ => None,
     };
-    let cost = state.cost_limiter.as_ref().map(|limiter| {
-        std::sync::Arc::new(RequestCost::new(limiter.clone(), principal.budget_key()))
-    });
-    if let Some(cost) = &cost {
-        request = request.data(cost.clone());
-    }
-    let request = request
-        .data(RequestContext {
-            principal,
-            request_id: request_id.clone(),
-            now,
-        })
-        .data(loaders::for_request(state.db.clone()));
-    let mut response = state.schema.execute(request).await;
-    if let Some(report) = cost.and_then(|c| c.report()) {
+    let mut response = state.schema.execute(prepared.request).await;
+    if let Some(report) = prepared.cost.and_then(|c| c.report()) {
         response = response.extension("cost", report);
     }
     let encoded = encode(media, &request_id, response);
@@ -399,6 +354,105 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
     let mut response = encoded.into_response();
     response.extensions_mut().insert(kind);
     response
+}
+
+/// A request ready to execute, with what the caller needs to know of it.
+pub(crate) struct Prepared {
+    pub request: async_graphql::Request,
+    pub kind: OperationKind,
+    pub operation: Option<OperationType>,
+    /// The request's query-cost account, to report in `extensions.cost`.
+    pub cost: Option<std::sync::Arc<RequestCost>>,
+}
+
+/// Why a request is answered without running.
+pub(crate) enum Refused {
+    /// Malformed parameters: HTTP 400.
+    BadRequest(String),
+    /// A mutation or subscription sent by GET.
+    MethodNotAllowed(OperationKind),
+    /// A GraphQL answer to give instead (limits, the partner view, partner
+    /// introspection).
+    Answer(OperationKind, Box<GraphQLResponse>),
+}
+
+/// Everything HTTP and WebSocket requests share before execution: the
+/// variables, the operation type, the alias limit, the partner view at the
+/// door, the cost account, and the request's context and loaders.
+pub(crate) async fn prepare(
+    state: &AppState,
+    principal: crate::auth::Principal,
+    request_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    params: Params,
+    by_get: bool,
+) -> Result<Prepared, Refused> {
+    let variables = match params.variables {
+        None | Some(Value::Null) => Variables::default(),
+        Some(value @ Value::Object(_)) => Variables::from_json(value),
+        Some(_) => {
+            return Err(Refused::BadRequest(
+                "`variables` must be a JSON object".into(),
+            ))
+        }
+    };
+    let mut request = async_graphql::Request::new(params.query).variables(variables);
+    if let Some(name) = &params.operation_name {
+        tracing::Span::current().record("operation", name.as_str());
+        request = request.operation_name(name.clone());
+    }
+    // Parse once here, to refuse mutations by GET and too many aliases before
+    // anything runs; a parse error is left for execution to report.
+    let mut kind = OperationKind("unknown");
+    let mut operation = None;
+    if let Ok(doc) = parse_query(&request.query) {
+        operation = document::operation_type(&doc, params.operation_name.as_deref());
+        kind = OperationKind(match operation {
+            Some(OperationType::Query) => "query",
+            Some(OperationType::Mutation) => "mutation",
+            Some(OperationType::Subscription) => "subscription",
+            None => "unknown",
+        });
+        if by_get && operation.is_some_and(|t| t != OperationType::Query) {
+            return Err(Refused::MethodNotAllowed(kind));
+        }
+        let aliases = document::alias_count(&doc);
+        if aliases > state.config.limits.max_aliases {
+            let message = format!(
+                "the query uses {aliases} aliases; the limit is {}",
+                state.config.limits.max_aliases
+            );
+            let answer = GraphQLResponse::from_errors(vec![too_complex(message)]);
+            return Err(Refused::Answer(kind, Box::new(answer)));
+        }
+        if !principal.is_staff() {
+            if let Some(answer) = partner_gate(&state.partner_schema, &doc, &request).await {
+                return Err(Refused::Answer(kind, Box::new(answer)));
+            }
+            // Belt and braces: partner introspection is answered above only.
+            request = request.disable_introspection();
+        }
+        request.set_parsed_query(doc);
+    }
+    let cost = state.cost_limiter.as_ref().map(|limiter| {
+        std::sync::Arc::new(RequestCost::new(limiter.clone(), principal.budget_key()))
+    });
+    if let Some(cost) = &cost {
+        request = request.data(cost.clone());
+    }
+    let request = request
+        .data(RequestContext {
+            principal,
+            request_id: request_id.to_owned(),
+            now,
+        })
+        .data(loaders::for_request(state.db.clone()));
+    Ok(Prepared {
+        request,
+        kind,
+        operation,
+        cost,
+    })
 }
 
 /// The kept answer to a repeated `Idempotency-Key` request.
@@ -464,7 +518,7 @@ async fn partner_gate(
     (!refused.is_empty()).then(|| GraphQLResponse::from_errors(refused))
 }
 
-fn too_complex(message: String) -> ServerError {
+pub(crate) fn too_complex(message: String) -> ServerError {
     let mut error = ServerError::new(message, None);
     error
         .extensions
@@ -510,19 +564,9 @@ impl IntoResponse for Encoded {
 /// the status: with `application/graphql-response+json` a request that did
 /// not execute (parse or validation error) is a 400; a spent budget is a 429.
 fn encode(media: MediaType, request_id: &str, response: GraphQLResponse) -> Encoded {
-    let executed = response.data != async_graphql::Value::Null
-        || response.errors.iter().any(|e| !e.path.is_empty());
     let had_errors = !response.errors.is_empty();
-    // Serialized straight from async-graphql's values: no intermediate tree.
-    let body = Body {
-        data: executed.then_some(response.data),
-        errors: response
-            .errors
-            .into_iter()
-            .map(|e| error_json(e, request_id))
-            .collect(),
-        extensions: response.extensions,
-    };
+    let body = Body::of(response, request_id);
+    let executed = body.data.is_some();
     let rate_limited = !executed
         && !body.errors.is_empty()
         && body
@@ -546,13 +590,41 @@ fn encode(media: MediaType, request_id: &str, response: GraphQLResponse) -> Enco
 
 /// A GraphQL response body: `data` only when the request executed.
 #[derive(serde::Serialize)]
-struct Body {
+pub(crate) struct Body {
     #[serde(skip_serializing_if = "Option::is_none")]
     data: Option<async_graphql::Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<Value>,
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     extensions: std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
+impl Body {
+    /// Every error gets its code (and internal ones the request id).
+    /// Serialized straight from async-graphql's values: no intermediate tree.
+    pub(crate) fn of(response: GraphQLResponse, request_id: &str) -> Self {
+        let executed = response.data != async_graphql::Value::Null
+            || response.errors.iter().any(|e| !e.path.is_empty());
+        Body {
+            data: executed.then_some(response.data),
+            errors: response
+                .errors
+                .into_iter()
+                .map(|e| error_json(e, request_id))
+                .collect(),
+            extensions: response.extensions,
+        }
+    }
+
+    /// Whether the request ran (it has `data`), as opposed to being refused
+    /// by parsing, validation or a limit.
+    pub(crate) fn executed(&self) -> bool {
+        self.data.is_some()
+    }
+
+    pub(crate) fn into_errors(self) -> Vec<Value> {
+        self.errors
+    }
 }
 
 fn error_json(mut error: ServerError, request_id: &str) -> Value {

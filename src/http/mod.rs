@@ -5,6 +5,7 @@ pub mod graphql;
 pub mod health;
 pub mod oauth;
 pub mod response;
+pub mod ws;
 
 use std::sync::Arc;
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub token_limits: Arc<oauth::TokenEndpointLimits>,
     /// Query-cost budgets per principal; `None` when the limit is off.
     pub cost_limiter: Option<Arc<crate::graphql::cost::CostLimiter>>,
+    /// The event bus and session checker, started by the first WebSocket.
+    realtime: Arc<tokio::sync::OnceCell<ws::Realtime>>,
 }
 
 impl AppState {
@@ -76,14 +79,22 @@ impl AppState {
             )),
             config: Arc::new(config),
             metrics: Arc::new(metrics),
+            realtime: Arc::default(),
         })
+    }
+
+    /// The event bus and session checker, started on first use.
+    pub async fn realtime(&self) -> Result<&ws::Realtime, sea_orm::DbErr> {
+        self.realtime
+            .get_or_try_init(|| ws::Realtime::start(self))
+            .await
     }
 }
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.limits.max_body_bytes;
     Router::new()
-        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql", get(ws::get).post(graphql::post))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/healthz", get(health::healthz))

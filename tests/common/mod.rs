@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod ws;
+
 use std::{net::SocketAddr, sync::Arc};
 
 use chrono::{TimeZone, Utc};
