@@ -295,3 +295,135 @@ backend_test!(partner_a_sees_no_row_of_partner_b_by_any_path, |app| {
         assert!(!text.contains("Beta") && !text.contains("bob@"), "{text}");
     }
 });
+
+/// The fields a partner's introspection shows for `type_name`.
+async fn partner_fields(app: &TestApp, token: &str, type_name: &str) -> Vec<String> {
+    let (_, body) = app
+        .post(
+            token,
+            "query($t: String!) { __type(name: $t) { fields { name } } }",
+            json!({ "t": type_name }),
+        )
+        .await;
+    names(&body["data"]["__type"]["fields"])
+}
+
+backend_test!(
+    event_payloads_hold_only_what_the_partner_schema_shows,
+    |app| {
+        // A referral partner (no certification gate) with a wide spread of events.
+        let data = app
+        .admin_data(
+            "mutation { createPartner(input: { name: \"Eventful\", type: REFERRAL }) { partner { id } } }",
+            json!({}),
+        )
+        .await;
+        let partner = data["createPartner"]["partner"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.admin_data(
+        "mutation($id: ID!) { changePartnerStatus(input: { id: $id, status: SIGNED }) { userErrors { code } } }",
+        json!({ "id": partner }),
+    )
+    .await;
+        let rep = app.partner_token(&partner, Role::PartnerRep).await;
+        let input = json!({
+            "companyName": "Payload Co", "companyDomain": "payload.example",
+            "customerContactName": "Carla", "customerContactEmail": "carla@payload.example",
+            "estimatedAmount": { "amount": "1000.00", "currency": "EUR" }, "expectedCloseDate": "2027-03-31",
+        });
+        let (_, body) = app
+        .post(
+            &rep,
+            "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) { dealRegistration { id } } }",
+            json!({ "input": input }),
+        )
+        .await;
+        let registration = body["data"]["submitDealRegistration"]["dealRegistration"]["id"].clone();
+        let approved = app
+        .admin_data(
+            "mutation($id: ID!) { approveDealRegistration(input: { id: $id }) { dealRegistration { opportunity { id version } } } }",
+            json!({ "id": registration }),
+        )
+        .await;
+        let opportunity = &approved["approveDealRegistration"]["dealRegistration"]["opportunity"];
+        app.admin_data(
+        "mutation($id: ID!, $v: Int!) { moveOpportunityStage(input: { id: $id, expectedVersion: $v, stage: QUALIFIED }) { userErrors { code message } } }",
+        json!({ "id": opportunity["id"], "v": opportunity["version"] }),
+    )
+    .await;
+        app.admin_data(
+        "mutation($id: ID!) { extendDealRegistration(input: { id: $id, days: 10, reason: \"internal reasoning\" }) { userErrors { code } } }",
+        json!({ "id": registration }),
+    )
+    .await;
+
+        let feed = "{ events(first: 100) { edges { node { type data } } } }";
+        let (_, partner_feed) = app.post(&rep, feed, json!({})).await;
+        let (_, staff_feed) = app.post(&app.admin, feed, json!({})).await;
+        let events = partner_feed["data"]["events"]["edges"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let types: Vec<&str> = events
+            .iter()
+            .map(|e| e["node"]["type"].as_str().unwrap())
+            .collect();
+        for expected in [
+            "partner.created",
+            "partner.status_changed",
+            "partner.milestone_reached",
+            "deal_registration.submitted",
+            "deal_registration.status_changed",
+            "deal_registration.extended",
+            "opportunity.created",
+            "opportunity.stage_changed",
+        ] {
+            assert!(
+                types.contains(&expected),
+                "{expected} missing from {types:?}"
+            );
+        }
+        // Staff saw internal parts the partner did not.
+        let staff = staff_feed.to_string();
+        let partner_text = partner_feed.to_string();
+        for internal in [
+            "internalNotes",
+            "competitorIntel",
+            "discountPercent",
+            "marginPercent",
+        ] {
+            assert!(staff.contains(internal), "staff view lacks {internal}");
+            assert!(
+                !partner_text.contains(internal),
+                "{internal} leaked: {partner_text}"
+            );
+        }
+        // Every key of every snapshot is a field the partner schema shows (or a
+        // `fooId` reference to one).
+        for event in &events {
+            let event_type = event["node"]["type"].as_str().unwrap();
+            let (_, declared) = partner_view::PARTNER_EVENTS
+                .iter()
+                .find(|(t, _)| *t == event_type)
+                .unwrap_or_else(|| panic!("{event_type} reached a partner but is not declared"));
+            for (key, value) in event["node"]["data"].as_object().unwrap() {
+                let (_, kind) = declared
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .unwrap_or_else(|| panic!("{event_type}: undeclared key {key}"));
+                if let partner_view::PayloadKey::Snapshot(type_name) = kind {
+                    let fields = partner_fields(&app, &rep, type_name).await;
+                    for field in value.as_object().unwrap().keys() {
+                        let reference = field.strip_suffix("Id").unwrap_or(field);
+                        assert!(
+                            fields.contains(field) || fields.iter().any(|f| f == reference),
+                            "{event_type}: {type_name}.{field} is not in the partner schema"
+                        );
+                    }
+                }
+            }
+        }
+    }
+);

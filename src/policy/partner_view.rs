@@ -188,7 +188,7 @@ use PayloadKey::{Snapshot, Value};
 
 /// Event type → the payload keys partners see. Event types not listed
 /// (`deal_registration.conflict_detected`) never reach partners; keys not
-/// listed (an extension's reason) are dropped.
+/// listed are dropped.
 #[rustfmt::skip]
 pub const PARTNER_EVENTS: &[(&str, &[(&str, PayloadKey)])] = &[
     ("partner.created", &[("partner", Snapshot("Partner"))]),
@@ -198,7 +198,7 @@ pub const PARTNER_EVENTS: &[(&str, &[(&str, PayloadKey)])] = &[
     ("partner.activation_overdue", &[("partnerId", Value), ("signedAt", Value), ("deadline", Value)]),
     ("deal_registration.submitted", &[("dealRegistration", Snapshot("DealRegistration"))]),
     ("deal_registration.status_changed", &[("dealRegistration", Snapshot("DealRegistration")), ("previousStatus", Value), ("status", Value)]),
-    ("deal_registration.extended", &[("dealRegistration", Snapshot("DealRegistration")), ("days", Value)]),
+    ("deal_registration.extended", &[("dealRegistration", Snapshot("DealRegistration")), ("days", Value), ("reason", Value)]),
     ("deal_registration.expiring", &[("dealRegistration", Snapshot("DealRegistration")), ("protectionEndsAt", Value)]),
     ("deal_registration.conflict_resolved", &[("dealRegistration", Snapshot("DealRegistration")), ("outcome", Value)]),
     ("opportunity.created", &[("opportunity", Snapshot("Opportunity"))]),
@@ -262,13 +262,13 @@ mod tests {
     #[test]
     fn event_payloads_keep_only_declared_keys() {
         let payload = json!({
-            "dealRegistration": { "id": "r", "status": "EXTENDED", "internalNotes": "x", "partnerId": "p" },
+            "dealRegistration": { "id": "r", "status": "APPROVED", "internalNotes": "x", "partnerId": "p" },
             "days": 30,
-            "reason": "internal reasoning",
+            "recommendations": ["DIRECT_WINS"],
         });
         assert_eq!(
             project_event("deal_registration.extended", &payload),
-            Some(json!({ "dealRegistration": { "id": "r", "status": "EXTENDED" }, "days": 30 }))
+            Some(json!({ "dealRegistration": { "id": "r", "status": "APPROVED" }, "days": 30 }))
         );
         assert_eq!(
             project_event("deal_registration.conflict_detected", &payload),

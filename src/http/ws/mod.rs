@@ -68,7 +68,13 @@ pub async fn get(
         }
     };
     let token = graphql::bearer(&headers).map(str::to_owned);
+    let max_message = state.config.limits.max_body_bytes;
     upgrade
         .protocols([protocol.name()])
+        // Small buffers: thousands of mostly idle sockets per process.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .on_upgrade(move |socket| connection::serve(socket, protocol, state, realtime, token))
 }
