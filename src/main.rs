@@ -56,6 +56,9 @@ struct ServeArgs {
     /// Seconds between runs of the background jobs (expiries, reminders); 0 turns them off.
     #[arg(long, env = "PARTNERGRAPH_JOBS_INTERVAL", default_value_t = 30)]
     jobs_interval: u64,
+    /// Seconds a WebSocket may stay open before its `connection_init` (then it closes with 4408).
+    #[arg(long, env = "PARTNERGRAPH_WS_INIT_TIMEOUT", default_value_t = 10)]
+    ws_init_timeout: u64,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -229,6 +232,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%address, "serving GraphQL at http://{address}/graphql");
     let config = ServerConfig {
         limits: args.limits.into(),
+        ws_init_timeout: std::time::Duration::from_secs(args.ws_init_timeout),
         ..ServerConfig::default()
     };
     if args.jobs_interval > 0 {
