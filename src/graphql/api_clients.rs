@@ -106,7 +106,7 @@ impl ApiClientQuery {
         let page = service::list(
             context::db(ctx)?,
             &request.caller(),
-            page_args(first, after, last, before),
+            page_args(ctx, first, after, last, before),
         )
         .await?;
         Ok(ApiClientConnection::from_page(page, ApiClient))

@@ -122,7 +122,7 @@ impl AuditQuery {
         let page = service::list(
             context::db(ctx)?,
             filter,
-            page_args(first, after, last, before),
+            page_args(ctx, first, after, last, before),
         )
         .await?;
         Ok(AuditEntryConnection::from_page(page, AuditEntry::from))

@@ -207,7 +207,7 @@ impl CertificationQuery {
         let page = service::tracks(
             context::db(ctx)?,
             active_only,
-            page_args(first, after, last, before),
+            page_args(ctx, first, after, last, before),
         )
         .await?;
         Ok(CertificationTrackConnection::from_page(
@@ -239,7 +239,7 @@ impl CertificationQuery {
             level: filter.level,
             expiring_within_days: filter.expiring_within_days,
         };
-        certifications_of(ctx, filter, page_args(first, after, last, before)).await
+        certifications_of(ctx, filter, page_args(ctx, first, after, last, before)).await
     }
 }
 

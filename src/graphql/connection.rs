@@ -28,7 +28,10 @@ impl PageInfo {
     }
 }
 
+/// The connection arguments of the field `ctx` resolves; its total is
+/// counted only when the query selects `totalCount`.
 pub fn page_args(
+    ctx: &async_graphql::Context<'_>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
@@ -39,6 +42,7 @@ pub fn page_args(
         after,
         last,
         before,
+        skip_total_count: !ctx.look_ahead().field("totalCount").exists(),
     }
 }
 

@@ -126,7 +126,7 @@ impl Partner {
             context::db(ctx)?,
             &request.caller(),
             self.0.id,
-            page_args(first, after, last, before),
+            page_args(ctx, first, after, last, before),
         )
         .await?;
         Ok(PartnerContactConnection::from_page(page, PartnerContact))
@@ -157,8 +157,12 @@ impl Partner {
             partner_id: Some(self.0.id),
             ..Default::default()
         };
-        super::certifications::certifications_of(ctx, filter, page_args(first, after, last, before))
-            .await
+        super::certifications::certifications_of(
+            ctx,
+            filter,
+            page_args(ctx, first, after, last, before),
+        )
+        .await
     }
 
     /// The partner's deal registrations, newest first.
@@ -176,8 +180,12 @@ impl Partner {
             partner_id: Some(self.0.id),
             ..Default::default()
         };
-        super::registrations::registrations_of(ctx, filter, page_args(first, after, last, before))
-            .await
+        super::registrations::registrations_of(
+            ctx,
+            filter,
+            page_args(ctx, first, after, last, before),
+        )
+        .await
     }
 
     /// Opportunities the partner is credited on, newest first.
@@ -195,7 +203,8 @@ impl Partner {
             partner_id: Some(self.0.id),
             ..Default::default()
         };
-        super::pipeline::opportunities_of(ctx, filter, page_args(first, after, last, before)).await
+        super::pipeline::opportunities_of(ctx, filter, page_args(ctx, first, after, last, before))
+            .await
     }
 
     /// Bumped by every change; pass it as `expectedVersion` when updating.
@@ -261,8 +270,12 @@ impl PartnerContact {
             contact_id: Some(self.0.id),
             ..Default::default()
         };
-        super::certifications::certifications_of(ctx, filter, page_args(first, after, last, before))
-            .await
+        super::certifications::certifications_of(
+            ctx,
+            filter,
+            page_args(ctx, first, after, last, before),
+        )
+        .await
     }
 
     /// Bumped by every change.
@@ -394,7 +407,7 @@ impl PartnerQuery {
             filter,
             sort,
             order.direction,
-            page_args(first, after, last, before),
+            page_args(ctx, first, after, last, before),
         )
         .await?;
         Ok(PartnerConnection::from_page(page, Partner))

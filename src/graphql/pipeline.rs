@@ -144,7 +144,7 @@ impl PipelineQuery {
             expected_close_from: filter.expected_close_from.map(|d| d.0),
             expected_close_to: filter.expected_close_to.map(|d| d.0),
         };
-        opportunities_of(ctx, filter, page_args(first, after, last, before)).await
+        opportunities_of(ctx, filter, page_args(ctx, first, after, last, before)).await
     }
 }
 

@@ -530,7 +530,7 @@ impl RegistrationQuery {
             expiring_within_days: filter.expiring_within_days,
             sla_breached: filter.sla_breached,
         };
-        registrations_of(ctx, filter, page_args(first, after, last, before)).await
+        registrations_of(ctx, filter, page_args(ctx, first, after, last, before)).await
     }
 }
 

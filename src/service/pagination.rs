@@ -26,6 +26,9 @@ pub struct PageArgs {
     pub after: Option<String>,
     pub last: Option<i32>,
     pub before: Option<String>,
+    /// Leave `total_count` at 0 instead of counting: the query does not ask
+    /// for it, and the count is a statement of its own.
+    pub skip_total_count: bool,
 }
 
 /// One value of a sort key.
@@ -176,15 +179,17 @@ where
 
     // A plain `SELECT COUNT(*) … WHERE …`; SeaORM's `count()` wraps the whole
     // select in a subquery, which costs SQLite a scan of every column.
-    let total_count = select
+    let count = select
         .clone()
         .select_only()
-        .expr_as(Expr::cust("COUNT(*)"), "total_count")
-        .into_tuple::<i64>()
-        .one(db)
-        .await?
-        .unwrap_or_default()
-        .max(0) as u64;
+        .expr_as(Expr::cust("COUNT(*)"), "total_count");
+    let total_count = async {
+        if args.skip_total_count {
+            return Ok(0);
+        }
+        let n = count.into_tuple::<i64>().one(db).await?;
+        Ok::<_, sea_orm::DbErr>(n.unwrap_or_default().max(0) as u64)
+    };
 
     let (has_after, has_before) = (after.is_some(), before.is_some());
     let mut query = select;
@@ -199,12 +204,14 @@ where
     } else {
         ordering.direction
     };
-    let mut rows = query
+    let rows = query
         .order_by(ordering.key, order(walk))
         .order_by(ordering.id, order(walk))
         .limit(size + 1)
-        .all(db)
-        .await?;
+        .all(db);
+    // Count and page side by side: on a pool they take two connections, so
+    // the page costs one round trip instead of two.
+    let (total_count, mut rows) = futures_util::try_join!(total_count, rows)?;
     let has_more = rows.len() as u64 > size;
     rows.truncate(size as usize);
     if backwards {
