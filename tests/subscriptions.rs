@@ -95,7 +95,7 @@ backend_test!(
         let rep_b = app.partner_token(&b, Role::PartnerRep).await;
 
         // A standard graphql-transport-ws client for A; a raw one for B's whole feed.
-        let mut changes_a = ws::standard_subscription(
+        let (_client, mut changes_a) = ws::standard_subscription(
         &app,
         &rep_a,
         "subscription { dealRegistrationStatusChanged { dealRegistration { reference status } previousStatus status cursor } }",

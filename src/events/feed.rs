@@ -21,7 +21,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{
     bus::{EventBus, SharedEvent},
-    view::Audience,
+    view::{Audience, Shown},
 };
 use crate::policy::partner_view;
 
@@ -41,12 +41,21 @@ pub struct Filter {
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub event: SharedEvent,
+    shown: Shown,
+}
+
+impl Seen {
     /// The payload in the reader's view.
-    pub data: Value,
+    pub fn data(&self) -> &Value {
+        match &self.shown {
+            Shown::Whole => &self.event.payload,
+            Shown::Projected(data) => data,
+        }
+    }
 }
 
 impl Filter {
-    fn admits(&self, event: &outbox_event::Model) -> Option<Value> {
+    fn admits(&self, event: &outbox_event::Model) -> Option<Shown> {
         if !self.types.is_empty() && !self.types.contains(&event.event_type) {
             return None;
         }
@@ -56,7 +65,7 @@ impl Filter {
         if self.partner_id.is_some() && self.partner_id != event.partner_id {
             return None;
         }
-        self.audience.view(event)
+        self.audience.shown(event)
     }
 
     /// The same filter in SQL, so pages and replays read only what they show.
@@ -102,10 +111,10 @@ pub async fn page(
     let seen = rows
         .into_iter()
         .filter_map(|event| {
-            let data = filter.admits(&event)?;
+            let shown = filter.admits(&event)?;
             Some(Seen {
                 event: event.into(),
-                data,
+                shown,
             })
         })
         .collect();
@@ -131,7 +140,8 @@ pub fn stream(
             // the bus head, since the head was read from it.
             if cursor < live.head {
                 loop {
-                    let (batch, more) = page(&db, &filter, cursor, REPLAY_BATCH).await?;
+                    // Boxed: an idle subscriber should not carry a query's state.
+                    let (batch, more) = Box::pin(page(&db, &filter, cursor, REPLAY_BATCH)).await?;
                     for seen in batch {
                         cursor = seen.event.id;
                         yield seen;
@@ -150,8 +160,8 @@ pub fn stream(
                     Ok(event) if event.id <= cursor => {}
                     Ok(event) => {
                         cursor = event.id;
-                        if let Some(data) = filter.admits(&event) {
-                            yield Seen { event, data };
+                        if let Some(shown) = filter.admits(&event) {
+                            yield Seen { event, shown };
                         }
                     }
                     Err(RecvError::Lagged(_)) => {

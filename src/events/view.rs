@@ -38,14 +38,31 @@ impl Audience {
     /// The event's `data` as this audience sees it, or `None` if it must not
     /// see the event.
     pub fn view(self, event: &outbox_event::Model) -> Option<Value> {
+        Some(match self.shown(event)? {
+            Shown::Whole => event.payload.clone(),
+            Shown::Projected(data) => data,
+        })
+    }
+
+    /// Like [`Audience::view`], without copying a payload shown whole.
+    pub fn shown(self, event: &outbox_event::Model) -> Option<Shown> {
         match self {
-            Audience::Staff => Some(event.payload.clone()),
+            Audience::Staff => Some(Shown::Whole),
             Audience::Partner(partner) if event.partner_id == Some(partner) => {
-                partner_view::project_event(&event.event_type, &event.payload)
+                partner_view::project_event(&event.event_type, &event.payload).map(Shown::Projected)
             }
             Audience::Partner(_) => None,
         }
     }
+}
+
+/// What an audience sees of an event's payload.
+#[derive(Debug, Clone)]
+pub enum Shown {
+    /// The payload as the outbox holds it.
+    Whole,
+    /// A projection of it.
+    Projected(Value),
 }
 
 /// Whether the principal's role and scopes let it read events of this type:

@@ -61,8 +61,8 @@ impl Event {
     }
 
     /// The event's data in your view: partners see partner-safe fields only.
-    async fn data(&self) -> Json<serde_json::Value> {
-        Json(self.0.data.clone())
+    async fn data(&self) -> Json<&serde_json::Value> {
+        Json(self.0.data())
     }
 }
 
@@ -268,7 +268,7 @@ change_object!(
 
 /// The value of a status field of the payload, as the enum it is.
 fn status<T: crate::domain::DbEnum>(seen: &Seen, key: &str) -> Option<T> {
-    seen.data.get(key)?.as_str().and_then(T::parse)
+    seen.data().get(key)?.as_str().and_then(T::parse)
 }
 
 /// Live changes over WebSocket (`graphql-transport-ws` or `graphql-ws`).

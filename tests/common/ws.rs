@@ -123,13 +123,18 @@ impl graphql_ws_client::graphql::GraphqlOperation for Operation {
 }
 
 /// A subscription through the graphql-ws-client crate, authenticated in
-/// `connection_init`.
+/// `connection_init`. The client's connection actor runs in a task of its
+/// own, so the subscription goes out at once rather than when first polled;
+/// keep the returned client for as long as the subscription.
 pub async fn standard_subscription(
     app: &TestApp,
     token: &str,
     query: &str,
     variables: Value,
-) -> graphql_ws_client::Subscription<Operation> {
+) -> (
+    graphql_ws_client::Client,
+    graphql_ws_client::Subscription<Operation>,
+) {
     let mut request = format!("ws://{}/graphql", app.address)
         .into_client_request()
         .unwrap();
@@ -138,13 +143,18 @@ pub async fn standard_subscription(
         "graphql-transport-ws".parse().unwrap(),
     );
     let (connection, _) = connect_async(request).await.unwrap();
-    graphql_ws_client::Client::build(connection)
+    let (client, actor) = graphql_ws_client::Client::build(connection)
         .payload(json!({ "Authorization": format!("Bearer {token}") }))
         .unwrap()
+        .await
+        .unwrap();
+    tokio::spawn(std::future::IntoFuture::into_future(actor));
+    let subscription = client
         .subscribe(Operation {
             query: query.to_owned(),
             variables,
         })
         .await
-        .unwrap()
+        .unwrap();
+    (client, subscription)
 }

@@ -85,7 +85,9 @@ pub async fn serve(
                         if principal.is_some() {
                             break Some(Closing(close::TOO_MANY_INITS, "Too many initialisation requests".into()));
                         }
-                        match authenticate(&state, payload.as_ref(), upgrade_token.as_deref()).await {
+                        // Boxed: the connection should not carry a query's state while idle.
+                        let found = Box::pin(authenticate(&state, payload.as_ref(), upgrade_token.as_deref())).await;
+                        match found {
                             Some(found) => {
                                 session = Some(realtime.sessions.register(found.token_id));
                                 principal = Some(found);
@@ -213,7 +215,10 @@ async fn run_operation(
         id: id.clone(),
         text: protocol::encode(protocol, ServerMessage::Error { id: &id, errors }),
     };
-    let prepared = match prepare(&state, principal, &request_id, now, params, false).await {
+    // Boxed, like every query below: a subscription lives long, and its
+    // task should not keep the (large) state of a finished step.
+    let prepared = match Box::pin(prepare(&state, principal, &request_id, now, params, false)).await
+    {
         Ok(prepared) => prepared,
         Err(Refused::BadRequest(message)) => {
             let error = json!({ "message": message, "extensions": { "code": "BAD_USER_INPUT" } });
@@ -229,13 +234,7 @@ async fn run_operation(
     };
     let next = |body: &Body| Outgoing::Message {
         id: id.clone(),
-        text: protocol::encode(
-            protocol,
-            ServerMessage::Next {
-                id: &id,
-                payload: serde_json::to_value(body).unwrap_or(Value::Null),
-            },
-        ),
+        text: protocol::encode_next(protocol, &id, body),
     };
     if prepared.operation == Some(OperationType::Subscription) {
         // Each event is resolved afresh: no cache carried between events.
@@ -256,7 +255,8 @@ async fn run_operation(
             }
         }
     } else {
-        let body = Body::of(state.schema.execute(prepared.request).await, &request_id);
+        let response = Box::pin(state.schema.execute(prepared.request)).await;
+        let body = Body::of(response, &request_id);
         if !body.executed() {
             let _ = out.send(refuse(body.into_errors())).await;
             return;

@@ -125,6 +125,23 @@ pub enum ServerMessage<'a> {
     },
 }
 
+/// A result message, serialized straight from the response body (the hot
+/// path of a fan-out: no intermediate JSON tree).
+pub fn encode_next<T: serde::Serialize>(protocol: Protocol, id: &str, payload: &T) -> String {
+    #[derive(serde::Serialize)]
+    struct Next<'a, T> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        id: &'a str,
+        payload: &'a T,
+    }
+    let kind = match protocol {
+        Protocol::TransportWs => "next",
+        Protocol::Legacy => "data",
+    };
+    serde_json::to_string(&Next { kind, id, payload }).unwrap_or_default()
+}
+
 pub fn encode(protocol: Protocol, message: ServerMessage<'_>) -> String {
     use Protocol::{Legacy, TransportWs};
     let value = match (protocol, message) {
