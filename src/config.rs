@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// How long graceful shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// Let webhooks reach loopback, private and other internal addresses, and
+    /// plain `http` (tests, private networks). Off: the SSRF guard refuses them.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +55,7 @@ impl Default for ServerConfig {
         Self {
             limits: Limits::default(),
             shutdown_grace: Duration::from_secs(10),
+            webhook_allow_private: false,
         }
     }
 }

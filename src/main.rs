@@ -56,6 +56,9 @@ struct ServeArgs {
     /// Seconds between runs of the background jobs (expiries, reminders); 0 turns them off.
     #[arg(long, env = "PARTNERGRAPH_JOBS_INTERVAL", default_value_t = 30)]
     jobs_interval: u64,
+    /// Let webhooks reach loopback, private and other internal addresses, and plain http.
+    #[arg(long, env = "PARTNERGRAPH_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -229,8 +232,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%address, "serving GraphQL at http://{address}/graphql");
     let config = ServerConfig {
         limits: args.limits.into(),
+        webhook_allow_private: args.webhook_allow_private,
         ..ServerConfig::default()
     };
+    // Webhook deliveries: the dispatcher and the worker, sharing the work with any other replica.
+    let targets = partnergraph::webhooks::target::TargetPolicy {
+        allow_private: config.webhook_allow_private,
+    };
+    let _webhooks = partnergraph::webhooks::spawn(
+        db.clone(),
+        clock.clone(),
+        partnergraph::webhooks::Settings::new(targets),
+    )?;
     if args.jobs_interval > 0 {
         // Several replicas may run these at once: each job claims rows with SKIP LOCKED.
         let interval = std::time::Duration::from_secs(args.jobs_interval);
