@@ -676,3 +676,44 @@ webhook_test!(
         assert!(receiver.received().is_empty());
     }
 );
+
+webhook_test!(
+    a_dead_replicas_lease_expires_and_another_replica_retries,
+    |app| {
+        let receiver = Receiver::start().await;
+        let (endpoint, secret) =
+            create_endpoint(&app, &app.admin, &receiver.url(), &["partner.created"]).await;
+        app.create_partner("Acme").await;
+        use partnergraph::clock::Clock;
+        webhooks::dispatch::dispatch_all(&app.db, app.clock.now())
+            .await
+            .unwrap();
+        // A replica claims the delivery and dies before attempting it.
+        let mut settings = Settings::new(TargetPolicy {
+            allow_private: true,
+        });
+        settings.replica = "dead-replica".into();
+        let dead = webhooks::deliver::Worker {
+            client: webhooks::http_client(&settings).unwrap(),
+            db: app.db.clone(),
+            clock: Arc::new(app.clock.clone()),
+            settings,
+        };
+        let claimed = dead.claim(10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+
+        let _alive = start_webhooks(&app, "live-replica");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(receiver.received().is_empty(), "leased to the dead replica");
+        app.clock.advance(chrono::Duration::seconds(31));
+        let received = receiver.wait_for(1).await;
+        assert!(received[0].verifies_with(&secret));
+        wait_until(&app, &endpoint, |s| {
+            deliveries(s)[0]["status"] == "SUCCEEDED"
+        })
+        .await;
+        // Had it woken up, the dead replica could no longer record anything.
+        assert!(!dead.record(&claimed[0], None, None).await.unwrap());
+        assert_eq!(app.count("webhook_attempt").await, 1);
+    }
+);

@@ -397,11 +397,20 @@ async fn track_health(
 
 /// Claims, sends and records until the process ends; `wake` cuts the poll short.
 pub async fn run(worker: Arc<Worker>, mut wake: tokio::sync::watch::Receiver<u64>) {
-    let permits = Arc::new(tokio::sync::Semaphore::new(worker.settings.concurrency));
+    let concurrency = worker.settings.concurrency;
+    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let finished = Arc::new(tokio::sync::Notify::new());
+    // Claim in batches: a claim is a transaction, so claiming one delivery
+    // each time one finishes would cost more than the deliveries themselves.
+    let batch = (concurrency / 4).max(1);
     loop {
         let free = permits.available_permits();
+        if free < batch {
+            finished.notified().await;
+            continue;
+        }
         let mut full = false;
-        if free > 0 {
+        {
             match worker.claim(free as u64).await {
                 Ok(claimed) => {
                     full = claimed.len() == free;
@@ -409,10 +418,11 @@ pub async fn run(worker: Arc<Worker>, mut wake: tokio::sync::watch::Receiver<u64
                         let Ok(permit) = permits.clone().acquire_owned().await else {
                             return;
                         };
-                        let worker = worker.clone();
+                        let (worker, finished) = (worker.clone(), finished.clone());
                         tokio::spawn(async move {
                             deliver_one(&worker, claimed).await;
                             drop(permit);
+                            finished.notify_one();
                         });
                     }
                 }
