@@ -198,9 +198,9 @@ async fn run(subscribers: usize, events: usize) {
 
     let mut latency = histogram();
     let mut mutation = histogram();
-    let mut version = partner["version"].as_i64().unwrap();
+    let first_version = partner["version"].as_i64().unwrap();
     let mut missing = 0usize;
-    for index in 0..events {
+    for (index, version) in (0..events).zip(first_version..) {
         let tier = if index % 2 == 0 { "GOLD" } else { "SILVER" };
         let sent = Instant::now();
         graphql(
@@ -213,7 +213,6 @@ async fn run(subscribers: usize, events: usize) {
         mutation
             .record(sent.elapsed().as_micros().max(1) as u64)
             .unwrap();
-        version += 1;
         let mut received = 0;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         while received < subscribers {

@@ -50,6 +50,9 @@ pub struct ServerConfig {
     /// How often open WebSocket sessions' tokens are checked for revocation
     /// and expiry (a revoked token's subscriptions end within this).
     pub session_check_interval: Duration,
+    /// Let webhooks reach loopback, private and other internal addresses, and
+    /// plain `http` (tests, private networks). Off: the SSRF guard refuses them.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +62,7 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(10),
             ws_init_timeout: Duration::from_secs(10),
             session_check_interval: Duration::from_secs(2),
+            webhook_allow_private: false,
         }
     }
 }

@@ -16,12 +16,14 @@ pub enum NodeType {
     DealRegistration,
     Opportunity,
     RegistrationConflict,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
 impl NodeType {
     // Keep in step with the enum: `name` below stops compiling when a
     // variant is added, which is the reminder to list it here too.
-    const ALL: [NodeType; 9] = [
+    const ALL: [NodeType; 11] = [
         NodeType::Partner,
         NodeType::PartnerContact,
         NodeType::StaffUser,
@@ -31,6 +33,8 @@ impl NodeType {
         NodeType::DealRegistration,
         NodeType::Opportunity,
         NodeType::RegistrationConflict,
+        NodeType::WebhookEndpoint,
+        NodeType::WebhookDelivery,
     ];
 
     pub fn name(self) -> &'static str {
@@ -44,6 +48,8 @@ impl NodeType {
             NodeType::DealRegistration => "DealRegistration",
             NodeType::Opportunity => "Opportunity",
             NodeType::RegistrationConflict => "RegistrationConflict",
+            NodeType::WebhookEndpoint => "WebhookEndpoint",
+            NodeType::WebhookDelivery => "WebhookDelivery",
         }
     }
 }

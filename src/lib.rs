@@ -18,5 +18,6 @@ pub mod metrics;
 pub mod policy;
 pub mod service;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use http::{router, serve, AppState};

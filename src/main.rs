@@ -59,6 +59,9 @@ struct ServeArgs {
     /// Seconds a WebSocket may stay open before its `connection_init` (then it closes with 4408).
     #[arg(long, env = "PARTNERGRAPH_WS_INIT_TIMEOUT", default_value_t = 10)]
     ws_init_timeout: u64,
+    /// Let webhooks reach loopback, private and other internal addresses, and plain http.
+    #[arg(long, env = "PARTNERGRAPH_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -233,8 +236,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = ServerConfig {
         limits: args.limits.into(),
         ws_init_timeout: std::time::Duration::from_secs(args.ws_init_timeout),
+        webhook_allow_private: args.webhook_allow_private,
         ..ServerConfig::default()
     };
+    // Webhook deliveries: the dispatcher and the worker, sharing the work with any other replica.
+    let targets = partnergraph::webhooks::target::TargetPolicy {
+        allow_private: config.webhook_allow_private,
+    };
+    let _webhooks = partnergraph::webhooks::spawn(
+        db.clone(),
+        clock.clone(),
+        partnergraph::webhooks::Settings::new(targets),
+    )?;
     if args.jobs_interval > 0 {
         // Several replicas may run these at once: each job claims rows with SKIP LOCKED.
         let interval = std::time::Duration::from_secs(args.jobs_interval);

@@ -22,6 +22,10 @@ pub mod program_settings;
 pub mod registration_conflict;
 pub mod registration_sequence;
 pub mod staff_user;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_dispatch_cursor;
+pub mod webhook_endpoint;
 
 pub mod prelude {
     pub use super::access_token::Entity as AccessToken;

@@ -8,6 +8,7 @@ mod m20261121_000002_api_clients;
 mod m20261121_000003_certifications_and_runway;
 mod m20261121_000004_idempotency_keys;
 mod m20261121_000005_registrations_and_pipeline;
+mod m20261121_000006_webhooks;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_certifications_and_runway::Migration),
             Box::new(m20261121_000004_idempotency_keys::Migration),
             Box::new(m20261121_000005_registrations_and_pipeline::Migration),
+            Box::new(m20261121_000006_webhooks::Migration),
         ]
     }
 }

@@ -51,6 +51,8 @@ pub enum Action {
     WriteContacts,
     /// List, create and revoke OAuth2 clients (a partner admin: its own partner's).
     ManageApiClients,
+    /// List, create, change and delete webhook endpoints (a partner admin: its own partner's).
+    ManageWebhooks,
     ReadSettings,
     WriteSettings,
     ReadAuditLog,
@@ -75,6 +77,7 @@ impl Action {
             Action::ReadPartners => Some(Scope::PartnersRead),
             Action::WritePartners | Action::WriteContacts => Some(Scope::PartnersWrite),
             Action::ManageApiClients => Some(Scope::Admin),
+            Action::ManageWebhooks => Some(Scope::WebhooksManage),
             Action::ReadSettings => None,
             Action::WriteSettings | Action::ReadAuditLog => Some(Scope::Admin),
         }
@@ -100,6 +103,7 @@ impl Action {
             Action::WritePartners => matches!(role, Admin | PartnerManager),
             Action::WriteContacts => matches!(role, Admin | PartnerManager | PartnerAdmin),
             Action::ManageApiClients => matches!(role, Admin | PartnerAdmin),
+            Action::ManageWebhooks => matches!(role, Admin | PartnerManager | PartnerAdmin),
             Action::ReadSettings => role.kind() == PrincipalKind::Staff,
             Action::WriteSettings | Action::ReadAuditLog => role == Admin,
         }
@@ -194,6 +198,26 @@ mod tests {
             (Role::PartnerRep, all, Action::ManageApiClients, false),
             (Role::PartnerAdmin, all, Action::ManageApiClients, true),
             (Role::PartnerManager, all, Action::ManageApiClients, false),
+            (
+                Role::PartnerAdmin,
+                "webhooks:manage",
+                Action::ManageWebhooks,
+                true,
+            ),
+            (Role::PartnerAdmin, all, Action::ManageWebhooks, false),
+            (
+                Role::PartnerRep,
+                "webhooks:manage",
+                Action::ManageWebhooks,
+                false,
+            ),
+            (
+                Role::Sales,
+                "webhooks:manage",
+                Action::ManageWebhooks,
+                false,
+            ),
+            (Role::Admin, "webhooks:manage", Action::ManageWebhooks, true),
         ];
         for (role, scopes, action, expected) in cases {
             assert_eq!(

@@ -24,6 +24,8 @@ pub const TYPES: &[&str] = &[
     "certification.status_changed",
     "certification.expiring",
     "webhook.test",
+    // An endpoint stopped receiving (410 Gone, or five days of failure).
+    "webhook_endpoint.disabled",
 ];
 
 /// The cursor as clients see it: opaque, but it sorts like the feed.

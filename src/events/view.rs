@@ -73,6 +73,7 @@ pub fn readable(principal: &Principal, event_type: &str) -> bool {
         Some("deal_registration") => Action::ReadRegistrations,
         Some("opportunity") => Action::ReadPipeline,
         Some("certification") => Action::ReadCertifications,
+        Some("webhook_endpoint") => Action::ManageWebhooks,
         // `webhook.test` goes to one endpoint only, never into the feed.
         _ => return false,
     };

@@ -20,11 +20,12 @@ pub mod registrations;
 pub mod scalars;
 pub mod settings;
 pub mod viewer;
+pub mod webhooks;
 
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
-use crate::config::Limits;
+use crate::config::ServerConfig;
 
 /// Every read the API offers.
 #[derive(MergedObject, Default)]
@@ -39,6 +40,7 @@ pub struct Query(
     registrations::RegistrationQuery,
     pipeline::PipelineQuery,
     events::EventQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Every change the API offers.
@@ -51,16 +53,21 @@ pub struct Mutation(
     activation::ActivationMutation,
     registrations::RegistrationMutation,
     pipeline::PipelineMutation,
+    webhooks::WebhookMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, events::Subscription>;
 
 /// The schema, with the database every resolver reads through and the limits
-/// of SPEC §7. Suggestions ("Did you mean …") are off: they could name a field
+/// of SPEC §7, and the webhook SSRF guard's setting. Suggestions ("Did you mean …") are off: they could name a field
 /// the caller must not learn of.
-pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> AppSchema {
+pub fn build_schema(db: DatabaseConnection, config: &ServerConfig) -> AppSchema {
+    let limits = &config.limits;
     builder()
         .data(db)
+        .data(crate::webhooks::target::TargetPolicy {
+            allow_private: config.webhook_allow_private,
+        })
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(cost::QueryCost)

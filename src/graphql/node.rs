@@ -9,12 +9,15 @@ use super::{
     context,
     partners::{Partner, PartnerContact, StaffUser},
     registrations::{DealRegistration, Opportunity},
+    webhooks::{WebhookDelivery, WebhookEndpoint},
 };
 use crate::{
     auth::Action,
     error::ApiResult,
     ids::{self, NodeType},
-    service::{api_clients, certifications, opportunities, partners, registrations, staff},
+    service::{
+        api_clients, certifications, opportunities, partners, registrations, staff, webhooks,
+    },
 };
 
 /// An object with a globally unique, opaque id.
@@ -29,6 +32,8 @@ pub enum Node {
     Certification(Certification),
     DealRegistration(DealRegistration),
     Opportunity(Opportunity),
+    WebhookEndpoint(WebhookEndpoint),
+    WebhookDelivery(WebhookDelivery),
 }
 
 #[derive(Default)]
@@ -44,6 +49,7 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
     // A node the caller may not read answers null, like one that does not exist.
     let needs = match node_type {
         NodeType::ApiClient => Action::ManageApiClients,
+        NodeType::WebhookEndpoint | NodeType::WebhookDelivery => Action::ManageWebhooks,
         NodeType::CertificationTrack | NodeType::Certification => Action::ReadCertifications,
         NodeType::DealRegistration => Action::ReadRegistrations,
         NodeType::Opportunity => Action::ReadPipeline,
@@ -79,6 +85,12 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
         NodeType::Opportunity => opportunities::find(db, &caller, uuid)
             .await?
             .map(|o| Node::Opportunity(o.into())),
+        NodeType::WebhookEndpoint => webhooks::find(db, &caller, uuid)
+            .await?
+            .map(|e| Node::WebhookEndpoint(e.into())),
+        NodeType::WebhookDelivery => webhooks::find_delivery(db, &caller, uuid)
+            .await?
+            .map(|d| Node::WebhookDelivery(d.into())),
         NodeType::RegistrationConflict => None,
     })
 }

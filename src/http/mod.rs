@@ -57,7 +57,7 @@ impl AppState {
         let metrics = Metrics::new();
         // Before any clone, so every handle below counts its statements.
         metrics.observe_sql(&mut db);
-        let schema = crate::graphql::build_schema(db.clone(), &config.limits);
+        let schema = crate::graphql::build_schema(db.clone(), &config);
         let partner_schema = crate::graphql::partner_schema::build(&schema.sdl())?;
         Ok(Self {
             db,

@@ -10,7 +10,7 @@ pub mod partner_view;
 
 use entity::{
     api_client, certification, deal_registration, opportunity, opportunity_attribution, partner,
-    partner_contact,
+    partner_contact, webhook_endpoint,
 };
 use sea_orm::{sea_query::Expr, ColumnTrait, Condition};
 
@@ -29,6 +29,11 @@ pub fn contact_rows(principal: &Principal) -> Condition {
 /// The OAuth2 clients `principal` may see: all for staff, its own partner's for partners.
 pub fn api_client_rows(principal: &Principal) -> Condition {
     own_partner(principal, api_client::Column::PartnerId)
+}
+
+/// The webhook endpoints `principal` may manage: all for staff, its own partner's for partners.
+pub fn webhook_endpoint_rows(principal: &Principal) -> Condition {
+    own_partner(principal, webhook_endpoint::Column::PartnerId)
 }
 
 /// The certifications `principal` may see: its own partner's contacts' for partners.

@@ -28,10 +28,12 @@ use Visible::{All, Only};
 #[rustfmt::skip]
 pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     // Entry points.
-    ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications", "dealRegistrations", "opportunities", "events"])),
+    ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications", "dealRegistrations", "opportunities", "events", "webhookEndpoints"])),
     ("Mutation", Only(&[
         "addPartnerContact", "createApiClient", "revokeApiClient", "submitDealRegistration", "updateDealRegistration",
         "withdrawDealRegistration", "updateOpportunity", "moveOpportunityStage",
+        "createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret",
+        "sendTestWebhook", "redeliverWebhookDelivery",
     ])),
     ("Node", All),
     ("Viewer", Only(&["kind", "role", "partner", "scopes"])),
@@ -120,6 +122,26 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     ("CreateApiClientPayload", All),
     ("RevokeApiClientInput", All),
     ("RevokeApiClientPayload", All),
+    // The own partner's webhook endpoints (PARTNER_ADMIN with `webhooks:manage`);
+    // their deliveries carry the partner view of the partner's own events.
+    ("WebhookEndpoint", All),
+    ("WebhookEndpointConnection", All),
+    ("WebhookEndpointEdge", All),
+    ("WebhookDelivery", All),
+    ("WebhookDeliveryConnection", All),
+    ("WebhookDeliveryEdge", All),
+    ("WebhookAttempt", All),
+    ("WebhookDeliveryStatus", All),
+    ("WebhookDisabledReason", All),
+    ("CreateWebhookEndpointInput", All),
+    ("CreateWebhookEndpointPayload", All),
+    ("UpdateWebhookEndpointInput", All),
+    ("WebhookEndpointIdInput", All),
+    ("WebhookDeliveryIdInput", All),
+    ("WebhookEndpointPayload", All),
+    ("DeleteWebhookEndpointPayload", All),
+    ("RotateWebhookSecretPayload", All),
+    ("WebhookDeliveryPayload", All),
     // The own partner's events, their data in the partner view (`PARTNER_EVENTS`).
     ("Subscription", All),
     ("Event", All),
@@ -206,6 +228,7 @@ pub const PARTNER_EVENTS: &[(&str, &[(&str, PayloadKey)])] = &[
     ("certification.status_changed", &[("certification", Snapshot("Certification")), ("previousStatus", Value), ("status", Value)]),
     ("certification.expiring", &[("certification", Snapshot("Certification")), ("expiresAt", Value)]),
     ("webhook.test", &[("message", Value)]),
+    ("webhook_endpoint.disabled", &[("webhookEndpoint", Snapshot("WebhookEndpoint")), ("reason", Value)]),
 ];
 
 /// Whether partners receive events of this type at all.

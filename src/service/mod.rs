@@ -14,6 +14,7 @@ pub mod registrations;
 pub mod settings;
 pub mod staff;
 pub mod unit_of_work;
+pub mod webhooks;
 
 use crate::{domain::UserError, error::ApiError};
 

@@ -1,0 +1,491 @@
+//! Webhook endpoints and their deliveries: staff endpoints (any event type)
+//! and a partner's own (its partner-visible events, in the partner view).
+//! Every change goes through the unit of work and is audited; secrets are
+//! never written to the audit log.
+
+use chrono::{DateTime, Utc};
+use entity::{outbox_event, webhook_attempt, webhook_delivery, webhook_endpoint};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+};
+use serde_json::json;
+use url::Url;
+use uuid::Uuid;
+
+use super::{
+    pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+    unit_of_work::{Change, UnitOfWork},
+    Caller, Failure, Outcome,
+};
+use crate::{
+    domain::{OrderDirection, UserError, UserErrorCode},
+    error::ApiError,
+    events,
+    policy::{self, partner_view},
+    webhooks::{self, dispatch, signing, DeliveryStatus, DisabledReason},
+};
+
+/// The event types an endpoint receives: known, not `webhook.test` (that
+/// goes out only through `sendTestWebhook`), and for a partner's endpoint
+/// only types partners may see. Stored space-separated, deduplicated.
+pub fn parse_event_types(types: &[String], for_partner: bool) -> Result<String, UserError> {
+    let refuse =
+        |message: String| UserError::on_field("eventTypes", UserErrorCode::InvalidValue, message);
+    let mut chosen: Vec<&str> = Vec::new();
+    for event_type in types.iter().map(|t| t.trim()) {
+        let known = events::TYPES.contains(&event_type) && event_type != webhooks::TEST_EVENT;
+        if !known || (for_partner && !partner_view::event_visible(event_type)) {
+            return Err(refuse(format!(
+                "`{event_type}` is not an event type you can subscribe to"
+            )));
+        }
+        if !chosen.contains(&event_type) {
+            chosen.push(event_type);
+        }
+    }
+    if chosen.is_empty() {
+        return Err(refuse("choose at least one event type".into()));
+    }
+    Ok(chosen.join(" "))
+}
+
+/// A description: optional, at most 500 characters; blank reads as none.
+pub fn parse_description(text: &str) -> Result<Option<String>, UserError> {
+    let text = text.trim();
+    if text.chars().count() > 500 {
+        return Err(UserError::on_field(
+            "description",
+            UserErrorCode::InvalidValue,
+            "must be at most 500 characters",
+        ));
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
+/// The endpoints `caller` may manage: all for staff, its own partner's for partners.
+fn endpoint_rows(caller: &Caller<'_>) -> Condition {
+    policy::webhook_endpoint_rows(caller.principal)
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    page: PageArgs,
+) -> Result<Page<webhook_endpoint::Model>, ApiError> {
+    let select = webhook_endpoint::Entity::find().filter(endpoint_rows(caller));
+    let ordering = Ordering {
+        key: webhook_endpoint::Column::CreatedAt,
+        id: webhook_endpoint::Column::Id,
+        direction: OrderDirection::Asc,
+    };
+    paginate(db, select, ordering, page, |e| {
+        (KeyValue::Time(e.created_at), KeyValue::Uuid(e.id))
+    })
+    .await
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    id: Uuid,
+) -> Result<Option<webhook_endpoint::Model>, ApiError> {
+    Ok(webhook_endpoint::Entity::find_by_id(id)
+        .filter(endpoint_rows(caller))
+        .one(db)
+        .await?)
+}
+
+/// An endpoint's deliveries, newest first, optionally of one status.
+pub async fn deliveries(
+    db: &impl ConnectionTrait,
+    endpoint_id: Uuid,
+    status: Option<DeliveryStatus>,
+    page: PageArgs,
+) -> Result<Page<webhook_delivery::Model>, ApiError> {
+    let mut select = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id));
+    if let Some(status) = status {
+        select = select.filter(webhook_delivery::Column::Status.eq(status.as_str()));
+    }
+    let ordering = Ordering {
+        key: webhook_delivery::Column::CreatedAt,
+        id: webhook_delivery::Column::Id,
+        direction: OrderDirection::Desc,
+    };
+    paginate(db, select, ordering, page, |d| {
+        (KeyValue::Time(d.created_at), KeyValue::Uuid(d.id))
+    })
+    .await
+}
+
+/// A delivery, if its endpoint is one `caller` may manage.
+pub async fn find_delivery(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    id: Uuid,
+) -> Result<Option<webhook_delivery::Model>, ApiError> {
+    let mine = webhook_endpoint::Entity::find()
+        .select_only()
+        .column(webhook_endpoint::Column::Id)
+        .filter(endpoint_rows(caller))
+        .into_query();
+    Ok(webhook_delivery::Entity::find_by_id(id)
+        .filter(webhook_delivery::Column::EndpointId.in_subquery(mine))
+        .one(db)
+        .await?)
+}
+
+/// A delivery's attempts, oldest first.
+pub async fn attempts(
+    db: &impl ConnectionTrait,
+    delivery_id: Uuid,
+) -> Result<Vec<webhook_attempt::Model>, ApiError> {
+    Ok(webhook_attempt::Entity::find()
+        .filter(webhook_attempt::Column::DeliveryId.eq(delivery_id))
+        .order_by_asc(webhook_attempt::Column::AttemptedAt)
+        .order_by_asc(webhook_attempt::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub struct NewEndpoint {
+    /// Already through the SSRF guard.
+    pub url: Url,
+    pub event_types: Vec<String>,
+    pub description: Option<String>,
+}
+
+fn not_found() -> Failure {
+    UserError::on_field(
+        "id",
+        UserErrorCode::NotFound,
+        "no webhook endpoint has this id",
+    )
+    .into()
+}
+
+async fn audit(
+    uow: &UnitOfWork,
+    operation: &str,
+    id: Uuid,
+    before: Option<&webhook_endpoint::Model>,
+    after: Option<&webhook_endpoint::Model>,
+) -> Outcome<()> {
+    let (before, after) = (
+        before.map(webhooks::snapshot),
+        after.map(webhooks::snapshot),
+    );
+    uow.audit(Change {
+        operation,
+        entity_type: "WebhookEndpoint",
+        entity_id: id,
+        before: before.as_ref(),
+        after: after.as_ref(),
+    })
+    .await?;
+    Ok(())
+}
+
+/// Registers an endpoint; the secret in the answer is never shown again.
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    new: NewEndpoint,
+) -> Outcome<(webhook_endpoint::Model, String)> {
+    let partner_id = caller.principal.row_scope();
+    let event_types = parse_event_types(&new.event_types, partner_id.is_some())?;
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    // Outbox ids become visible in commit order, so every event after the
+    // highest id seen now commits after this endpoint exists.
+    let starts_after: Option<i64> = outbox_event::Entity::find()
+        .select_only()
+        .expr(Expr::col(outbox_event::Column::Id).max())
+        .into_tuple()
+        .one(uow.conn())
+        .await?
+        .flatten();
+    let secret = signing::new_secret();
+    let now = uow.now();
+    let created = webhook_endpoint::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        partner_id: Set(partner_id),
+        url: Set(new.url.to_string()),
+        description: Set(new.description),
+        event_types: Set(event_types),
+        enabled: Set(true),
+        disabled_reason: Set(None),
+        secret: Set(secret.clone()),
+        previous_secret: Set(None),
+        previous_secret_expires_at: Set(None),
+        failing_since: Set(None),
+        starts_after_event: Set(starts_after.unwrap_or(0)),
+        version: Set(1),
+        created_by: Set(caller.principal.staff_user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(uow.conn())
+    .await?;
+    audit(
+        &uow,
+        "createWebhookEndpoint",
+        created.id,
+        None,
+        Some(&created),
+    )
+    .await?;
+    uow.commit().await?;
+    Ok((created, secret))
+}
+
+/// Changes to an endpoint; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct EndpointChanges {
+    pub url: Option<Url>,
+    pub event_types: Option<Vec<String>>,
+    pub description: Option<Option<String>>,
+    pub enabled: Option<bool>,
+}
+
+async fn load_for_change(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+) -> Outcome<webhook_endpoint::Model> {
+    let current = find(uow.conn(), caller, id).await?.ok_or_else(not_found)?;
+    match expected_version {
+        Some(expected) if expected != current.version => Err(stale_version(current.version)),
+        _ => Ok(current),
+    }
+}
+
+fn stale_version(current: i32) -> Failure {
+    UserError::on_field(
+        "expectedVersion",
+        UserErrorCode::StaleVersion,
+        format!("the endpoint changed since you read it; it is now at version {current}"),
+    )
+    .into()
+}
+
+/// Writes `changed` only if the row is still at `current.version`.
+async fn save(
+    uow: &UnitOfWork,
+    current: &webhook_endpoint::Model,
+    mut changed: webhook_endpoint::ActiveModel,
+) -> Outcome<webhook_endpoint::Model> {
+    changed.version = Set(current.version + 1);
+    changed.updated_at = Set(uow.now());
+    let result = webhook_endpoint::Entity::update_many()
+        .set(changed)
+        .filter(webhook_endpoint::Column::Id.eq(current.id))
+        .filter(webhook_endpoint::Column::Version.eq(current.version))
+        .exec(uow.conn())
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(stale_version(current.version + 1));
+    }
+    webhook_endpoint::Entity::find_by_id(current.id)
+        .one(uow.conn())
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    changes: EndpointChanges,
+) -> Outcome<webhook_endpoint::Model> {
+    let event_types = changes
+        .event_types
+        .map(|types| parse_event_types(&types, !caller.principal.is_staff()))
+        .transpose()?;
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load_for_change(&uow, caller, id, expected_version).await?;
+    let mut changed = webhook_endpoint::ActiveModel {
+        id: Set(current.id),
+        ..Default::default()
+    };
+    if let Some(url) = changes.url {
+        changed.url = Set(url.to_string());
+    }
+    if let Some(types) = event_types {
+        changed.event_types = Set(types);
+    }
+    if let Some(description) = changes.description {
+        changed.description = Set(description);
+    }
+    match changes.enabled {
+        // Re-enabling starts afresh: no reason, no failure streak.
+        Some(true) if !current.enabled => {
+            changed.enabled = Set(true);
+            changed.disabled_reason = Set(None);
+            changed.failing_since = Set(None);
+        }
+        Some(false) if current.enabled => {
+            changed.enabled = Set(false);
+            changed.disabled_reason = Set(Some(DisabledReason::Manual.as_str().to_owned()));
+        }
+        _ => {}
+    }
+    let updated = save(&uow, &current, changed).await?;
+    audit(
+        &uow,
+        "updateWebhookEndpoint",
+        id,
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes an endpoint with its deliveries and their attempts.
+pub async fn delete(db: &DatabaseConnection, caller: &Caller<'_>, id: Uuid) -> Outcome<Uuid> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load_for_change(&uow, caller, id, None).await?;
+    // Explicitly, not by cascade: SQLite enforces foreign keys only when asked.
+    let deliveries = webhook_delivery::Entity::find()
+        .select_only()
+        .column(webhook_delivery::Column::Id)
+        .filter(webhook_delivery::Column::EndpointId.eq(id))
+        .into_query();
+    webhook_attempt::Entity::delete_many()
+        .filter(webhook_attempt::Column::DeliveryId.in_subquery(deliveries))
+        .exec(uow.conn())
+        .await?;
+    webhook_delivery::Entity::delete_many()
+        .filter(webhook_delivery::Column::EndpointId.eq(id))
+        .exec(uow.conn())
+        .await?;
+    webhook_endpoint::Entity::delete_by_id(id)
+        .exec(uow.conn())
+        .await?;
+    audit(&uow, "deleteWebhookEndpoint", id, Some(&current), None).await?;
+    uow.commit().await?;
+    Ok(id)
+}
+
+/// A new signing secret; the old one keeps signing for 24 hours so
+/// receivers can switch without losing a delivery.
+pub async fn rotate_secret(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+) -> Outcome<(webhook_endpoint::Model, String)> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load_for_change(&uow, caller, id, None).await?;
+    let secret = signing::new_secret();
+    let changed = webhook_endpoint::ActiveModel {
+        secret: Set(secret.clone()),
+        previous_secret: Set(Some(current.secret.clone())),
+        previous_secret_expires_at: Set(Some(uow.now() + webhooks::ROTATION_OVERLAP)),
+        ..Default::default()
+    };
+    let updated = save(&uow, &current, changed).await?;
+    audit(
+        &uow,
+        "rotateWebhookSecret",
+        id,
+        Some(&current),
+        Some(&updated),
+    )
+    .await?;
+    uow.commit().await?;
+    Ok((updated, secret))
+}
+
+/// A `webhook.test` delivery to this endpoint only, due at once.
+pub async fn send_test(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+) -> Outcome<webhook_delivery::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let endpoint = load_for_change(&uow, caller, id, None).await?;
+    let now = uow.now();
+    let data = json!({ "message": "A test event from PartnerGraph." });
+    let body = dispatch::body(webhooks::TEST_EVENT, now, data);
+    let delivery = dispatch::new_delivery(endpoint.id, None, webhooks::TEST_EVENT, body, now)
+        .insert(uow.conn())
+        .await?;
+    uow.audit(Change {
+        operation: "sendTestWebhook",
+        entity_type: "WebhookDelivery",
+        entity_id: delivery.id,
+        before: None,
+        after: Some(&delivery_snapshot(&delivery)),
+    })
+    .await?;
+    uow.commit().await?;
+    webhooks::deliveries_added();
+    Ok(delivery)
+}
+
+fn delivery_snapshot(delivery: &webhook_delivery::Model) -> serde_json::Value {
+    json!({
+        "eventType": delivery.event_type,
+        "status": delivery.status,
+        "attemptCount": delivery.attempt_count,
+        "nextAttemptAt": delivery.next_attempt_at,
+    })
+}
+
+/// Sends a delivery again: pending and due now, with a fresh retry
+/// schedule and the same `webhook-id` (so receivers still dedupe). Its
+/// earlier attempts stay on record.
+pub async fn redeliver(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+) -> Outcome<webhook_delivery::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let Some(current) = find_delivery(uow.conn(), caller, id).await? else {
+        return Err(UserError::on_field(
+            "id",
+            UserErrorCode::NotFound,
+            "no webhook delivery has this id",
+        )
+        .into());
+    };
+    let now = uow.now();
+    webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::Status,
+            Expr::value(DeliveryStatus::Pending.as_str()),
+        )
+        .col_expr(webhook_delivery::Column::AttemptCount, Expr::value(0))
+        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(
+            webhook_delivery::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            webhook_delivery::Column::LeasedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(webhook_delivery::Column::Id.eq(id))
+        .exec(uow.conn())
+        .await?;
+    let updated = webhook_delivery::Entity::find_by_id(id)
+        .one(uow.conn())
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("delivery {id} vanished")))?;
+    uow.audit(Change {
+        operation: "redeliverWebhookDelivery",
+        entity_type: "WebhookDelivery",
+        entity_id: id,
+        before: Some(&delivery_snapshot(&current)),
+        after: Some(&delivery_snapshot(&updated)),
+    })
+    .await?;
+    uow.commit().await?;
+    webhooks::deliveries_added();
+    Ok(updated)
+}

@@ -1,0 +1,168 @@
+//! The dispatcher: reads the outbox after its stored cursor, in id order,
+//! and turns each event into one delivery per endpoint that wants it and may
+//! see it, in that endpoint's view. Inserting the deliveries and moving the
+//! cursor is one transaction holding the cursor row's lock, so replicas
+//! take turns and never dispatch an event twice; outbox ids become visible
+//! in commit order, so the cursor never skips a late committer.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use entity::{outbox_event, webhook_delivery, webhook_dispatch_cursor, webhook_endpoint};
+use sea_orm::{
+    sea_query::{LockType, OnConflict},
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::DeliveryStatus;
+use crate::{
+    events::view::Audience,
+    service::unit_of_work::{Actor, UnitOfWork},
+};
+
+/// Outbox events read per transaction.
+const BATCH: u64 = 500;
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Dispatched {
+    pub events: usize,
+    pub deliveries: usize,
+}
+
+/// The audience an endpoint's deliveries are shown to.
+pub fn audience(endpoint: &webhook_endpoint::Model) -> Audience {
+    match endpoint.partner_id {
+        None => Audience::Staff,
+        Some(partner) => Audience::Partner(partner),
+    }
+}
+
+/// Whether the endpoint subscribed to `event_type`.
+pub fn wants(endpoint: &webhook_endpoint::Model, event_type: &str) -> bool {
+    endpoint.event_types.split(' ').any(|t| t == event_type)
+}
+
+/// The body as sent: `{"type","timestamp","data"}`.
+pub fn body(event_type: &str, occurred_at: DateTime<Utc>, data: serde_json::Value) -> String {
+    json!({
+        "type": event_type,
+        "timestamp": occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        "data": data,
+    })
+    .to_string()
+}
+
+/// A delivery due at once.
+pub fn new_delivery(
+    endpoint_id: Uuid,
+    outbox_event_id: Option<i64>,
+    event_type: &str,
+    body: String,
+    now: DateTime<Utc>,
+) -> webhook_delivery::ActiveModel {
+    webhook_delivery::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        endpoint_id: Set(endpoint_id),
+        outbox_event_id: Set(outbox_event_id),
+        event_type: Set(event_type.to_owned()),
+        body: Set(body),
+        status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+        attempt_count: Set(0),
+        next_attempt_at: Set(Some(now)),
+        lease_until: Set(None),
+        leased_by: Set(None),
+        last_attempt_at: Set(None),
+        created_at: Set(now),
+    }
+}
+
+/// One batch: up to [`BATCH`] events after the cursor.
+pub async fn dispatch_batch(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<Dispatched, DbErr> {
+    let uow = UnitOfWork::begin(db, Actor::system(), now).await?;
+    let txn = uow.conn();
+    // The lock that makes replicas take turns (SQLite: the write lock already does).
+    let Some(cursor) = webhook_dispatch_cursor::Entity::find_by_id(1)
+        .lock(LockType::Update)
+        .one(txn)
+        .await?
+    else {
+        return Err(DbErr::RecordNotFound("webhook_dispatch_cursor".into()));
+    };
+    let events = outbox_event::Entity::find()
+        .filter(outbox_event::Column::Id.gt(cursor.last_outbox_id))
+        .order_by_asc(outbox_event::Column::Id)
+        .limit(BATCH)
+        .all(txn)
+        .await?;
+    let Some(last) = events.last().map(|e| e.id) else {
+        return Ok(Dispatched::default());
+    };
+    let endpoints = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::Enabled.eq(true))
+        .all(txn)
+        .await?;
+    let mut deliveries = Vec::new();
+    for event in &events {
+        for endpoint in &endpoints {
+            if event.id <= endpoint.starts_after_event || !wants(endpoint, &event.event_type) {
+                continue;
+            }
+            let Some(data) = audience(endpoint).view(event) else {
+                continue;
+            };
+            let body = body(&event.event_type, event.occurred_at, data);
+            deliveries.push(new_delivery(
+                endpoint.id,
+                Some(event.id),
+                &event.event_type,
+                body,
+                now,
+            ));
+        }
+    }
+    let created = deliveries.len();
+    let mut rest = deliveries;
+    while !rest.is_empty() {
+        let chunk: Vec<_> = rest.drain(..rest.len().min(500)).collect();
+        webhook_delivery::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::columns([
+                    webhook_delivery::Column::EndpointId,
+                    webhook_delivery::Column::OutboxEventId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+    let mut cursor = cursor.into_active_model();
+    cursor.last_outbox_id = Set(last);
+    cursor.update(txn).await?;
+    uow.commit().await?;
+    Ok(Dispatched {
+        events: events.len(),
+        deliveries: created,
+    })
+}
+
+/// Dispatches until the outbox is read to its end.
+pub async fn dispatch_all(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<Dispatched, DbErr> {
+    let mut total = Dispatched::default();
+    loop {
+        let batch = dispatch_batch(db, now).await?;
+        total.events += batch.events;
+        total.deliveries += batch.deliveries;
+        if (batch.events as u64) < BATCH {
+            return Ok(total);
+        }
+    }
+}
