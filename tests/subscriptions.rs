@@ -591,3 +591,39 @@ async fn a_change_through_one_replica_reaches_a_subscriber_on_another() {
         started.elapsed()
     );
 }
+
+backend_test!(identical_subscriptions_share_work_but_not_rights, |app| {
+    let a = referral_partner(&app, "Shared A").await;
+    let b = referral_partner(&app, "Shared B").await;
+    let rep_a = app.partner_token(&a, Role::PartnerRep).await;
+    let other_rep_a = app.partner_token(&a, Role::PartnerRep).await;
+    let rep_b = app.partner_token(&b, Role::PartnerRep).await;
+    // The same query and variables from two of A's tokens and one of B's.
+    let mut first_a = ws::ready(&app, &rep_a).await;
+    let mut second_a = ws::ready(&app, &other_rep_a).await;
+    let mut only_b = ws::ready(&app, &rep_b).await;
+    for socket in [&mut first_a, &mut second_a, &mut only_b] {
+        let submitted = json!({ "types": ["deal_registration.submitted"] });
+        ws::subscribe(socket, "s", EVENTS, submitted).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let registration = register(&app, &rep_a, "Sharedco").await;
+    for socket in [&mut first_a, &mut second_a] {
+        let event = ws::next_payload(socket, "s").await;
+        assert_eq!(event["data"]["events"]["subjectId"], registration);
+    }
+    assert!(ws::next(&mut only_b, Duration::from_millis(300))
+        .await
+        .is_none());
+    // One member leaving does not end the other's subscription.
+    ws::send(&mut first_a, json!({ "type": "complete", "id": "s" })).await;
+    register(&app, &rep_a, "Sharedtoo").await;
+    let event = ws::next_payload(&mut second_a, "s").await;
+    assert_eq!(
+        event["data"]["events"]["type"],
+        "deal_registration.submitted"
+    );
+    assert!(ws::next(&mut first_a, Duration::from_millis(300))
+        .await
+        .is_none());
+});

@@ -11,10 +11,14 @@ use async_graphql::parser::types::OperationType;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::{sync::mpsc, task::AbortHandle};
+use tokio::{
+    sync::{broadcast::error::RecvError, mpsc},
+    task::AbortHandle,
+};
 
 use super::{
     protocol::{self, close, ClientMessage, Protocol, ServerMessage},
+    shared::{Key, Shared},
     Realtime,
 };
 use crate::{
@@ -199,6 +203,32 @@ async fn authenticate(
     }
 }
 
+/// Whether the subscription replays from a cursor (`events(after: …)`), so
+/// it cannot share an execution with others. Fragments or an unparsable
+/// document count as yes: they run on their own.
+fn resumes(request: &mut async_graphql::Request) -> bool {
+    use async_graphql::parser::types::Selection;
+    let Ok(doc) = request.parsed_query() else {
+        return true;
+    };
+    doc.operations.iter().any(|(_, operation)| {
+        operation
+            .node
+            .selection_set
+            .node
+            .items
+            .iter()
+            .any(|item| match &item.node {
+                Selection::Field(field) => field
+                    .node
+                    .arguments
+                    .iter()
+                    .any(|(name, _)| name.node.as_str() == "after"),
+                _ => true,
+            })
+    })
+}
+
 /// Runs one operation to its end, handing its messages to the connection.
 async fn run_operation(
     state: AppState,
@@ -217,6 +247,7 @@ async fn run_operation(
     };
     // Boxed, like every query below: a subscription lives long, and its
     // task should not keep the (large) state of a finished step.
+    let shareable = principal.clone();
     let prepared = match Box::pin(prepare(&state, principal, &request_id, now, params, false)).await
     {
         Ok(prepared) => prepared,
@@ -240,7 +271,40 @@ async fn run_operation(
         // Each event is resolved afresh: no cache carried between events.
         let loader = loaders::for_request(state.db.clone());
         loader.enable_all_cache(false);
-        let request = prepared.request.data(realtime.bus.clone()).data(loader);
+        let mut request = prepared.request.data(realtime.bus.clone()).data(loader);
+        if !resumes(&mut request) {
+            let key = Key::new(&shareable, &request);
+            let schema = state.schema.clone();
+            let mut results = realtime.shared.join(key, request_id.clone(), move || {
+                schema.execute_stream(request).boxed()
+            });
+            loop {
+                let message = match results.recv().await {
+                    Ok(Shared::Next(body)) => Outgoing::Message {
+                        id: id.clone(),
+                        text: protocol::encode_next_raw(protocol, &id, &body),
+                    },
+                    Ok(Shared::Refused(errors)) => {
+                        let errors = serde_json::from_str(&errors).unwrap_or_default();
+                        let _ = out.send(refuse(errors)).await;
+                        return;
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        let message = format!("this subscription fell {missed} results behind; subscribe again (`events(after:)` resumes from your last cursor)");
+                        let error =
+                            json!({ "message": message, "extensions": { "code": "RATE_LIMITED" } });
+                        let _ = out.send(refuse(vec![error])).await;
+                        return;
+                    }
+                    Err(RecvError::Closed) => break,
+                };
+                if out.send(message).await.is_err() {
+                    return;
+                }
+            }
+            let _ = out.send(Outgoing::Done { id: id.clone() }).await;
+            return;
+        }
         let mut responses = state.schema.execute_stream(request);
         let mut first = true;
         while let Some(response) = responses.next().await {

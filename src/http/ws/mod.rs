@@ -4,6 +4,7 @@
 mod connection;
 pub mod protocol;
 pub mod sessions;
+mod shared;
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ use protocol::Protocol;
 pub struct Realtime {
     pub bus: EventBus,
     pub sessions: Arc<sessions::Sessions>,
+    /// Executions shared by identical live subscriptions.
+    shared: Arc<shared::Groups>,
 }
 
 impl Realtime {
@@ -36,6 +39,7 @@ impl Realtime {
                 state.clock.clone(),
                 state.config.session_check_interval,
             ),
+            shared: Arc::default(),
         })
     }
 }

@@ -142,6 +142,16 @@ pub fn encode_next<T: serde::Serialize>(protocol: Protocol, id: &str, payload: &
     serde_json::to_string(&Next { kind, id, payload }).unwrap_or_default()
 }
 
+/// A result message around a body already serialized (a shared execution's).
+pub fn encode_next_raw(protocol: Protocol, id: &str, payload: &str) -> String {
+    let kind = match protocol {
+        Protocol::TransportWs => "next",
+        Protocol::Legacy => "data",
+    };
+    let id = serde_json::to_string(id).unwrap_or_default();
+    format!(r#"{{"type":"{kind}","id":{id},"payload":{payload}}}"#)
+}
+
 pub fn encode(protocol: Protocol, message: ServerMessage<'_>) -> String {
     use Protocol::{Legacy, TransportWs};
     let value = match (protocol, message) {
