@@ -7,21 +7,24 @@ use entity::{
     registration_conflict,
 };
 use sea_orm::{
+    sea_query::{Alias, Expr, ExprTrait, JoinType},
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, Set,
+    EntityTrait, FromQueryResult, IdenStatic, IntoActiveModel, Iterable, QueryFilter, QueryResult,
+    QuerySelect, QueryTrait, Select, Set,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{
     activation,
-    pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+    pagination::{paginate_as, KeyValue, Ordering, Page, PageArgs},
     registrations::{self, attribute},
     settings,
     unit_of_work::{Change, Event, UnitOfWork},
     Caller, Failure, Outcome,
 };
 use crate::{
+    auth::Principal,
     domain::{
         accounts::normalize_company_name,
         inputs::{DisplayName, Percent, Weight},
@@ -118,12 +121,100 @@ const OPEN: [OpportunityStage; 4] = [
     OpportunityStage::Negotiation,
 ];
 
+/// A listed opportunity with the relations a pipeline page shows beside it,
+/// read by the page query itself: one statement, however many rows.
+#[derive(Debug)]
+pub struct ListedOpportunity {
+    pub opportunity: opportunity::Model,
+    /// Its deal registration, if the caller may see it (a partner: only its own).
+    pub registration: Option<deal_registration::Model>,
+    /// The calling partner's own attribution; none for staff.
+    pub own_attribution: Option<opportunity_attribution::Model>,
+}
+
+/// Column prefixes of the joined relations in the page query.
+const REGISTRATION: &str = "registration_";
+const OWN_ATTRIBUTION: &str = "own_attribution_";
+
+impl FromQueryResult for ListedOpportunity {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            opportunity: opportunity::Model::from_query_result(row, prefix)?,
+            // A row of the outer join that found nothing is all NULL: `None`.
+            registration: Option::<deal_registration::Model>::from_query_result(row, REGISTRATION)?,
+            own_attribution: Option::<opportunity_attribution::Model>::from_query_result(
+                row,
+                OWN_ATTRIBUTION,
+            )?,
+        })
+    }
+}
+
+/// Joins the registration and the caller's own attribution to the page
+/// query. Row scoping sits in the join conditions: a partner's page joins
+/// only its own registration (another partner's answers null) and its own
+/// attribution.
+fn with_page_relations(
+    mut select: Select<opportunity::Entity>,
+    principal: &Principal,
+) -> Select<opportunity::Entity> {
+    let registration_on = Condition::all()
+        .add(
+            Expr::col((deal_registration::Entity, deal_registration::Column::Id))
+                .equals((opportunity::Entity, opportunity::Column::DealRegistrationId)),
+        )
+        .add(policy::registration_rows(principal));
+    // Aliased: `policy::attributed_to` reads the same table in a subquery.
+    let own = Alias::new("own_attribution");
+    let own_on = Condition::all()
+        .add(
+            Expr::col((own.clone(), opportunity_attribution::Column::OpportunityId))
+                .equals((opportunity::Entity, opportunity::Column::Id)),
+        )
+        .add(
+            match principal.partner_id.filter(|_| !principal.is_staff()) {
+                Some(partner_id) => {
+                    Expr::col((own.clone(), opportunity_attribution::Column::PartnerId))
+                        .eq(partner_id)
+                }
+                None => Expr::value(false),
+            },
+        );
+    QueryTrait::query(&mut select)
+        .join(
+            JoinType::LeftJoin,
+            deal_registration::Entity,
+            registration_on,
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            opportunity_attribution::Entity,
+            own.clone(),
+            own_on,
+        );
+    for column in deal_registration::Column::iter() {
+        select = select.expr_as(
+            Expr::col((deal_registration::Entity, column)),
+            format!("{REGISTRATION}{}", IdenStatic::as_str(&column)),
+        );
+    }
+    for column in opportunity_attribution::Column::iter() {
+        select = select.expr_as(
+            Expr::col((own.clone(), column)),
+            format!("{OWN_ATTRIBUTION}{}", IdenStatic::as_str(&column)),
+        );
+    }
+    select
+}
+
+/// The opportunities the caller may see, a page at a time, each with its
+/// registration and the caller's own attribution.
 pub async fn list(
     db: &impl ConnectionTrait,
     caller: &Caller<'_>,
     filter: OpportunityFilter,
     page: PageArgs,
-) -> Result<Page<opportunity::Model>, ApiError> {
+) -> Result<Page<ListedOpportunity>, ApiError> {
     let mut condition = policy::opportunity_rows(caller.principal);
     if !filter.stages.is_empty() {
         condition = condition.add(opportunity::Column::Stage.is_in(stage_names(&filter.stages)));
@@ -153,12 +244,16 @@ pub async fn list(
         id: opportunity::Column::Id,
         direction: OrderDirection::Desc,
     };
-    paginate(
+    paginate_as(
         db,
         opportunity::Entity::find().filter(condition),
+        |select| with_page_relations(select, caller.principal),
         ordering,
         page,
-        |o| (KeyValue::Time(o.created_at), KeyValue::Uuid(o.id)),
+        |row: &ListedOpportunity| {
+            let o = &row.opportunity;
+            (KeyValue::Time(o.created_at), KeyValue::Uuid(o.id))
+        },
     )
     .await
 }
