@@ -7,10 +7,10 @@ use entity::{
     registration_conflict,
 };
 use sea_orm::{
-    sea_query::{Alias, Expr, ExprTrait, JoinType},
+    sea_query::{Alias, Expr, ExprTrait, IntoIden, JoinType},
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, IdenStatic, IntoActiveModel, Iterable, QueryFilter, QueryResult,
-    QuerySelect, QueryTrait, Select, Set,
+    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryResult, QuerySelect,
+    QueryTrait, Select, Set,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -132,20 +132,95 @@ pub struct ListedOpportunity {
     pub own_attribution: Option<opportunity_attribution::Model>,
 }
 
-/// Column prefixes of the joined relations in the page query.
-const REGISTRATION: &str = "registration_";
-const OWN_ATTRIBUTION: &str = "own_attribution_";
+/// A relation the page query joins: its columns selected under a prefix and
+/// read back by static names. (SeaORM's prefixed reads format every column
+/// name for every row, which cost more than the join saved.) A field missing
+/// from the list does not compile.
+macro_rules! joined_relation {
+    ($name:ident, $table:ident, $prefix:literal, [$($field:ident),+ $(,)?]) => {
+        struct $name;
+
+        impl $name {
+            /// (column, alias in the page query)
+            const COLUMNS: &'static [(&'static str, &'static str)] =
+                &[$((stringify!($field), concat!($prefix, stringify!($field)))),+];
+
+            /// `None` when the outer join found no row (its id is NULL).
+            fn read(row: &QueryResult) -> Result<Option<$table::Model>, DbErr> {
+                if row.try_get::<Option<Uuid>>("", concat!($prefix, "id"))?.is_none() {
+                    return Ok(None);
+                }
+                Ok(Some($table::Model {
+                    $($field: row.try_get("", concat!($prefix, stringify!($field)))?),+
+                }))
+            }
+
+            /// Adds the relation's columns, read from `table` (its name or alias).
+            fn select(
+                mut select: Select<opportunity::Entity>,
+                table: impl IntoIden + Clone,
+            ) -> Select<opportunity::Entity> {
+                for (column, alias) in Self::COLUMNS {
+                    let column = Expr::col((table.clone(), Alias::new(*column)));
+                    select = select.expr_as(column, *alias);
+                }
+                select
+            }
+        }
+    };
+}
+
+joined_relation!(
+    JoinedRegistration,
+    deal_registration,
+    "registration_",
+    [
+        id,
+        reference,
+        partner_id,
+        status,
+        company_name,
+        company_domain,
+        company_key,
+        domain_key,
+        customer_contact_name,
+        customer_contact_email,
+        amount_minor,
+        currency,
+        expected_close_date,
+        product,
+        notes,
+        internal_notes,
+        submitted_at,
+        submitted_by,
+        reviewer_id,
+        decided_at,
+        decision_reason,
+        protection_starts_at,
+        protection_ends_at,
+        extension_count,
+        sla_due_at,
+        expiring_notified_for,
+        opportunity_id,
+        version,
+        created_at,
+        updated_at,
+    ]
+);
+
+joined_relation!(
+    JoinedOwnAttribution,
+    opportunity_attribution,
+    "own_attribution_",
+    [id, opportunity_id, partner_id, role, credit_bps, created_at]
+);
 
 impl FromQueryResult for ListedOpportunity {
     fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
         Ok(Self {
             opportunity: opportunity::Model::from_query_result(row, prefix)?,
-            // A row of the outer join that found nothing is all NULL: `None`.
-            registration: Option::<deal_registration::Model>::from_query_result(row, REGISTRATION)?,
-            own_attribution: Option::<opportunity_attribution::Model>::from_query_result(
-                row,
-                OWN_ATTRIBUTION,
-            )?,
+            registration: JoinedRegistration::read(row)?,
+            own_attribution: JoinedOwnAttribution::read(row)?,
         })
     }
 }
@@ -192,19 +267,8 @@ fn with_page_relations(
             own.clone(),
             own_on,
         );
-    for column in deal_registration::Column::iter() {
-        select = select.expr_as(
-            Expr::col((deal_registration::Entity, column)),
-            format!("{REGISTRATION}{}", IdenStatic::as_str(&column)),
-        );
-    }
-    for column in opportunity_attribution::Column::iter() {
-        select = select.expr_as(
-            Expr::col((own.clone(), column)),
-            format!("{OWN_ATTRIBUTION}{}", IdenStatic::as_str(&column)),
-        );
-    }
-    select
+    let select = JoinedRegistration::select(select, deal_registration::Entity);
+    JoinedOwnAttribution::select(select, own)
 }
 
 /// The opportunities the caller may see, a page at a time, each with its
