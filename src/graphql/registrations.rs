@@ -274,7 +274,8 @@ pub struct Opportunity {
     model: opportunity::Model,
     /// What the pipeline page query read beside it; `None` where the
     /// opportunity was read alone (`node`, payloads), and its fields load.
-    related: Option<Related>,
+    /// Boxed: it is as large as the opportunity itself.
+    related: Option<Box<Related>>,
 }
 
 /// An opportunity's relations as its page read them, scoped to the caller.
@@ -296,10 +297,10 @@ impl From<ListedOpportunity> for Opportunity {
     fn from(row: ListedOpportunity) -> Self {
         Self {
             model: row.opportunity,
-            related: Some(Related {
+            related: Some(Box::new(Related {
                 registration: row.registration.map(DealRegistration::from),
                 own_attribution: row.own_attribution,
-            }),
+            })),
         }
     }
 }
