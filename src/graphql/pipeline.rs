@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{
     connection::{connection, page_args},
     context,
-    loaders::{self, AttributionOfPartner, AttributionsOf, PartnerById, RegistrationById},
+    loaders::{self, AttributionsOf, PartnerById},
     payload::{settle, InputCheck},
     registrations::{money_input, MoneyInput, Opportunity},
     scalars::{Date, Decimal},
@@ -22,7 +22,8 @@ use crate::{
     ids::{self, NodeType},
     service::{
         opportunities::{
-            self as service, CrmOpportunity, NewOpportunity, OpportunityChanges, OpportunityFilter,
+            self as service, CrmOpportunity, ListedOpportunity, NewOpportunity, OpportunityChanges,
+            OpportunityFilter,
         },
         registrations::parse_company_domain,
         Failure, Outcome,
@@ -66,51 +67,34 @@ pub async fn opportunities_of(
     Ok(OpportunityConnection::from_page(page, Opportunity::from))
 }
 
-/// Loads the relations the query selects for the whole page, one batch each.
+/// Loads every partner credited on the page's opportunities, and those
+/// partners, one batch each, when the query selects `attributions` (the
+/// registration and the caller's own attribution came with the page).
 async fn prefetch_relations(
     ctx: &Context<'_>,
-    page: &crate::service::pagination::Page<opportunity::Model>,
+    page: &crate::service::pagination::Page<ListedOpportunity>,
 ) -> ApiResult<()> {
-    let principal = &context::request(ctx)?.principal;
-    let scope = principal.row_scope();
-    let node = ctx.look_ahead().field("edges").field("node");
-    let rows = || page.edges.iter().map(|(_, o)| o);
-    let registrations = async {
-        if node.field("dealRegistration").exists() {
-            let keys = rows()
-                .filter_map(|o| o.deal_registration_id)
-                .map(|id| RegistrationById(id, scope));
-            loaders::prefetch(ctx, keys).await?;
-        }
-        ApiResult::Ok(())
-    };
-    let own_attributions = async {
-        if let (true, Some(partner_id)) =
-            (node.field("myAttribution").exists(), principal.partner_id)
-        {
-            let keys = rows().map(|o| AttributionOfPartner {
-                opportunity_id: o.id,
-                partner_id,
-            });
-            loaders::prefetch(ctx, keys).await?;
-        }
-        ApiResult::Ok(())
-    };
-    let all_attributions = async {
-        if node.field("attributions").exists() {
-            let attributions = loaders::prefetch(ctx, rows().map(|o| AttributionsOf(o.id))).await?;
-            if node.field("attributions").field("partner").exists() {
-                let partners = attributions
-                    .values()
-                    .flatten()
-                    .map(|a| PartnerById(a.partner_id, scope));
-                loaders::prefetch(ctx, partners).await?;
-            }
-        }
-        ApiResult::Ok(())
-    };
-    // Independent relations load side by side.
-    futures_util::try_join!(registrations, own_attributions, all_attributions)?;
+    let attributions = ctx
+        .look_ahead()
+        .field("edges")
+        .field("node")
+        .field("attributions");
+    if !attributions.exists() {
+        return Ok(());
+    }
+    let rows = page
+        .edges
+        .iter()
+        .map(|(_, row)| AttributionsOf(row.opportunity.id));
+    let all = loaders::prefetch(ctx, rows).await?;
+    if attributions.field("partner").exists() {
+        let scope = context::request(ctx)?.principal.row_scope();
+        let partners = all
+            .values()
+            .flatten()
+            .map(|a| PartnerById(a.partner_id, scope));
+        loaders::prefetch(ctx, partners).await?;
+    }
     Ok(())
 }
 

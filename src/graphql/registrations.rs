@@ -4,6 +4,8 @@
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{deal_registration, opportunity, opportunity_attribution, registration_conflict};
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use super::{
@@ -26,7 +28,7 @@ use crate::{
     error::ApiResult,
     ids::{self, NodeType},
     service::{
-        opportunities,
+        opportunities::{self, ListedOpportunity},
         registrations::{
             self as service, NewRegistration, RegistrationChanges, RegistrationFilter,
         },
@@ -42,12 +44,14 @@ fn money_of(minor_units: i64, currency: &str) -> Money {
     .into()
 }
 
-/// A partner's claim on a customer deal.
-pub struct DealRegistration(deal_registration::Model);
+/// A partner's claim on a customer deal. Shared, so an opportunity that
+/// read its registration with the page hands it out without a deep copy.
+#[derive(Clone)]
+pub struct DealRegistration(Arc<deal_registration::Model>);
 
 impl From<deal_registration::Model> for DealRegistration {
     fn from(model: deal_registration::Model) -> Self {
-        Self(model)
+        Self(Arc::new(model))
     }
 }
 
@@ -174,7 +178,7 @@ impl DealRegistration {
         let scope = context::request(ctx)?.principal.row_scope();
         Ok(loaders::load(ctx, OpportunityById(id, scope))
             .await?
-            .map(Opportunity))
+            .map(Opportunity::from))
     }
 
     /// Conflicts with other claims on the same account.
@@ -216,7 +220,7 @@ impl RegistrationConflict {
         let request = context::request(ctx)?;
         Ok(service::find(context::db(ctx)?, &request.caller(), id)
             .await?
-            .map(DealRegistration))
+            .map(DealRegistration::from))
     }
 
     /// The direct opportunity, for `DIRECT_OPPORTUNITY`.
@@ -228,7 +232,7 @@ impl RegistrationConflict {
         Ok(
             opportunities::find(context::db(ctx)?, &request.caller(), id)
                 .await?
-                .map(Opportunity),
+                .map(Opportunity::from),
         )
     }
 
@@ -266,11 +270,38 @@ impl RegistrationConflict {
 }
 
 /// A sales opportunity.
-pub struct Opportunity(opportunity::Model);
+pub struct Opportunity {
+    model: opportunity::Model,
+    /// What the pipeline page query read beside it; `None` where the
+    /// opportunity was read alone (`node`, payloads), and its fields load.
+    /// Boxed: it is as large as the opportunity itself.
+    related: Option<Box<Related>>,
+}
+
+/// An opportunity's relations as its page read them, scoped to the caller.
+struct Related {
+    registration: Option<DealRegistration>,
+    own_attribution: Option<opportunity_attribution::Model>,
+}
 
 impl From<opportunity::Model> for Opportunity {
     fn from(model: opportunity::Model) -> Self {
-        Self(model)
+        Self {
+            model,
+            related: None,
+        }
+    }
+}
+
+impl From<ListedOpportunity> for Opportunity {
+    fn from(row: ListedOpportunity) -> Self {
+        Self {
+            model: row.opportunity,
+            related: Some(Box::new(Related {
+                registration: row.registration.map(DealRegistration::from),
+                own_attribution: row.own_attribution,
+            })),
+        }
     }
 }
 
@@ -312,68 +343,71 @@ fn credit(bps: i32) -> Decimal {
 impl Opportunity {
     /// Globally unique, opaque id.
     pub async fn id(&self) -> ID {
-        ID(ids::encode(NodeType::Opportunity, self.0.id))
+        ID(ids::encode(NodeType::Opportunity, self.model.id))
     }
 
     /// Display name.
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.model.name
     }
 
     /// The customer company's name.
     async fn company_name(&self) -> &str {
-        &self.0.company_name
+        &self.model.company_name
     }
 
     /// The customer company's domain.
     async fn company_domain(&self) -> &str {
-        &self.0.company_domain
+        &self.model.company_domain
     }
 
     /// Where it came from.
     async fn source(&self) -> ApiResult<OpportunitySource> {
-        stored(&self.0.source)
+        stored(&self.model.source)
     }
 
     /// Its stage.
     async fn stage(&self) -> ApiResult<OpportunityStage> {
-        stored(&self.0.stage)
+        stored(&self.model.stage)
     }
 
     /// The next step agreed.
     async fn next_step(&self) -> Option<&str> {
-        self.0.next_step.as_deref()
+        self.model.next_step.as_deref()
     }
 
     /// The deal's value.
     async fn amount(&self) -> Money {
-        money_of(self.0.amount_minor, &self.0.currency)
+        money_of(self.model.amount_minor, &self.model.currency)
     }
 
     /// When it is expected to close.
     async fn expected_close_date(&self) -> Date {
-        Date(self.0.expected_close_date)
+        Date(self.model.expected_close_date)
     }
 
     /// When it closed.
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.closed_at
+        self.model.closed_at
     }
 
     /// Why it was lost.
     async fn closed_lost_reason(&self) -> Option<&str> {
-        self.0.closed_lost_reason.as_deref()
+        self.model.closed_lost_reason.as_deref()
     }
 
     /// The registration it came from.
     async fn deal_registration(&self, ctx: &Context<'_>) -> ApiResult<Option<DealRegistration>> {
-        let Some(id) = self.0.deal_registration_id else {
+        if let Some(related) = &self.related {
+            return Ok(related.registration.clone());
+        }
+        let Some(id) = self.model.deal_registration_id else {
             return Ok(None);
         };
         let scope = context::request(ctx)?.principal.row_scope();
         Ok(loaders::load(ctx, RegistrationById(id, scope))
             .await?
-            .map(DealRegistration))
+            .map(DealRegistration::from))
     }
 
     /// The calling partner's own role and credit; null for staff.
@@ -382,15 +416,19 @@ impl Opportunity {
         let Some(partner_id) = request.principal.partner_id else {
             return Ok(None);
         };
-        let own = loaders::load(
-            ctx,
-            AttributionOfPartner {
-                opportunity_id: self.0.id,
-                partner_id,
-            },
-        )
-        .await?;
-        own.map(|a: opportunity_attribution::Model| {
+        let loaded;
+        let own = match &self.related {
+            Some(related) => related.own_attribution.as_ref(),
+            None => {
+                let key = AttributionOfPartner {
+                    opportunity_id: self.model.id,
+                    partner_id,
+                };
+                loaded = loaders::load(ctx, key).await?;
+                loaded.as_ref()
+            }
+        };
+        own.map(|a| {
             Ok(MyAttribution {
                 role: stored(&a.role)?,
                 credit: credit(a.credit_bps),
@@ -403,7 +441,7 @@ impl Opportunity {
     async fn attributions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Attribution>> {
         let scope = context::request(ctx)?.principal.row_scope();
         let mut all = Vec::new();
-        for a in loaders::load(ctx, AttributionsOf(self.0.id))
+        for a in loaders::load(ctx, AttributionsOf(self.model.id))
             .await?
             .unwrap_or_default()
         {
@@ -421,43 +459,45 @@ impl Opportunity {
 
     /// The opportunity's ids in outside systems (CRMs).
     async fn external_ids(&self, ctx: &Context<'_>) -> ApiResult<Vec<ExternalId>> {
-        Ok(opportunities::external_ids(context::db(ctx)?, self.0.id)
-            .await?
-            .into_iter()
-            .map(|e| ExternalId {
-                system: e.system,
-                id: e.external_id,
-            })
-            .collect())
+        Ok(
+            opportunities::external_ids(context::db(ctx)?, self.model.id)
+                .await?
+                .into_iter()
+                .map(|e| ExternalId {
+                    system: e.system,
+                    id: e.external_id,
+                })
+                .collect(),
+        )
     }
 
     /// Discount granted, in percent.
     async fn discount_percent(&self) -> Option<Decimal> {
-        self.0
+        self.model
             .discount_bps
             .map(|b| Decimal(Percent::from_basis_points(b).as_decimal()))
     }
 
     /// Margin, in percent.
     async fn margin_percent(&self) -> Option<Decimal> {
-        self.0
+        self.model
             .margin_bps
             .map(|b| Decimal(Percent::from_basis_points(b).as_decimal()))
     }
 
     /// What is known about competitors.
     async fn competitor_intel(&self) -> Option<&str> {
-        self.0.competitor_intel.as_deref()
+        self.model.competitor_intel.as_deref()
     }
 
     /// Notes for staff only.
     async fn internal_notes(&self) -> Option<&str> {
-        self.0.internal_notes.as_deref()
+        self.model.internal_notes.as_deref()
     }
 
     /// Bumped by every change.
     async fn version(&self) -> i32 {
-        self.0.version
+        self.model.version
     }
 }
 
@@ -496,7 +536,7 @@ pub async fn registrations_of(
     let page = service::list(context::db(ctx)?, &request.caller(), filter, page).await?;
     Ok(DealRegistrationConnection::from_page(
         page,
-        DealRegistration,
+        DealRegistration::from,
     ))
 }
 
@@ -648,7 +688,7 @@ pub struct DealRegistrationPayload {
 fn payload(outcome: Outcome<deal_registration::Model>) -> ApiResult<DealRegistrationPayload> {
     let (registration, user_errors) = settle(outcome)?;
     Ok(DealRegistrationPayload {
-        deal_registration: registration.map(DealRegistration),
+        deal_registration: registration.map(DealRegistration::from),
         user_errors,
     })
 }

@@ -7,21 +7,24 @@ use entity::{
     registration_conflict,
 };
 use sea_orm::{
+    sea_query::{Alias, Expr, ExprTrait, IntoIden, JoinType},
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, Set,
+    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryResult, QuerySelect,
+    QueryTrait, Select, Set,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{
     activation,
-    pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+    pagination::{paginate_as, KeyValue, Ordering, Page, PageArgs},
     registrations::{self, attribute},
     settings,
     unit_of_work::{Change, Event, UnitOfWork},
     Caller, Failure, Outcome,
 };
 use crate::{
+    auth::Principal,
     domain::{
         accounts::normalize_company_name,
         inputs::{DisplayName, Percent, Weight},
@@ -118,12 +121,164 @@ const OPEN: [OpportunityStage; 4] = [
     OpportunityStage::Negotiation,
 ];
 
+/// A listed opportunity with the relations a pipeline page shows beside it,
+/// read by the page query itself: one statement, however many rows.
+#[derive(Debug)]
+pub struct ListedOpportunity {
+    pub opportunity: opportunity::Model,
+    /// Its deal registration, if the caller may see it (a partner: only its own).
+    pub registration: Option<deal_registration::Model>,
+    /// The calling partner's own attribution; none for staff.
+    pub own_attribution: Option<opportunity_attribution::Model>,
+}
+
+/// A relation the page query joins: its columns selected under a prefix and
+/// read back by static names. (SeaORM's prefixed reads format every column
+/// name for every row, which cost more than the join saved.) A field missing
+/// from the list does not compile.
+macro_rules! joined_relation {
+    ($name:ident, $table:ident, $prefix:literal, [$($field:ident),+ $(,)?]) => {
+        struct $name;
+
+        impl $name {
+            /// (column, alias in the page query)
+            const COLUMNS: &'static [(&'static str, &'static str)] =
+                &[$((stringify!($field), concat!($prefix, stringify!($field)))),+];
+
+            /// `None` when the outer join found no row (its id is NULL).
+            fn read(row: &QueryResult) -> Result<Option<$table::Model>, DbErr> {
+                if row.try_get::<Option<Uuid>>("", concat!($prefix, "id"))?.is_none() {
+                    return Ok(None);
+                }
+                Ok(Some($table::Model {
+                    $($field: row.try_get("", concat!($prefix, stringify!($field)))?),+
+                }))
+            }
+
+            /// Adds the relation's columns, read from `table` (its name or alias).
+            fn select(
+                mut select: Select<opportunity::Entity>,
+                table: impl IntoIden + Clone,
+            ) -> Select<opportunity::Entity> {
+                for (column, alias) in Self::COLUMNS {
+                    let column = Expr::col((table.clone(), Alias::new(*column)));
+                    select = select.expr_as(column, *alias);
+                }
+                select
+            }
+        }
+    };
+}
+
+joined_relation!(
+    JoinedRegistration,
+    deal_registration,
+    "registration_",
+    [
+        id,
+        reference,
+        partner_id,
+        status,
+        company_name,
+        company_domain,
+        company_key,
+        domain_key,
+        customer_contact_name,
+        customer_contact_email,
+        amount_minor,
+        currency,
+        expected_close_date,
+        product,
+        notes,
+        internal_notes,
+        submitted_at,
+        submitted_by,
+        reviewer_id,
+        decided_at,
+        decision_reason,
+        protection_starts_at,
+        protection_ends_at,
+        extension_count,
+        sla_due_at,
+        expiring_notified_for,
+        opportunity_id,
+        version,
+        created_at,
+        updated_at,
+    ]
+);
+
+joined_relation!(
+    JoinedOwnAttribution,
+    opportunity_attribution,
+    "own_attribution_",
+    [id, opportunity_id, partner_id, role, credit_bps, created_at]
+);
+
+impl FromQueryResult for ListedOpportunity {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            opportunity: opportunity::Model::from_query_result(row, prefix)?,
+            registration: JoinedRegistration::read(row)?,
+            own_attribution: JoinedOwnAttribution::read(row)?,
+        })
+    }
+}
+
+/// Joins the registration and the caller's own attribution to the page
+/// query. Row scoping sits in the join conditions: a partner's page joins
+/// only its own registration (another partner's answers null) and its own
+/// attribution.
+fn with_page_relations(
+    mut select: Select<opportunity::Entity>,
+    principal: &Principal,
+) -> Select<opportunity::Entity> {
+    let registration_on = Condition::all()
+        .add(
+            Expr::col((deal_registration::Entity, deal_registration::Column::Id))
+                .equals((opportunity::Entity, opportunity::Column::DealRegistrationId)),
+        )
+        .add(policy::registration_rows(principal));
+    // Aliased: `policy::attributed_to` reads the same table in a subquery.
+    let own = Alias::new("own_attribution");
+    let own_on = Condition::all()
+        .add(
+            Expr::col((own.clone(), opportunity_attribution::Column::OpportunityId))
+                .equals((opportunity::Entity, opportunity::Column::Id)),
+        )
+        .add(
+            match principal.partner_id.filter(|_| !principal.is_staff()) {
+                Some(partner_id) => {
+                    Expr::col((own.clone(), opportunity_attribution::Column::PartnerId))
+                        .eq(partner_id)
+                }
+                None => Expr::value(false),
+            },
+        );
+    QueryTrait::query(&mut select)
+        .join(
+            JoinType::LeftJoin,
+            deal_registration::Entity,
+            registration_on,
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            opportunity_attribution::Entity,
+            own.clone(),
+            own_on,
+        );
+    let select = JoinedRegistration::select(select, deal_registration::Entity);
+    JoinedOwnAttribution::select(select, own)
+}
+
+/// The opportunities the caller may see, a page at a time, each with its
+/// registration and the caller's own attribution.
 pub async fn list(
     db: &impl ConnectionTrait,
     caller: &Caller<'_>,
     filter: OpportunityFilter,
     page: PageArgs,
-) -> Result<Page<opportunity::Model>, ApiError> {
+) -> Result<Page<ListedOpportunity>, ApiError> {
     let mut condition = policy::opportunity_rows(caller.principal);
     if !filter.stages.is_empty() {
         condition = condition.add(opportunity::Column::Stage.is_in(stage_names(&filter.stages)));
@@ -153,12 +308,16 @@ pub async fn list(
         id: opportunity::Column::Id,
         direction: OrderDirection::Desc,
     };
-    paginate(
+    paginate_as(
         db,
         opportunity::Entity::find().filter(condition),
+        |select| with_page_relations(select, caller.principal),
         ordering,
         page,
-        |o| (KeyValue::Time(o.created_at), KeyValue::Uuid(o.id)),
+        |row: &ListedOpportunity| {
+            let o = &row.opportunity;
+            (KeyValue::Time(o.created_at), KeyValue::Uuid(o.id))
+        },
     )
     .await
 }

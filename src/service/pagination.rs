@@ -8,8 +8,8 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Expr, Order},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -157,6 +157,25 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
+    paginate_as(db, select, |page| page, ordering, args, key_of).await
+}
+
+/// [`paginate`], reading each row as `M`. `widen` adds what the page shows
+/// beside each row (joins and their columns) to the page query only, so the
+/// count stays a plain count of `select`.
+pub async fn paginate_as<E, M, C>(
+    db: &C,
+    select: Select<E>,
+    widen: impl FnOnce(Select<E>) -> Select<E>,
+    ordering: Ordering<E::Column>,
+    args: PageArgs,
+    key_of: impl Fn(&M) -> (KeyValue, KeyValue),
+) -> Result<Page<M>, ApiError>
+where
+    E: EntityTrait,
+    M: FromQueryResult + Send + Sync,
+    C: ConnectionTrait,
+{
     let first = page_size(args.first, "first")?;
     let last = page_size(args.last, "last")?;
     if first.is_some() && last.is_some() {
@@ -192,7 +211,7 @@ where
     };
 
     let (has_after, has_before) = (after.is_some(), before.is_some());
-    let mut query = select;
+    let mut query = widen(select);
     if let Some(cursor) = after {
         query = query.filter(beyond(&ordering, cursor, ordering.direction));
     }
@@ -208,6 +227,7 @@ where
         .order_by(ordering.key, order(walk))
         .order_by(ordering.id, order(walk))
         .limit(size + 1)
+        .into_model::<M>()
         .all(db);
     // Count and page side by side: on a pool they take two connections, so
     // the page costs one round trip instead of two.
