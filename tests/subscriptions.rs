@@ -627,3 +627,16 @@ backend_test!(identical_subscriptions_share_work_but_not_rights, |app| {
         .await
         .is_none());
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutting_down_closes_sockets_with_going_away() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let mut socket = ws::ready(&app, &app.admin).await;
+    ws::subscribe(&mut socket, "1", EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(app); // stops the server gracefully
+    assert_eq!(
+        ws::close_code(&mut socket, Duration::from_secs(5)).await,
+        Some(1001)
+    );
+}

@@ -44,6 +44,9 @@ pub struct AppState {
     pub cost_limiter: Option<Arc<crate::graphql::cost::CostLimiter>>,
     /// The event bus and session checker, started by the first WebSocket.
     realtime: Arc<tokio::sync::OnceCell<ws::Realtime>>,
+    /// Turns true when the server starts shutting down, so WebSockets (which
+    /// graceful shutdown does not wait for) can say goodbye.
+    shutting_down: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -80,7 +83,14 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(metrics),
             realtime: Arc::default(),
+            shutting_down: Arc::new(tokio::sync::watch::channel(false).0),
         })
+    }
+
+    /// Resolves once the server is shutting down.
+    pub async fn shutdown_started(&self) {
+        let mut receiver = self.shutting_down.subscribe();
+        let _ = receiver.wait_for(|stopping| *stopping).await;
     }
 
     /// The event bus and session checker, started on first use.
@@ -131,6 +141,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = state.config.shutdown_grace;
+    let shutting_down = state.shutting_down.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Small GraphQL answers should leave at once, not wait for Nagle.
     let listener = listener.tap_io(|tcp| {
@@ -139,6 +150,7 @@ pub async fn serve(
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
+        shutting_down.send_replace(true);
         let _ = stop_tx.send(true);
     });
     let deadline = async move {

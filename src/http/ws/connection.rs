@@ -60,6 +60,9 @@ pub async fn serve(
     let mut session = None;
     let init_deadline = tokio::time::sleep(state.config.ws_init_timeout);
     tokio::pin!(init_deadline);
+    let shutdown = state.clone();
+    let shutdown = shutdown.shutdown_started();
+    tokio::pin!(shutdown);
     let mut keep_alive =
         tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
 
@@ -150,6 +153,9 @@ pub async fn serve(
             },
             () = &mut init_deadline, if principal.is_none() => {
                 break Some(Closing(close::INIT_TIMEOUT, "Connection initialisation timeout".into()));
+            }
+            () = &mut shutdown => {
+                break Some(Closing(close::GOING_AWAY, "the server is restarting; reconnect".into()));
             }
             () = ended => {
                 break Some(Closing(close::FORBIDDEN, "the token was revoked or has expired".into()));

@@ -47,6 +47,8 @@ pub mod close {
     pub const DUPLICATE_ID: u16 = 4409;
     /// A second `connection_init`.
     pub const TOO_MANY_INITS: u16 = 4429;
+    /// The server is shutting down (WebSocket "going away"): reconnect.
+    pub const GOING_AWAY: u16 = 1001;
 }
 
 /// What a client can send.
