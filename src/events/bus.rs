@@ -78,11 +78,6 @@ impl EventBus {
         }
     }
 
-    /// How many receivers are subscribed (for metrics and tests).
-    pub fn receivers(&self) -> usize {
-        self.inner.sender.receiver_count()
-    }
-
     fn publish(&self, events: Vec<outbox_event::Model>) {
         let mut head = self.inner.head.lock().unwrap_or_else(|e| e.into_inner());
         for event in events {
@@ -105,7 +100,7 @@ async fn latest_cursor(db: &DatabaseConnection) -> Result<i64, DbErr> {
 }
 
 /// The outbox rows after `cursor`, oldest first.
-pub async fn read_after(
+async fn read_after(
     db: &DatabaseConnection,
     cursor: i64,
     limit: u64,

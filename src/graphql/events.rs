@@ -134,12 +134,10 @@ fn parse_after(after: Option<String>) -> ApiResult<Option<i64>> {
 /// The row id behind a global id of `node_type`; anything else is an error
 /// naming the argument.
 fn parse_id(argument: &str, id: Option<ID>, node_type: NodeType) -> ApiResult<Option<Uuid>> {
-    id.map(|id| match ids::decode(&id) {
-        Some((t, uuid)) if t == node_type => Ok(uuid),
-        _ => Err(ApiError::BadUserInput(format!(
-            "`{argument}` is not a {} id",
-            node_type.name()
-        ))),
+    id.map(|id| {
+        ids::decode_as(node_type, &id).ok_or_else(|| {
+            ApiError::BadUserInput(format!("`{argument}` is not a {} id", node_type.name()))
+        })
     })
     .transpose()
 }

@@ -61,15 +61,6 @@ impl Sessions {
         }
     }
 
-    /// How many sessions are open (for metrics and tests).
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Uuid, oneshot::Sender<()>)>> {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
