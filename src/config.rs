@@ -53,6 +53,10 @@ pub struct ServerConfig {
     /// Let webhooks reach loopback, private and other internal addresses, and
     /// plain `http` (tests, private networks). Off: the SSRF guard refuses them.
     pub webhook_allow_private: bool,
+    /// How long a token's successful lookup is remembered (`auth::cache`):
+    /// other replicas honour a revoked token for at most this long. Zero
+    /// asks the database on every request.
+    pub token_cache_ttl: Duration,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +67,7 @@ impl Default for ServerConfig {
             ws_init_timeout: Duration::from_secs(10),
             session_check_interval: Duration::from_secs(2),
             webhook_allow_private: false,
+            token_cache_ttl: Duration::from_secs(1),
         }
     }
 }

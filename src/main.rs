@@ -62,6 +62,9 @@ struct ServeArgs {
     /// Let webhooks reach loopback, private and other internal addresses, and plain http.
     #[arg(long, env = "PARTNERGRAPH_WEBHOOK_ALLOW_PRIVATE")]
     webhook_allow_private: bool,
+    /// Milliseconds a token's lookup is remembered; other replicas honour a revoked token for at most this long (0: look up every request).
+    #[arg(long, env = "PARTNERGRAPH_TOKEN_CACHE_MS", default_value_t = 1000)]
+    token_cache_ms: u64,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -237,6 +240,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         limits: args.limits.into(),
         ws_init_timeout: std::time::Duration::from_secs(args.ws_init_timeout),
         webhook_allow_private: args.webhook_allow_private,
+        token_cache_ttl: std::time::Duration::from_millis(args.token_cache_ms),
         ..ServerConfig::default()
     };
     // Webhook deliveries: the dispatcher and the worker, sharing the work with any other replica.

@@ -98,3 +98,49 @@ backend_test!(roles_and_scopes_limit_every_operation, |app| {
         .await;
     assert_eq!(body["data"]["auditLog"]["totalCount"], 1);
 });
+
+// A token's lookup is remembered for `token_cache_ttl`; a revocation this
+// process did not make (another replica's) takes effect within that time.
+backend_test!(
+    token_lookups_are_remembered_for_a_moment_only,
+    partnergraph::config::ServerConfig {
+        token_cache_ttl: std::time::Duration::from_secs(2),
+        ..Default::default()
+    },
+    |app| {
+        let token = app.token(Role::Viewer, "cached@example.com", None).await;
+        let ask = || app.post(&token, "{ viewer { kind } }", json!({}));
+        let before = app.sql_statements().await;
+        assert_eq!(ask().await.0, StatusCode::OK);
+        let first = app.sql_statements().await - before;
+        let before = app.sql_statements().await;
+        assert_eq!(ask().await.0, StatusCode::OK);
+        let second = app.sql_statements().await - before;
+        assert_eq!(
+            second,
+            first - 1,
+            "the second request skips the token lookup"
+        );
+
+        // Revoked behind this server's back, as another replica would.
+        let revoked = std::time::Instant::now();
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &app.db,
+            "UPDATE access_token SET revoked_at = created_at",
+        )
+        .await
+        .unwrap();
+        loop {
+            let (status, body) = ask().await;
+            if status == StatusCode::UNAUTHORIZED {
+                assert_eq!(error_code(&body), "UNAUTHENTICATED");
+                break;
+            }
+            assert!(
+                revoked.elapsed() < std::time::Duration::from_secs(4),
+                "a revoked token still works after the cache's lifetime"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+);

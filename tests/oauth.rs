@@ -234,6 +234,14 @@ backend_test!(revoked_expired_and_narrow_tokens_stop_at_the_door, |app| {
         .request_async(&http())
         .await
         .unwrap();
+    let (status, _) = app
+        .post(token.access_token().secret(), query, json!({}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "used once, so its lookup is remembered"
+    );
     app.clock.advance(chrono::Duration::minutes(61));
     let (_, body) = app
         .post(token.access_token().secret(), query, json!({}))
@@ -252,12 +260,16 @@ backend_test!(revoked_expired_and_narrow_tokens_stop_at_the_door, |app| {
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
 
-    // Revoking the client ends every token it holds.
+    // Revoking the client ends every token it holds, at once.
     let token = client
         .exchange_client_credentials()
         .request_async(&http())
         .await
         .unwrap();
+    let (status, _) = app
+        .post(token.access_token().secret(), query, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let data = app
         .admin_data(
             "mutation($id: ID!) { revokeApiClient(input: { id: $id }) { apiClient { revokedAt } userErrors { code } } }",

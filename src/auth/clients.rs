@@ -118,7 +118,8 @@ pub async fn issue_token(
 }
 
 /// Revokes `presented` if it is an access token of `client` (RFC 7009: an
-/// unknown token is not an error).
+/// unknown token is not an error). Call `cache::tokens_revoked` once this
+/// has committed.
 pub async fn revoke_token(
     db: &impl ConnectionTrait,
     client: &api_client::Model,
@@ -135,7 +136,8 @@ pub async fn revoke_token(
     Ok(())
 }
 
-/// Revokes a client and every token issued to it.
+/// Revokes a client and every token issued to it. Call
+/// `cache::tokens_revoked` once this has committed.
 pub async fn revoke_client(
     db: &impl ConnectionTrait,
     client_id: Uuid,

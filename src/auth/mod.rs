@@ -2,6 +2,7 @@
 //! scopes (SPEC §2). Which *fields and rows* a principal sees is the
 //! visibility policy's job (`crate::policy`), not this module's.
 
+pub mod cache;
 pub mod clients;
 pub mod principal;
 pub mod scope;

@@ -91,6 +91,17 @@ pub async fn authenticate(
     bearer: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Principal>, DbErr> {
+    Ok(authenticate_until(db, bearer, now)
+        .await?
+        .map(|(principal, _)| principal))
+}
+
+/// [`authenticate`], with the moment the token expires.
+pub async fn authenticate_until(
+    db: &impl ConnectionTrait,
+    bearer: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(Principal, DateTime<Utc>)>, DbErr> {
     if !bearer.starts_with(ACCESS_TOKEN_PREFIX) {
         return Ok(None);
     }
@@ -101,14 +112,15 @@ pub async fn authenticate(
         .one(db)
         .await?;
     Ok(row.and_then(|row| {
-        Some(Principal {
+        let principal = Principal {
             role: Role::parse(&row.role)?,
             staff_user_id: row.staff_user_id,
             partner_id: row.partner_id,
             token_id: row.id,
             api_client_id: row.api_client_id,
             scopes: ScopeSet::parse(&row.scopes).ok()?,
-        })
+        };
+        Some((principal, row.expires_at))
     }))
 }
 

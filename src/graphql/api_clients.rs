@@ -90,7 +90,6 @@ pub struct ApiClientQuery;
 #[Object]
 impl ApiClientQuery {
     /// OAuth2 clients: all for `ADMIN`, a partner's own for its `PARTNER_ADMIN`. Needs the `admin` scope.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn api_clients(
         &self,
         ctx: &Context<'_>,

@@ -89,7 +89,6 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// Every audited change, newest first. Needs `ADMIN` and the `admin` scope.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -190,7 +190,6 @@ pub struct CertificationQuery;
 #[Object]
 impl CertificationQuery {
     /// Certification tracks, by code. Needs `certifications:read`.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn certification_tracks(
         &self,
         ctx: &Context<'_>,
@@ -217,7 +216,6 @@ impl CertificationQuery {
     }
 
     /// Certifications you may see, filtered. Needs `certifications:read`.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn certifications(
         &self,
         ctx: &Context<'_>,

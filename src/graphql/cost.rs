@@ -1,19 +1,12 @@
 //! Rate limits by query cost (SPEC §7), GitHub/Shopify style: each principal
 //! has a bucket of points that refills at a steady rate; a query costs its
-//! complexity (a connection costs `first` × its selection) and is refused
-//! with `RATE_LIMITED` when the bucket cannot pay. Every response reports
-//! `extensions.cost`.
+//! complexity (`graphql::complexity`: a connection costs `first` × its
+//! selection) and is refused with `RATE_LIMITED` when the bucket cannot pay.
+//! Every response reports `extensions.cost`.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::Instant,
-};
+use std::{collections::HashMap, sync::Mutex, time::Instant};
 
-use async_graphql::{
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation},
-    ServerError, ValidationResult, Value,
-};
+use async_graphql::{ServerError, Value};
 
 /// Buckets of every principal seen recently. One per server; not shared
 /// across replicas (each replica grants its own budget).
@@ -84,27 +77,41 @@ impl CostLimiter {
     }
 }
 
-/// Put into each request's data (behind an `Arc` the HTTP layer keeps):
-/// whose bucket pays, and what it cost.
-pub struct RequestCost {
-    pub limiter: Arc<CostLimiter>,
-    pub key: String,
-    charged: Mutex<Option<(usize, Throttle)>>,
+/// What a request was charged, for its `extensions.cost`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Charge {
+    cost: usize,
+    throttle: Throttle,
 }
 
-impl RequestCost {
-    pub fn new(limiter: Arc<CostLimiter>, key: String) -> Self {
-        Self {
-            limiter,
-            key,
-            charged: Mutex::default(),
-        }
+impl Charge {
+    /// `extensions.cost` for the response.
+    pub fn report(&self) -> Value {
+        cost_value(self.cost, self.cost, self.throttle)
     }
+}
 
-    /// `extensions.cost` for the response, once the request was charged.
-    pub fn report(&self) -> Option<Value> {
-        let (cost, throttle) = self.charged.lock().ok().and_then(|c| *c)?;
-        Some(cost_value(cost, cost, throttle))
+impl CostLimiter {
+    /// Charges a query of `cost` (at least one point, introspection
+    /// included) to `key`'s bucket; the error to answer with when it cannot pay.
+    pub fn charge(&self, key: &str, cost: usize) -> Result<Charge, ServerError> {
+        let cost = cost.max(1);
+        match self.take(key, cost as f64) {
+            Ok(throttle) => Ok(Charge { cost, throttle }),
+            Err(throttle) => {
+                let mut error = ServerError::new(
+                    format!(
+                        "rate limited: this query costs {cost} points and {} are available; they refill at {} per second",
+                        throttle.currently_available, throttle.restore_rate
+                    ),
+                    None,
+                );
+                let extensions = error.extensions.get_or_insert_with(Default::default);
+                extensions.set("code", "RATE_LIMITED");
+                extensions.set("cost", cost_value(cost, 0, throttle));
+                Err(error)
+            }
+        }
     }
 }
 
@@ -139,54 +146,6 @@ fn cost_value(requested: usize, actual: usize, throttle: Throttle) -> Value {
     Value::Object(cost)
 }
 
-/// The extension that charges each request and reports its cost.
-pub struct QueryCost;
-
-impl ExtensionFactory for QueryCost {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(QueryCostExtension)
-    }
-}
-
-struct QueryCostExtension;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for QueryCostExtension {
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        let Some(request) = ctx.data_opt::<Arc<RequestCost>>() else {
-            return Ok(result);
-        };
-        // Every request costs at least one point, introspection included.
-        let cost = result.complexity.max(1);
-        match request.limiter.take(&request.key, cost as f64) {
-            Ok(throttle) => {
-                if let Ok(mut charged) = request.charged.lock() {
-                    *charged = Some((cost, throttle));
-                }
-                Ok(result)
-            }
-            Err(throttle) => {
-                let mut error = ServerError::new(
-                    format!(
-                        "rate limited: this query costs {cost} points and {} are available; they refill at {} per second",
-                        throttle.currently_available, throttle.restore_rate
-                    ),
-                    None,
-                );
-                let extensions = error.extensions.get_or_insert_with(Default::default);
-                extensions.set("code", "RATE_LIMITED");
-                extensions.set("cost", cost_value(cost, 0, throttle));
-                Err(vec![error])
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +164,24 @@ mod tests {
         let refused = slow.take("a", 60.0);
         assert!(matches!(refused, Err(t) if t.currently_available == 40.0));
         assert!(slow.take("a", 40.0).is_ok(), "a refusal takes nothing");
+    }
+
+    #[test]
+    fn charges_report_their_cost_and_refusals_say_why() {
+        let limiter = CostLimiter::new(10, 1);
+        let charge = limiter.charge("a", 0).unwrap();
+        let report = charge.report();
+        assert!(
+            matches!(&report, Value::Object(o) if o.get("requestedQueryCost") == Some(&Value::from(1))),
+            "{report}"
+        );
+        let refused = limiter.charge("a", 50).unwrap_err();
+        assert!(
+            refused.message.contains("costs 50 points"),
+            "{}",
+            refused.message
+        );
+        let code = refused.extensions.and_then(|e| e.get("code").cloned());
+        assert_eq!(code, Some(Value::from("RATE_LIMITED")));
     }
 }

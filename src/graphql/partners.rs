@@ -110,7 +110,6 @@ impl Partner {
     }
 
     /// The partner's people.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn contacts(
         &self,
         ctx: &Context<'_>,
@@ -143,7 +142,6 @@ impl Partner {
     }
 
     /// Certifications of the partner's contacts.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn certifications(
         &self,
         ctx: &Context<'_>,
@@ -166,7 +164,6 @@ impl Partner {
     }
 
     /// The partner's deal registrations, newest first.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn deal_registrations(
         &self,
         ctx: &Context<'_>,
@@ -189,7 +186,6 @@ impl Partner {
     }
 
     /// Opportunities the partner is credited on, newest first.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn opportunities(
         &self,
         ctx: &Context<'_>,
@@ -256,7 +252,6 @@ impl PartnerContact {
     }
 
     /// The contact's certifications.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn certifications(
         &self,
         ctx: &Context<'_>,
@@ -371,7 +366,6 @@ pub struct PartnerQuery;
 #[Object]
 impl PartnerQuery {
     /// Partners you may see, filtered and ordered (by name unless told otherwise).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn partners(
         &self,

@@ -7,9 +7,9 @@ use uuid::Uuid;
 use super::{
     connection::{connection, page_args},
     context,
-    loaders::{self, AttributionsOf, PartnerById},
+    loaders::{self, AttributionsOf, PartnerById, RegistrationById},
     payload::{settle, InputCheck},
-    registrations::{money_input, MoneyInput, Opportunity},
+    registrations::{money_input, DealRegistration, MoneyInput, Opportunity},
     scalars::{Date, Decimal},
 };
 use crate::{
@@ -67,18 +67,32 @@ pub async fn opportunities_of(
     Ok(OpportunityConnection::from_page(page, Opportunity::from))
 }
 
-/// Loads every partner credited on the page's opportunities, and those
-/// partners, one batch each, when the query selects `attributions` (the
-/// registration and the caller's own attribution came with the page).
+/// Loads, one batch each, what the query selects beyond what the page
+/// query read (each registration's summary and the caller's own
+/// attribution): whole registrations when it asks for more than their
+/// summary, and every partner credited, and those partners, when it selects
+/// `attributions`.
 async fn prefetch_relations(
     ctx: &Context<'_>,
     page: &crate::service::pagination::Page<ListedOpportunity>,
 ) -> ApiResult<()> {
-    let attributions = ctx
-        .look_ahead()
-        .field("edges")
-        .field("node")
-        .field("attributions");
+    let node = ctx.look_ahead().field("edges").field("node");
+    let registration = node.field("dealRegistration");
+    let beyond_summary = registration.selection_fields().iter().any(|field| {
+        field
+            .selection_set()
+            .any(|child| !DealRegistration::SUMMARY_FIELDS.contains(&child.name()))
+    });
+    if beyond_summary {
+        let scope = context::request(ctx)?.principal.row_scope();
+        let registrations = page
+            .edges
+            .iter()
+            .filter_map(|(_, row)| row.registration.as_ref())
+            .map(|summary| RegistrationById(summary.id, scope));
+        loaders::prefetch(ctx, registrations).await?;
+    }
+    let attributions = node.field("attributions");
     if !attributions.exists() {
         return Ok(());
     }
@@ -104,7 +118,6 @@ pub struct PipelineQuery;
 #[Object]
 impl PipelineQuery {
     /// Opportunities you may see, newest first (a partner: those it is credited on). Needs `pipeline:read`.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn opportunities(
         &self,
         ctx: &Context<'_>,

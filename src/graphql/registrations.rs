@@ -25,10 +25,10 @@ use crate::{
         money, AttributionRole, ConflictKind, ConflictResolution, DbEnum, DealRegistrationStatus,
         OpportunitySource, OpportunityStage, UserError, UserErrorCode,
     },
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     ids::{self, NodeType},
     service::{
-        opportunities::{self, ListedOpportunity},
+        opportunities::{self, ListedOpportunity, RegistrationSummary},
         registrations::{
             self as service, NewRegistration, RegistrationChanges, RegistrationFilter,
         },
@@ -47,11 +47,92 @@ fn money_of(minor_units: i64, currency: &str) -> Money {
 /// A partner's claim on a customer deal. Shared, so an opportunity that
 /// read its registration with the page hands it out without a deep copy.
 #[derive(Clone)]
-pub struct DealRegistration(Arc<deal_registration::Model>);
+pub struct DealRegistration(Arc<Registration>);
+
+/// A registration read in full, or the summary a pipeline row carries,
+/// whose other fields load once, for the whole page in one batch, when a
+/// query asks for them.
+enum Registration {
+    Full(deal_registration::Model),
+    Listed {
+        summary: RegistrationSummary,
+        full: tokio::sync::OnceCell<deal_registration::Model>,
+    },
+}
 
 impl From<deal_registration::Model> for DealRegistration {
     fn from(model: deal_registration::Model) -> Self {
-        Self(Arc::new(model))
+        Self(Arc::new(Registration::Full(model)))
+    }
+}
+
+impl From<RegistrationSummary> for DealRegistration {
+    fn from(summary: RegistrationSummary) -> Self {
+        Self(Arc::new(Registration::Listed {
+            summary,
+            full: tokio::sync::OnceCell::new(),
+        }))
+    }
+}
+
+/// The fields a summary answers without loading anything.
+struct Head<'a> {
+    id: Uuid,
+    partner_id: Uuid,
+    reference: &'a str,
+    status: &'a str,
+    protection_ends_at: Option<DateTime<Utc>>,
+}
+
+impl DealRegistration {
+    /// The fields of a registration that answer without loading it.
+    pub const SUMMARY_FIELDS: &'static [&'static str] = &[
+        "__typename",
+        "id",
+        "reference",
+        "status",
+        "partner",
+        "protectionEndsAt",
+        "protectionActive",
+    ];
+
+    fn head(&self) -> Head<'_> {
+        match &*self.0 {
+            Registration::Full(m) => Head {
+                id: m.id,
+                partner_id: m.partner_id,
+                reference: &m.reference,
+                status: &m.status,
+                protection_ends_at: m.protection_ends_at,
+            },
+            Registration::Listed { summary: s, .. } => Head {
+                id: s.id,
+                partner_id: s.partner_id,
+                reference: &s.reference,
+                status: &s.status,
+                protection_ends_at: s.protection_ends_at,
+            },
+        }
+    }
+
+    /// The whole registration: at hand, or loaded in the caller's scope.
+    async fn model(&self, ctx: &Context<'_>) -> ApiResult<&deal_registration::Model> {
+        let (summary, full) = match &*self.0 {
+            Registration::Full(model) => return Ok(model),
+            Registration::Listed { summary, full } => (summary, full),
+        };
+        full.get_or_try_init(|| async {
+            let scope = context::request(ctx)?.principal.row_scope();
+            loaders::load(ctx, RegistrationById(summary.id, scope))
+                .await?
+                .ok_or_else(|| {
+                    ApiError::internal(anyhow::anyhow!(
+                        "registration {} vanished from its page",
+                        summary.id
+                    ))
+                })
+        })
+        .await
     }
 }
 
@@ -60,119 +141,136 @@ impl From<deal_registration::Model> for DealRegistration {
 impl DealRegistration {
     /// Globally unique, opaque id.
     pub async fn id(&self) -> ID {
-        ID(ids::encode(NodeType::DealRegistration, self.0.id))
+        ID(ids::encode(NodeType::DealRegistration, self.head().id))
     }
 
     /// Human reference, `DR-<year>-<6 digits>`.
     async fn reference(&self) -> &str {
-        &self.0.reference
+        self.head().reference
     }
 
     /// Where the registration stands.
     async fn status(&self) -> ApiResult<DealRegistrationStatus> {
-        stored(&self.0.status)
+        stored(self.head().status)
     }
 
     /// The partner that registered the deal.
     async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Option<Partner>> {
-        Partner::load(ctx, self.0.partner_id).await
+        Partner::load(ctx, self.head().partner_id).await
     }
 
     /// The customer company's name.
-    async fn company_name(&self) -> &str {
-        &self.0.company_name
+    async fn company_name(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        let model = self.model(ctx).await?;
+        Ok(&model.company_name)
     }
 
     /// The customer company's domain.
-    async fn company_domain(&self) -> &str {
-        &self.0.company_domain
+    async fn company_domain(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        let model = self.model(ctx).await?;
+        Ok(&model.company_domain)
     }
 
     /// The customer's contact person.
-    async fn customer_contact_name(&self) -> &str {
-        &self.0.customer_contact_name
+    async fn customer_contact_name(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        let model = self.model(ctx).await?;
+        Ok(&model.customer_contact_name)
     }
 
     /// The customer contact's e-mail address.
-    async fn customer_contact_email(&self) -> &str {
-        &self.0.customer_contact_email
+    async fn customer_contact_email(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        let model = self.model(ctx).await?;
+        Ok(&model.customer_contact_email)
     }
 
     /// The deal's estimated value.
-    async fn estimated_amount(&self) -> Money {
-        money_of(self.0.amount_minor, &self.0.currency)
+    async fn estimated_amount(&self, ctx: &Context<'_>) -> ApiResult<Money> {
+        let model = self.model(ctx).await?;
+        Ok(money_of(model.amount_minor, &model.currency))
     }
 
     /// When the deal is expected to close.
-    async fn expected_close_date(&self) -> Date {
-        Date(self.0.expected_close_date)
+    async fn expected_close_date(&self, ctx: &Context<'_>) -> ApiResult<Date> {
+        let model = self.model(ctx).await?;
+        Ok(Date(model.expected_close_date))
     }
 
     /// The product concerned.
-    async fn product(&self) -> Option<&str> {
-        self.0.product.as_deref()
+    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        let model = self.model(ctx).await?;
+        Ok(model.product.as_deref())
     }
 
     /// The partner's own notes.
-    async fn notes(&self) -> Option<&str> {
-        self.0.notes.as_deref()
+    async fn notes(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        let model = self.model(ctx).await?;
+        Ok(model.notes.as_deref())
     }
 
     /// Notes for staff only.
-    async fn internal_notes(&self) -> Option<&str> {
-        self.0.internal_notes.as_deref()
+    async fn internal_notes(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        let model = self.model(ctx).await?;
+        Ok(model.internal_notes.as_deref())
     }
 
     /// When it was submitted.
-    async fn submitted_at(&self) -> DateTime<Utc> {
-        self.0.submitted_at
+    async fn submitted_at(&self, ctx: &Context<'_>) -> ApiResult<DateTime<Utc>> {
+        let model = self.model(ctx).await?;
+        Ok(model.submitted_at)
     }
 
     /// Who submitted it.
-    async fn submitted_by(&self) -> &str {
-        &self.0.submitted_by
+    async fn submitted_by(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        let model = self.model(ctx).await?;
+        Ok(&model.submitted_by)
     }
 
     /// When it was approved, rejected or withdrawn.
-    async fn decided_at(&self) -> Option<DateTime<Utc>> {
-        self.0.decided_at
+    async fn decided_at(&self, ctx: &Context<'_>) -> ApiResult<Option<DateTime<Utc>>> {
+        let model = self.model(ctx).await?;
+        Ok(model.decided_at)
     }
 
     /// Why it was rejected (or extended).
-    async fn decision_reason(&self) -> Option<&str> {
-        self.0.decision_reason.as_deref()
+    async fn decision_reason(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        let model = self.model(ctx).await?;
+        Ok(model.decision_reason.as_deref())
     }
 
     /// When protection started (approval).
-    async fn protection_starts_at(&self) -> Option<DateTime<Utc>> {
-        self.0.protection_starts_at
+    async fn protection_starts_at(&self, ctx: &Context<'_>) -> ApiResult<Option<DateTime<Utc>>> {
+        let model = self.model(ctx).await?;
+        Ok(model.protection_starts_at)
     }
 
     /// When protection ends.
     async fn protection_ends_at(&self) -> Option<DateTime<Utc>> {
-        self.0.protection_ends_at
+        self.head().protection_ends_at
     }
 
     /// Whether the registration is approved and its protection still runs.
     async fn protection_active(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let now = context::request(ctx)?.now;
-        Ok(self.0.status == DealRegistrationStatus::Approved.as_str()
-            && self.0.protection_ends_at.is_some_and(|end| end > now))
+        let head = self.head();
+        Ok(head.status == DealRegistrationStatus::Approved.as_str()
+            && head.protection_ends_at.is_some_and(|end| end > now))
     }
 
     /// How often protection was extended.
-    async fn extension_count(&self) -> i32 {
-        self.0.extension_count
+    async fn extension_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        let model = self.model(ctx).await?;
+        Ok(model.extension_count)
     }
 
     /// When a decision is due (review SLA).
-    async fn sla_due_at(&self) -> DateTime<Utc> {
-        self.0.sla_due_at
+    async fn sla_due_at(&self, ctx: &Context<'_>) -> ApiResult<DateTime<Utc>> {
+        let model = self.model(ctx).await?;
+        Ok(model.sla_due_at)
     }
 
     /// The opportunity approval created (or joined).
     async fn opportunity(&self, ctx: &Context<'_>) -> ApiResult<Option<Opportunity>> {
-        let Some(id) = self.0.opportunity_id else {
+        let Some(id) = self.model(ctx).await?.opportunity_id else {
             return Ok(None);
         };
         let scope = context::request(ctx)?.principal.row_scope();
@@ -183,7 +281,7 @@ impl DealRegistration {
 
     /// Conflicts with other claims on the same account.
     async fn conflicts(&self, ctx: &Context<'_>) -> ApiResult<Vec<RegistrationConflict>> {
-        Ok(service::conflicts(context::db(ctx)?, self.0.id)
+        Ok(service::conflicts(context::db(ctx)?, self.head().id)
             .await?
             .into_iter()
             .map(RegistrationConflict)
@@ -191,8 +289,9 @@ impl DealRegistration {
     }
 
     /// Bumped by every change; pass it as `expectedVersion` when updating.
-    async fn version(&self) -> i32 {
-        self.0.version
+    async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        let model = self.model(ctx).await?;
+        Ok(model.version)
     }
 }
 
@@ -546,7 +645,6 @@ pub struct RegistrationQuery;
 #[Object]
 impl RegistrationQuery {
     /// Deal registrations you may see, newest first. Needs `registrations:read`.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn deal_registrations(
         &self,
         ctx: &Context<'_>,

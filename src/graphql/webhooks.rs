@@ -158,7 +158,6 @@ impl WebhookEndpoint {
     }
 
     /// Its deliveries, newest first.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
@@ -309,7 +308,6 @@ pub struct WebhookQuery;
 #[Object]
 impl WebhookQuery {
     /// Webhook endpoints: all for staff, a partner's own for its `PARTNER_ADMIN`. Needs the `webhooks:manage` scope.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn webhook_endpoints(
         &self,
         ctx: &Context<'_>,

@@ -21,9 +21,8 @@ use super::{
     AppState, REQUEST_ID,
 };
 use crate::{
-    auth::token,
     error::ApiError,
-    graphql::{context::RequestContext, cost::RequestCost, document, loaders},
+    graphql::{context::RequestContext, cost::Charge, document, loaders},
     service::idempotency::{self, Claim},
 };
 
@@ -242,7 +241,7 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
     let now = state.clock.now();
 
     let principal = match bearer(headers) {
-        Some(bearer) => match token::authenticate(&state.db, bearer, now).await {
+        Some(bearer) => match state.principals.authenticate(&state.db, bearer, now).await {
             Ok(principal) => principal,
             Err(error) => return internal_error(media, &request_id, ApiError::from(error)),
         },
@@ -327,8 +326,8 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
         _ => None,
     };
     let mut response = state.schema.execute(prepared.request).await;
-    if let Some(report) = prepared.cost.and_then(|c| c.report()) {
-        response = response.extension("cost", report);
+    if let Some(charge) = prepared.cost {
+        response = response.extension("cost", charge.report());
     }
     let encoded = encode(media, &request_id, response);
     if let Some((owner, key)) = claimed {
@@ -361,8 +360,8 @@ pub(crate) struct Prepared {
     pub request: async_graphql::Request,
     pub kind: OperationKind,
     pub operation: Option<OperationType>,
-    /// The request's query-cost account, to report in `extensions.cost`.
-    pub cost: Option<std::sync::Arc<RequestCost>>,
+    /// What the request was charged, to report in `extensions.cost`.
+    pub cost: Option<Charge>,
 }
 
 /// Why a request is answered without running.
@@ -378,7 +377,8 @@ pub(crate) enum Refused {
 
 /// Everything HTTP and WebSocket requests share before execution: the
 /// variables, the operation type, the alias limit, the partner view at the
-/// door, the cost account, and the request's context and loaders.
+/// door, the query's cost (limit and charge), and the request's context and
+/// loaders.
 pub(crate) async fn prepare(
     state: &AppState,
     principal: crate::auth::Principal,
@@ -405,6 +405,7 @@ pub(crate) async fn prepare(
     // anything runs; a parse error is left for execution to report.
     let mut kind = OperationKind("unknown");
     let mut operation = None;
+    let mut cost = None;
     if let Ok(doc) = parse_query(&request.query) {
         operation = document::operation_type(&doc, params.operation_name.as_deref());
         kind = OperationKind(match operation {
@@ -432,13 +433,25 @@ pub(crate) async fn prepare(
             // Belt and braces: partner introspection is answered above only.
             request = request.disable_introspection();
         }
+        let points = state
+            .pricing
+            .cost(&doc, params.operation_name.as_deref(), &request.variables);
+        let limit = state.config.limits.max_complexity;
+        if points > limit {
+            let message = format!("the query costs {points} points; the limit is {limit}");
+            let answer = GraphQLResponse::from_errors(vec![too_complex(message)]);
+            return Err(Refused::Answer(kind, Box::new(answer)));
+        }
+        if let Some(limiter) = &state.cost_limiter {
+            match limiter.charge(&principal.budget_key(), points) {
+                Ok(charged) => cost = Some(charged),
+                Err(error) => {
+                    let answer = GraphQLResponse::from_errors(vec![error]);
+                    return Err(Refused::Answer(kind, Box::new(answer)));
+                }
+            }
+        }
         request.set_parsed_query(doc);
-    }
-    let cost = state.cost_limiter.as_ref().map(|limiter| {
-        std::sync::Arc::new(RequestCost::new(limiter.clone(), principal.budget_key()))
-    });
-    if let Some(cost) = &cost {
-        request = request.data(cost.clone());
     }
     let request = request
         .data(RequestContext {

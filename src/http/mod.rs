@@ -40,8 +40,12 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<Metrics>,
     pub token_limits: Arc<oauth::TokenEndpointLimits>,
+    /// What queries cost, read from the schema.
+    pub pricing: Arc<crate::graphql::complexity::Pricing>,
     /// Query-cost budgets per principal; `None` when the limit is off.
     pub cost_limiter: Option<Arc<crate::graphql::cost::CostLimiter>>,
+    /// Recent token lookups, so most requests skip that round trip.
+    pub principals: Arc<crate::auth::cache::PrincipalCache>,
     /// The event bus and session checker, started by the first WebSocket.
     realtime: Arc<tokio::sync::OnceCell<ws::Realtime>>,
     /// Turns true when the server starts shutting down, so WebSockets (which
@@ -61,12 +65,16 @@ impl AppState {
         // Before any clone, so every handle below counts its statements.
         metrics.observe_sql(&mut db);
         let schema = crate::graphql::build_schema(db.clone(), &config);
-        let partner_schema = crate::graphql::partner_schema::build(&schema.sdl())?;
+        let sdl = schema.sdl();
+        let partner_schema = crate::graphql::partner_schema::build(&sdl)?;
+        let pricing = crate::graphql::complexity::Pricing::from_sdl(&sdl)
+            .map_err(|e| async_graphql::dynamic::SchemaError(e.to_string()))?;
         Ok(Self {
             db,
             clock,
             schema,
             partner_schema,
+            pricing: Arc::new(pricing),
             cost_limiter: (config.limits.query_cost_budget > 0).then(|| {
                 Arc::new(crate::graphql::cost::CostLimiter::new(
                     config
@@ -76,6 +84,9 @@ impl AppState {
                     config.limits.query_cost_refill_per_second,
                 ))
             }),
+            principals: Arc::new(crate::auth::cache::PrincipalCache::new(
+                config.token_cache_ttl,
+            )),
             token_limits: Arc::new(oauth::TokenEndpointLimits::new(
                 config.limits.token_requests_per_minute_per_client,
                 config.limits.token_requests_per_minute_per_ip,

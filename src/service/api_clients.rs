@@ -183,6 +183,8 @@ pub async fn revoke(
     })
     .await?;
     uow.commit().await?;
+    // Only now: a lookup racing the commit must not keep the token alive.
+    crate::auth::cache::tokens_revoked();
     Ok(revoked)
 }
 

@@ -1,7 +1,7 @@
 //! The pipeline (SPEC §4.3): opportunities, stage moves, attribution and CRM
 //! upserts. Partner-sourced opportunities are created by registration approval.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     deal_registration, opportunity, opportunity_attribution, opportunity_external_id,
     registration_conflict,
@@ -127,9 +127,21 @@ const OPEN: [OpportunityStage; 4] = [
 pub struct ListedOpportunity {
     pub opportunity: opportunity::Model,
     /// Its deal registration, if the caller may see it (a partner: only its own).
-    pub registration: Option<deal_registration::Model>,
+    pub registration: Option<RegistrationSummary>,
     /// The calling partner's own attribution; none for staff.
     pub own_attribution: Option<opportunity_attribution::Model>,
+}
+
+/// What a pipeline row shows of its deal registration. Decoding every
+/// column of every joined registration cost more than the rest of the
+/// page; the other fields load, in one batch, only when a query asks.
+#[derive(Debug, Clone)]
+pub struct RegistrationSummary {
+    pub id: Uuid,
+    pub partner_id: Uuid,
+    pub reference: String,
+    pub status: String,
+    pub protection_ends_at: Option<DateTime<Utc>>,
 }
 
 /// A relation the page query joins: its columns selected under a prefix and
@@ -137,7 +149,7 @@ pub struct ListedOpportunity {
 /// name for every row, which cost more than the join saved.) A field missing
 /// from the list does not compile.
 macro_rules! joined_relation {
-    ($name:ident, $table:ident, $prefix:literal, [$($field:ident),+ $(,)?]) => {
+    ($name:ident, $($model:ident)::+, $prefix:literal, [$($field:ident),+ $(,)?]) => {
         struct $name;
 
         impl $name {
@@ -146,11 +158,11 @@ macro_rules! joined_relation {
                 &[$((stringify!($field), concat!($prefix, stringify!($field)))),+];
 
             /// `None` when the outer join found no row (its id is NULL).
-            fn read(row: &QueryResult) -> Result<Option<$table::Model>, DbErr> {
+            fn read(row: &QueryResult) -> Result<Option<$($model)::+>, DbErr> {
                 if row.try_get::<Option<Uuid>>("", concat!($prefix, "id"))?.is_none() {
                     return Ok(None);
                 }
-                Ok(Some($table::Model {
+                Ok(Some($($model)::+ {
                     $($field: row.try_get("", concat!($prefix, stringify!($field)))?),+
                 }))
             }
@@ -172,45 +184,14 @@ macro_rules! joined_relation {
 
 joined_relation!(
     JoinedRegistration,
-    deal_registration,
+    RegistrationSummary,
     "registration_",
-    [
-        id,
-        reference,
-        partner_id,
-        status,
-        company_name,
-        company_domain,
-        company_key,
-        domain_key,
-        customer_contact_name,
-        customer_contact_email,
-        amount_minor,
-        currency,
-        expected_close_date,
-        product,
-        notes,
-        internal_notes,
-        submitted_at,
-        submitted_by,
-        reviewer_id,
-        decided_at,
-        decision_reason,
-        protection_starts_at,
-        protection_ends_at,
-        extension_count,
-        sla_due_at,
-        expiring_notified_for,
-        opportunity_id,
-        version,
-        created_at,
-        updated_at,
-    ]
+    [id, partner_id, reference, status, protection_ends_at]
 );
 
 joined_relation!(
     JoinedOwnAttribution,
-    opportunity_attribution,
+    opportunity_attribution::Model,
     "own_attribution_",
     [id, opportunity_id, partner_id, role, credit_bps, created_at]
 );

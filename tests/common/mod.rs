@@ -30,10 +30,18 @@ pub enum Backend {
 }
 
 /// Declares a test that runs once on SQLite and once on PostgreSQL (the
-/// PostgreSQL run is skipped, saying so, when `TEST_POSTGRES_URL` is unset).
+/// PostgreSQL run is skipped, saying so, when `TEST_POSTGRES_URL` is unset),
+/// on a server with the default configuration or the one given.
 #[macro_export]
 macro_rules! backend_test {
     ($name:ident, |$app:ident| $body:block) => {
+        $crate::backend_test!(
+            $name,
+            partnergraph::config::ServerConfig::default(),
+            |$app| $body
+        );
+    };
+    ($name:ident, $config:expr, |$app:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -42,12 +50,13 @@ macro_rules! backend_test {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                run($crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await.unwrap()).await
+                let app = $crate::common::TestApp::spawn_with($crate::common::Backend::Sqlite, $config);
+                run(app.await.unwrap()).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                match $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
+                match $crate::common::TestApp::spawn_with($crate::common::Backend::Postgres, $config).await {
                     Some(app) => run(app).await,
                     None => eprintln!("skipped: TEST_POSTGRES_URL is not set"),
                 }
@@ -254,6 +263,24 @@ impl TestApp {
     /// The URL of this test's database, for a second connection.
     pub fn database_url(&self) -> String {
         self._database.url().to_owned()
+    }
+
+    /// The server's count of successful SQL statements, from `/metrics`.
+    pub async fn sql_statements(&self) -> i64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find(|l| l.starts_with("partnergraph_sql_statements_total{outcome=\"ok\"}"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
     }
 
     pub fn url(&self, path: &str) -> String {
