@@ -20,7 +20,7 @@ const LEGAL_SUFFIXES: &[&str] = &[
 ];
 
 /// `https://www.Acme.com/about` → `acme.com`: lower-case, no scheme, no
-/// `www.`, no path, query, port or trailing dot.
+/// `www.`, no path, query, port, whitespace or trailing dot.
 pub fn normalize_domain(raw: &str) -> String {
     let lower = raw.trim().to_lowercase();
     let without_scheme = lower
@@ -33,13 +33,20 @@ pub fn normalize_domain(raw: &str) -> String {
         .rsplit('@')
         .next()
         .unwrap_or_default();
-    let host = host
+    // A host holds no whitespace; dropping it all (not just at the ends)
+    // keeps the result stable when normalised again.
+    let host: String = host
         .split(':')
         .next()
         .unwrap_or_default()
-        .trim()
-        .trim_end_matches('.');
-    host.strip_prefix("www.").unwrap_or(host).to_owned()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let mut host = host.trim_end_matches('.');
+    while let Some(rest) = host.strip_prefix("www.") {
+        host = rest;
+    }
+    host.to_owned()
 }
 
 /// `Acme, Inc.` → `acme`: lower-case, punctuation and legal suffixes removed,
@@ -88,6 +95,8 @@ mod tests {
             ("HTTP://WWW.ACME.COM:8080/", "acme.com"),
             ("www.acme.co.uk.", "acme.co.uk"),
             ("  sub.acme.com  ", "sub.acme.com"),
+            ("A .?", "a"),
+            ("www.www.acme.com", "acme.com"),
         ] {
             assert_eq!(normalize_domain(raw), expected, "{raw}");
         }

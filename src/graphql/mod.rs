@@ -10,6 +10,7 @@ pub mod connection;
 pub mod context;
 pub mod cost;
 pub mod document;
+pub mod documents;
 pub mod events;
 pub mod loaders;
 pub mod node;

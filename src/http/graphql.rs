@@ -4,9 +4,8 @@
 //! batching. GraphiQL for browsers.
 
 use async_graphql::{
-    http::GraphiQLSource,
-    parser::{parse_query, types::OperationType},
-    Response as GraphQLResponse, ServerError, Variables,
+    http::GraphiQLSource, parser::types::OperationType, Response as GraphQLResponse, ServerError,
+    Variables,
 };
 use axum::{
     body::Bytes,
@@ -22,7 +21,9 @@ use super::{
 };
 use crate::{
     error::ApiError,
-    graphql::{context::RequestContext, cost::Charge, document, loaders},
+    graphql::{
+        context::RequestContext, cost::Charge, document, documents::PartnerRequest, loaders,
+    },
     service::idempotency::{self, Claim},
 };
 
@@ -406,7 +407,7 @@ pub(crate) async fn prepare(
     let mut kind = OperationKind("unknown");
     let mut operation = None;
     let mut cost = None;
-    if let Ok(doc) = parse_query(&request.query) {
+    if let Some(doc) = state.documents.parse(&request.query) {
         operation = document::operation_type(&doc, params.operation_name.as_deref());
         kind = OperationKind(match operation {
             Some(OperationType::Query) => "query",
@@ -427,8 +428,16 @@ pub(crate) async fn prepare(
             return Err(Refused::Answer(kind, Box::new(answer)));
         }
         if !principal.is_staff() {
-            if let Some(answer) = partner_gate(&state.partner_schema, &doc, &request).await {
-                return Err(Refused::Answer(kind, Box::new(answer)));
+            let partner_request = PartnerRequest::new(
+                &request.query,
+                params.operation_name.as_deref(),
+                &request.variables,
+            );
+            if !state.documents.partner_valid(&partner_request) {
+                if let Some(answer) = partner_gate(&state.partner_schema, &doc, &request).await {
+                    return Err(Refused::Answer(kind, Box::new(answer)));
+                }
+                state.documents.remember_partner_valid(partner_request);
             }
             // Belt and braces: partner introspection is answered above only.
             request = request.disable_introspection();

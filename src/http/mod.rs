@@ -40,6 +40,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<Metrics>,
     pub token_limits: Arc<oauth::TokenEndpointLimits>,
+    /// Documents parsed, and partner requests validated, before.
+    pub documents: Arc<crate::graphql::documents::Documents>,
     /// What queries cost, read from the schema.
     pub pricing: Arc<crate::graphql::complexity::Pricing>,
     /// Query-cost budgets per principal; `None` when the limit is off.
@@ -75,6 +77,7 @@ impl AppState {
             schema,
             partner_schema,
             pricing: Arc::new(pricing),
+            documents: Arc::default(),
             cost_limiter: (config.limits.query_cost_budget > 0).then(|| {
                 Arc::new(crate::graphql::cost::CostLimiter::new(
                     config

@@ -11,6 +11,7 @@ pub mod opportunities;
 pub mod pagination;
 pub mod partners;
 pub mod registrations;
+pub mod rows;
 pub mod settings;
 pub mod staff;
 pub mod unit_of_work;

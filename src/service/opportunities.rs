@@ -19,7 +19,7 @@ use super::{
     activation,
     pagination::{paginate_as, KeyValue, Ordering, Page, PageArgs},
     registrations::{self, attribute},
-    settings,
+    rows, settings,
     unit_of_work::{Change, Event, UnitOfWork},
     Caller, Failure, Outcome,
 };
@@ -144,37 +144,41 @@ pub struct RegistrationSummary {
     pub protection_ends_at: Option<DateTime<Utc>>,
 }
 
-/// A relation the page query joins: its columns selected under a prefix and
-/// read back by static names. (SeaORM's prefixed reads format every column
-/// name for every row, which cost more than the join saved.) A field missing
-/// from the list does not compile.
-macro_rules! joined_relation {
-    ($name:ident, $($model:ident)::+, $prefix:literal, [$($field:ident),+ $(,)?]) => {
+/// The columns the page query selects from one table, read back by
+/// position (`rows`). The select list and the reader come from one field
+/// list, so positions cannot drift, and a field missing from it does not
+/// compile. The first field is the id.
+macro_rules! page_columns {
+    ($name:ident, $($model:ident)::+, [$id:ident $(, $field:ident)* $(,)?]) => {
         struct $name;
 
         impl $name {
-            /// (column, alias in the page query)
-            const COLUMNS: &'static [(&'static str, &'static str)] =
-                &[$((stringify!($field), concat!($prefix, stringify!($field)))),+];
+            const COLUMNS: &'static [&'static str] = &[stringify!($id) $(, stringify!($field))*];
 
-            /// `None` when the outer join found no row (its id is NULL).
-            fn read(row: &QueryResult) -> Result<Option<$($model)::+>, DbErr> {
-                if row.try_get::<Option<Uuid>>("", concat!($prefix, "id"))?.is_none() {
+            /// The model in the columns from `start` on; `None` when an
+            /// outer join found no row (its id is NULL).
+            fn read(row: &QueryResult, start: usize) -> Result<Option<$($model)::+>, DbErr> {
+                let Some($id) = rows::column(row, start)? else {
                     return Ok(None);
-                }
+                };
+                let mut at = start;
+                // Struct fields are evaluated in the order written.
                 Ok(Some($($model)::+ {
-                    $($field: row.try_get("", concat!($prefix, stringify!($field)))?),+
+                    $id,
+                    $($field: {
+                        at += 1;
+                        rows::column(row, at)?
+                    }),*
                 }))
             }
 
-            /// Adds the relation's columns, read from `table` (its name or alias).
+            /// Adds the columns, read from `table` (its name or alias).
             fn select(
                 mut select: Select<opportunity::Entity>,
                 table: impl IntoIden + Clone,
             ) -> Select<opportunity::Entity> {
-                for (column, alias) in Self::COLUMNS {
-                    let column = Expr::col((table.clone(), Alias::new(*column)));
-                    select = select.expr_as(column, *alias);
+                for column in Self::COLUMNS {
+                    select = select.expr(Expr::col((table.clone(), Alias::new(*column))));
                 }
                 select
             }
@@ -182,26 +186,59 @@ macro_rules! joined_relation {
     };
 }
 
-joined_relation!(
+page_columns!(
+    PageOpportunity,
+    opportunity::Model,
+    [
+        id,
+        name,
+        company_name,
+        company_domain,
+        company_key,
+        domain_key,
+        source,
+        stage,
+        next_step,
+        amount_minor,
+        currency,
+        expected_close_date,
+        closed_at,
+        closed_lost_reason,
+        qualified_at,
+        deal_registration_id,
+        owner_id,
+        discount_bps,
+        margin_bps,
+        competitor_intel,
+        internal_notes,
+        crm_managed,
+        version,
+        created_at,
+        updated_at,
+    ]
+);
+
+page_columns!(
     JoinedRegistration,
     RegistrationSummary,
-    "registration_",
     [id, partner_id, reference, status, protection_ends_at]
 );
 
-joined_relation!(
+page_columns!(
     JoinedOwnAttribution,
     opportunity_attribution::Model,
-    "own_attribution_",
     [id, opportunity_id, partner_id, role, credit_bps, created_at]
 );
 
 impl FromQueryResult for ListedOpportunity {
-    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        let registration_at = PageOpportunity::COLUMNS.len();
+        let attribution_at = registration_at + JoinedRegistration::COLUMNS.len();
         Ok(Self {
-            opportunity: opportunity::Model::from_query_result(row, prefix)?,
-            registration: JoinedRegistration::read(row)?,
-            own_attribution: JoinedOwnAttribution::read(row)?,
+            opportunity: PageOpportunity::read(row, 0)?
+                .ok_or_else(|| DbErr::Type("a page row without an opportunity id".into()))?,
+            registration: JoinedRegistration::read(row, registration_at)?,
+            own_attribution: JoinedOwnAttribution::read(row, attribution_at)?,
         })
     }
 }
@@ -248,6 +285,8 @@ fn with_page_relations(
             own.clone(),
             own_on,
         );
+    // In the order `ListedOpportunity::from_query_result` reads them.
+    let select = PageOpportunity::select(select.select_only(), opportunity::Entity);
     let select = JoinedRegistration::select(select, deal_registration::Entity);
     JoinedOwnAttribution::select(select, own)
 }
