@@ -381,8 +381,9 @@ backend_test!(
         let rep = app.partner_token(&acme, Role::PartnerRep).await;
         let partner_page = "query($n: Int!) { opportunities(first: $n) { edges { node { name dealRegistration { status } myAttribution { role } } } } }";
         let staff_page = "query($n: Int!) { opportunities(first: $n) { edges { node { name dealRegistration { status } attributions { partner { name } } } } } }";
-        // Beyond its summary, a row's registration loads for the whole page at once.
-        let full_registration = "query($n: Int!) { opportunities(first: $n) { edges { node { name dealRegistration { status companyName submittedBy } } } } }";
+        // Beyond their summaries, rows' opportunities and registrations load
+        // for the whole page at once.
+        let full_registration = "query($n: Int!) { opportunities(first: $n) { edges { node { name companyDomain dealRegistration { status companyName submittedBy } } } } }";
         for (token, query) in [
             (&rep, partner_page),
             (&app.admin, staff_page),
@@ -406,6 +407,7 @@ backend_test!(
                 assert_eq!(first["dealRegistration"]["status"], "APPROVED", "{body}");
                 if query == full_registration {
                     assert_eq!(first["dealRegistration"]["submittedBy"], "seed", "{body}");
+                    assert!(first["companyDomain"].is_string(), "{body}");
                     assert!(first["dealRegistration"]["companyName"].is_string());
                 }
                 costs.push(app.sql_statements().await - before);

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{
     connection::{connection, page_args},
     context,
-    loaders::{self, AttributionsOf, PartnerById, RegistrationById},
+    loaders::{self, AttributionsOf, OpportunityById, PartnerById, RegistrationById},
     payload::{settle, InputCheck},
     registrations::{money_input, DealRegistration, MoneyInput, Opportunity},
     scalars::{Date, Decimal},
@@ -68,22 +68,25 @@ pub async fn opportunities_of(
 }
 
 /// Loads, one batch each, what the query selects beyond what the page
-/// query read (each registration's summary and the caller's own
-/// attribution): whole registrations when it asks for more than their
-/// summary, and every partner credited, and those partners, when it selects
-/// `attributions`.
+/// query read (each opportunity's and registration's summary and the
+/// caller's own attribution): whole opportunities or registrations when it
+/// asks for more than their summaries, and every partner credited, and those
+/// partners, when it selects `attributions`.
 async fn prefetch_relations(
     ctx: &Context<'_>,
     page: &crate::service::pagination::Page<ListedOpportunity>,
 ) -> ApiResult<()> {
     let node = ctx.look_ahead().field("edges").field("node");
+    if beyond(&node, Opportunity::SUMMARY_FIELDS) {
+        let scope = context::request(ctx)?.principal.row_scope();
+        let opportunities = page
+            .edges
+            .iter()
+            .map(|(_, row)| OpportunityById(row.opportunity.id, scope));
+        loaders::prefetch(ctx, opportunities).await?;
+    }
     let registration = node.field("dealRegistration");
-    let beyond_summary = registration.selection_fields().iter().any(|field| {
-        field
-            .selection_set()
-            .any(|child| !DealRegistration::SUMMARY_FIELDS.contains(&child.name()))
-    });
-    if beyond_summary {
+    if beyond(&registration, DealRegistration::SUMMARY_FIELDS) {
         let scope = context::request(ctx)?.principal.row_scope();
         let registrations = page
             .edges
@@ -110,6 +113,15 @@ async fn prefetch_relations(
         loaders::prefetch(ctx, partners).await?;
     }
     Ok(())
+}
+
+/// Whether the selection of `field` asks for anything outside `summary`.
+fn beyond(field: &async_graphql::Lookahead<'_>, summary: &[&str]) -> bool {
+    field.selection_fields().iter().any(|field| {
+        field
+            .selection_set()
+            .any(|child| !summary.contains(&child.name()))
+    })
 }
 
 #[derive(Default)]

@@ -28,7 +28,7 @@ use crate::{
     error::{ApiError, ApiResult},
     ids::{self, NodeType},
     service::{
-        opportunities::{self, ListedOpportunity, RegistrationSummary},
+        opportunities::{self, ListedOpportunity, OpportunitySummary, RegistrationSummary},
         registrations::{
             self as service, NewRegistration, RegistrationChanges, RegistrationFilter,
         },
@@ -368,39 +368,138 @@ impl RegistrationConflict {
     }
 }
 
-/// A sales opportunity.
-pub struct Opportunity {
-    model: opportunity::Model,
-    /// What the pipeline page query read beside it; `None` where the
-    /// opportunity was read alone (`node`, payloads), and its fields load.
-    /// Boxed: it is as large as the opportunity itself.
-    related: Option<Box<Related>>,
+/// A sales opportunity: read in full (`node`, payloads), or as a pipeline
+/// row, which carries a summary and its relations as the page query read
+/// them; a row's other fields load once, for the whole page in one batch,
+/// when a query asks for them.
+pub struct Opportunity(Row);
+
+/// Both boxed: an opportunity model is over 400 bytes.
+enum Row {
+    Full(Box<opportunity::Model>),
+    Listed(Box<Listed>),
 }
 
-/// An opportunity's relations as its page read them, scoped to the caller.
-struct Related {
+struct Listed {
+    summary: OpportunitySummary,
+    /// Scoped to the caller, like the row itself.
     registration: Option<DealRegistration>,
     own_attribution: Option<opportunity_attribution::Model>,
+    full: tokio::sync::OnceCell<opportunity::Model>,
 }
 
 impl From<opportunity::Model> for Opportunity {
     fn from(model: opportunity::Model) -> Self {
-        Self {
-            model,
-            related: None,
-        }
+        Self(Row::Full(Box::new(model)))
     }
 }
 
 impl From<ListedOpportunity> for Opportunity {
     fn from(row: ListedOpportunity) -> Self {
-        Self {
-            model: row.opportunity,
-            related: Some(Box::new(Related {
-                registration: row.registration.map(DealRegistration::from),
-                own_attribution: row.own_attribution,
-            })),
+        Self(Row::Listed(Box::new(Listed {
+            summary: row.opportunity,
+            registration: row.registration.map(DealRegistration::from),
+            own_attribution: row.own_attribution,
+            full: tokio::sync::OnceCell::new(),
+        })))
+    }
+}
+
+/// The fields a pipeline row answers without loading anything.
+struct OpportunityHead<'a> {
+    id: Uuid,
+    name: &'a str,
+    company_name: &'a str,
+    source: &'a str,
+    stage: &'a str,
+    amount_minor: i64,
+    currency: &'a str,
+    expected_close_date: NaiveDate,
+    closed_at: Option<DateTime<Utc>>,
+    deal_registration_id: Option<Uuid>,
+    version: i32,
+}
+
+impl Opportunity {
+    /// The fields of an opportunity that answer without loading it.
+    pub const SUMMARY_FIELDS: &'static [&'static str] = &[
+        "__typename",
+        "id",
+        "name",
+        "companyName",
+        "source",
+        "stage",
+        "amount",
+        "expectedCloseDate",
+        "closedAt",
+        "dealRegistration",
+        "myAttribution",
+        "attributions",
+        "externalIds",
+        "version",
+    ];
+
+    fn head(&self) -> OpportunityHead<'_> {
+        match &self.0 {
+            Row::Full(m) => OpportunityHead {
+                id: m.id,
+                name: &m.name,
+                company_name: &m.company_name,
+                source: &m.source,
+                stage: &m.stage,
+                amount_minor: m.amount_minor,
+                currency: &m.currency,
+                expected_close_date: m.expected_close_date,
+                closed_at: m.closed_at,
+                deal_registration_id: m.deal_registration_id,
+                version: m.version,
+            },
+            Row::Listed(listed) => {
+                let s = &listed.summary;
+                OpportunityHead {
+                    id: s.id,
+                    name: &s.name,
+                    company_name: &s.company_name,
+                    source: &s.source,
+                    stage: &s.stage,
+                    amount_minor: s.amount_minor,
+                    currency: &s.currency,
+                    expected_close_date: s.expected_close_date,
+                    closed_at: s.closed_at,
+                    deal_registration_id: s.deal_registration_id,
+                    version: s.version,
+                }
+            }
         }
+    }
+
+    fn listed(&self) -> Option<&Listed> {
+        match &self.0 {
+            Row::Full(_) => None,
+            Row::Listed(listed) => Some(listed),
+        }
+    }
+
+    /// The whole opportunity: at hand, or loaded in the caller's scope.
+    async fn model(&self, ctx: &Context<'_>) -> ApiResult<&opportunity::Model> {
+        let listed = match &self.0 {
+            Row::Full(model) => return Ok(model),
+            Row::Listed(listed) => listed,
+        };
+        let id = listed.summary.id;
+        listed
+            .full
+            .get_or_try_init(|| async {
+                let scope = context::request(ctx)?.principal.row_scope();
+                loaders::load(ctx, OpportunityById(id, scope))
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::internal(anyhow::anyhow!(
+                            "opportunity {id} vanished from its page"
+                        ))
+                    })
+            })
+            .await
     }
 }
 
@@ -442,65 +541,69 @@ fn credit(bps: i32) -> Decimal {
 impl Opportunity {
     /// Globally unique, opaque id.
     pub async fn id(&self) -> ID {
-        ID(ids::encode(NodeType::Opportunity, self.model.id))
+        ID(ids::encode(NodeType::Opportunity, self.head().id))
     }
 
     /// Display name.
     async fn name(&self) -> &str {
-        &self.model.name
+        self.head().name
     }
 
     /// The customer company's name.
     async fn company_name(&self) -> &str {
-        &self.model.company_name
+        self.head().company_name
     }
 
     /// The customer company's domain.
-    async fn company_domain(&self) -> &str {
-        &self.model.company_domain
+    async fn company_domain(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        let model = self.model(ctx).await?;
+        Ok(&model.company_domain)
     }
 
     /// Where it came from.
     async fn source(&self) -> ApiResult<OpportunitySource> {
-        stored(&self.model.source)
+        stored(self.head().source)
     }
 
     /// Its stage.
     async fn stage(&self) -> ApiResult<OpportunityStage> {
-        stored(&self.model.stage)
+        stored(self.head().stage)
     }
 
     /// The next step agreed.
-    async fn next_step(&self) -> Option<&str> {
-        self.model.next_step.as_deref()
+    async fn next_step(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        let model = self.model(ctx).await?;
+        Ok(model.next_step.as_deref())
     }
 
     /// The deal's value.
     async fn amount(&self) -> Money {
-        money_of(self.model.amount_minor, &self.model.currency)
+        let head = self.head();
+        money_of(head.amount_minor, head.currency)
     }
 
     /// When it is expected to close.
     async fn expected_close_date(&self) -> Date {
-        Date(self.model.expected_close_date)
+        Date(self.head().expected_close_date)
     }
 
     /// When it closed.
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
-        self.model.closed_at
+        self.head().closed_at
     }
 
     /// Why it was lost.
-    async fn closed_lost_reason(&self) -> Option<&str> {
-        self.model.closed_lost_reason.as_deref()
+    async fn closed_lost_reason(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        let model = self.model(ctx).await?;
+        Ok(model.closed_lost_reason.as_deref())
     }
 
     /// The registration it came from.
     async fn deal_registration(&self, ctx: &Context<'_>) -> ApiResult<Option<DealRegistration>> {
-        if let Some(related) = &self.related {
-            return Ok(related.registration.clone());
+        if let Some(listed) = self.listed() {
+            return Ok(listed.registration.clone());
         }
-        let Some(id) = self.model.deal_registration_id else {
+        let Some(id) = self.head().deal_registration_id else {
             return Ok(None);
         };
         let scope = context::request(ctx)?.principal.row_scope();
@@ -516,11 +619,11 @@ impl Opportunity {
             return Ok(None);
         };
         let loaded;
-        let own = match &self.related {
-            Some(related) => related.own_attribution.as_ref(),
+        let own = match self.listed() {
+            Some(listed) => listed.own_attribution.as_ref(),
             None => {
                 let key = AttributionOfPartner {
-                    opportunity_id: self.model.id,
+                    opportunity_id: self.head().id,
                     partner_id,
                 };
                 loaded = loaders::load(ctx, key).await?;
@@ -540,7 +643,7 @@ impl Opportunity {
     async fn attributions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Attribution>> {
         let scope = context::request(ctx)?.principal.row_scope();
         let mut all = Vec::new();
-        for a in loaders::load(ctx, AttributionsOf(self.model.id))
+        for a in loaders::load(ctx, AttributionsOf(self.head().id))
             .await?
             .unwrap_or_default()
         {
@@ -559,7 +662,7 @@ impl Opportunity {
     /// The opportunity's ids in outside systems (CRMs).
     async fn external_ids(&self, ctx: &Context<'_>) -> ApiResult<Vec<ExternalId>> {
         Ok(
-            opportunities::external_ids(context::db(ctx)?, self.model.id)
+            opportunities::external_ids(context::db(ctx)?, self.head().id)
                 .await?
                 .into_iter()
                 .map(|e| ExternalId {
@@ -571,32 +674,36 @@ impl Opportunity {
     }
 
     /// Discount granted, in percent.
-    async fn discount_percent(&self) -> Option<Decimal> {
-        self.model
+    async fn discount_percent(&self, ctx: &Context<'_>) -> ApiResult<Option<Decimal>> {
+        let model = self.model(ctx).await?;
+        Ok(model
             .discount_bps
-            .map(|b| Decimal(Percent::from_basis_points(b).as_decimal()))
+            .map(|b| Decimal(Percent::from_basis_points(b).as_decimal())))
     }
 
     /// Margin, in percent.
-    async fn margin_percent(&self) -> Option<Decimal> {
-        self.model
+    async fn margin_percent(&self, ctx: &Context<'_>) -> ApiResult<Option<Decimal>> {
+        let model = self.model(ctx).await?;
+        Ok(model
             .margin_bps
-            .map(|b| Decimal(Percent::from_basis_points(b).as_decimal()))
+            .map(|b| Decimal(Percent::from_basis_points(b).as_decimal())))
     }
 
     /// What is known about competitors.
-    async fn competitor_intel(&self) -> Option<&str> {
-        self.model.competitor_intel.as_deref()
+    async fn competitor_intel(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        let model = self.model(ctx).await?;
+        Ok(model.competitor_intel.as_deref())
     }
 
     /// Notes for staff only.
-    async fn internal_notes(&self) -> Option<&str> {
-        self.model.internal_notes.as_deref()
+    async fn internal_notes(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        let model = self.model(ctx).await?;
+        Ok(model.internal_notes.as_deref())
     }
 
     /// Bumped by every change.
     async fn version(&self) -> i32 {
-        self.model.version
+        self.head().version
     }
 }
 

@@ -26,7 +26,20 @@ impl ScalarType for Date {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.format("%Y-%m-%d").to_string())
+        // `NaiveDate`'s Display is `%Y-%m-%d`, without parsing a format string.
+        Value::String(self.0.to_string())
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_as_iso_dates() {
+        let date = Date(NaiveDate::from_ymd_opt(2027, 1, 5).expect("a date"));
+        assert_eq!(date.to_value(), Value::String("2027-01-05".into()));
+        assert!(matches!(Date::parse(date.to_value()), Ok(Date(d)) if d == date.0));
     }
 }
 

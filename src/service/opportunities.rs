@@ -125,11 +125,29 @@ const OPEN: [OpportunityStage; 4] = [
 /// read by the page query itself: one statement, however many rows.
 #[derive(Debug)]
 pub struct ListedOpportunity {
-    pub opportunity: opportunity::Model,
+    pub opportunity: OpportunitySummary,
     /// Its deal registration, if the caller may see it (a partner: only its own).
     pub registration: Option<RegistrationSummary>,
     /// The calling partner's own attribution; none for staff.
     pub own_attribution: Option<opportunity_attribution::Model>,
+}
+
+/// What a pipeline row shows of its opportunity; the other columns load, in
+/// one batch, only when a query asks for them (`graphql::registrations`).
+#[derive(Debug, Clone)]
+pub struct OpportunitySummary {
+    pub id: Uuid,
+    pub name: String,
+    pub company_name: String,
+    pub source: String,
+    pub stage: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub expected_close_date: NaiveDate,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub deal_registration_id: Option<Uuid>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
 }
 
 /// What a pipeline row shows of its deal registration. Decoding every
@@ -188,33 +206,20 @@ macro_rules! page_columns {
 
 page_columns!(
     PageOpportunity,
-    opportunity::Model,
+    OpportunitySummary,
     [
         id,
         name,
         company_name,
-        company_domain,
-        company_key,
-        domain_key,
         source,
         stage,
-        next_step,
         amount_minor,
         currency,
         expected_close_date,
         closed_at,
-        closed_lost_reason,
-        qualified_at,
         deal_registration_id,
-        owner_id,
-        discount_bps,
-        margin_bps,
-        competitor_intel,
-        internal_notes,
-        crm_managed,
         version,
         created_at,
-        updated_at,
     ]
 );
 
