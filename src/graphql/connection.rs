@@ -6,6 +6,7 @@ use crate::service::pagination::{Page, PageArgs};
 
 /// Where a page sits in the whole list.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(serial)]
 pub struct PageInfo {
     /// Whether more items follow this page.
     pub has_next_page: bool,
@@ -46,11 +47,14 @@ pub fn page_args(
     }
 }
 
-/// Declares `<Node>Connection` and `<Node>Edge` for a node type.
+/// Declares `<Node>Connection` and `<Node>Edge` for a node type. Their
+/// fields are in memory, so they resolve one after the other (`serial`):
+/// async-graphql's concurrent resolution costs a task per field.
 macro_rules! connection {
     ($connection:ident, $edge:ident, $node:ty, $what:literal) => {
         #[doc = concat!("A page of ", $what, ".")]
         #[derive(async_graphql::SimpleObject)]
+        #[graphql(serial)]
         pub struct $connection {
             /// The items of this page, each with its cursor.
             pub edges: Vec<$edge>,
@@ -62,6 +66,7 @@ macro_rules! connection {
 
         #[doc = concat!("One of ", $what, " with its cursor.")]
         #[derive(async_graphql::SimpleObject)]
+        #[graphql(serial)]
         pub struct $edge {
             /// Opaque position of this item, for `after` and `before`.
             pub cursor: String,

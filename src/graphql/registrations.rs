@@ -137,7 +137,8 @@ impl DealRegistration {
 }
 
 /// A partner's claim on a customer deal.
-#[Object]
+// Serial, like `Opportunity`.
+#[Object(serial)]
 impl DealRegistration {
     /// Globally unique, opaque id.
     pub async fn id(&self) -> ID {
@@ -505,6 +506,7 @@ impl Opportunity {
 
 /// A partner's credit on an opportunity.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Attribution {
     /// The credited partner.
     pub partner: Option<Partner>,
@@ -516,6 +518,7 @@ pub struct Attribution {
 
 /// An id in an outside system.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ExternalId {
     /// The system, e.g. `salesforce`.
     pub system: String,
@@ -525,6 +528,7 @@ pub struct ExternalId {
 
 /// The calling partner's own credit on an opportunity.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct MyAttribution {
     /// Its part in the deal.
     pub role: AttributionRole,
@@ -537,7 +541,10 @@ fn credit(bps: i32) -> Decimal {
 }
 
 /// A sales opportunity.
-#[Object]
+// Serial: a page row's fields are in memory, and concurrent resolution costs
+// a task per field; rows still resolve side by side, so loaders batch
+// across the page.
+#[Object(serial)]
 impl Opportunity {
     /// Globally unique, opaque id.
     pub async fn id(&self) -> ID {

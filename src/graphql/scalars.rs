@@ -101,6 +101,7 @@ impl ScalarType for CurrencyCode {
 
 /// An amount of money in one currency.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(serial)]
 pub struct Money {
     /// The amount, e.g. `"1250.00"`; as many decimals as the currency has.
     pub amount: Decimal,
