@@ -324,3 +324,93 @@ async fn the_token_endpoint_is_rate_limited_per_client() {
     }
     assert_eq!(statuses, [200, 200, 200, 429, 429]);
 }
+
+/// A server binary in a process of its own, stopped when dropped.
+struct Replica(std::process::Child);
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_replica_refuses_a_revoked_token_at_once() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        eprintln!("skipped: TEST_POSTGRES_URL is not set");
+        return;
+    };
+    // A second server process on the same database that would remember
+    // tokens for a minute: only the revocation's NOTIFY can reach it sooner.
+    let address = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let _replica = Replica(
+        std::process::Command::new(env!("CARGO_BIN_EXE_partnergraph"))
+            .args(["serve", "--listen", &address, "--jobs-interval", "0"])
+            .args(["--token-cache-ms", "60000"])
+            .env("DATABASE_URL", app.database_url())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let other = format!("http://{address}/graphql");
+    let mut ready = false;
+    for _ in 0..400 {
+        let probe = app.client.get(format!("http://{address}/readyz")).send();
+        if probe.await.is_ok_and(|r| r.status().is_success()) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(ready, "the replica did not become ready");
+
+    // The replica keeps the wall clock: bring the test's clock to it, so the
+    // token issued below has not expired there.
+    {
+        use partnergraph::clock::Clock;
+        app.clock.advance(chrono::Utc::now() - app.clock.now());
+    }
+    let partner = app.create_partner("Replicated").await;
+    let (client_id, secret, _) = create_client(&app, Some(&partner), &["partners:read"]).await;
+    let client = BasicClient::new(ClientId::new(client_id.clone()))
+        .set_client_secret(ClientSecret::new(secret.clone()))
+        .set_token_uri(TokenUrl::new(app.url("/oauth/token")).unwrap());
+    let token = client
+        .exchange_client_credentials()
+        .request_async(&http())
+        .await
+        .unwrap();
+    let ask_other = || {
+        app.client
+            .post(&other)
+            .bearer_auth(token.access_token().secret())
+            .json(&json!({ "query": "{ partners { totalCount } }" }))
+            .send()
+    };
+    assert_eq!(ask_other().await.unwrap().status(), StatusCode::OK);
+
+    // Revoked through the first server (RFC 7009, sent as the library would).
+    let revoked = app
+        .client
+        .post(app.url("/oauth/revoke"))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("token", token.access_token().secret().as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let started = std::time::Instant::now();
+    while ask_other().await.unwrap().status() != StatusCode::UNAUTHORIZED {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "the other replica still honours the revoked token"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -4,10 +4,11 @@
 //! trip that must finish before anything else can start. What a token grants
 //! never changes; only revocation and expiry end it. So a successful lookup
 //! is kept for `ttl` (one second by default), never past the token's own
-//! expiry by the app clock. A revocation made through this process forgets
-//! every kept token once it commits ([`tokens_revoked`]); other replicas stop
-//! honouring a revoked token within `ttl`. Unknown tokens are never kept, so
-//! guessing cannot fill the cache.
+//! expiry by the app clock. A revocation forgets every kept token once it
+//! commits ([`tokens_revoked`]): in this process at once, and on PostgreSQL
+//! in every other replica too, by `NOTIFY` ([`follow_revocations`]); should
+//! that be missed, within `ttl`. Unknown tokens are never kept, so guessing
+//! cannot fill the cache.
 
 use std::{
     collections::HashMap,
@@ -19,7 +20,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 
 use super::{token, Principal};
 
@@ -30,9 +31,50 @@ const CAPACITY: usize = 10_000;
 /// an entry looked up before the latest bump is stale.
 static REVOCATIONS: AtomicU64 = AtomicU64::new(0);
 
-/// Called after a transaction that revoked tokens commits.
-pub fn tokens_revoked() {
+/// The PostgreSQL channel revocations are announced on.
+const CHANNEL: &str = "partnergraph_revocation";
+
+/// Called once a revocation has committed: forgets this process's kept
+/// tokens and tells the other replicas to forget theirs.
+pub async fn tokens_revoked(db: &DatabaseConnection) {
+    forget_all();
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        if let Err(error) = db.execute_unprepared(&format!("NOTIFY {CHANNEL}")).await {
+            tracing::warn!(%error, "cannot announce a revocation; other replicas forget it within the token cache's lifetime");
+        }
+    }
+}
+
+fn forget_all() {
     REVOCATIONS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Forgets the kept tokens whenever another replica announces a revocation,
+/// and whenever listening (re)starts, since announcements may have been
+/// missed meanwhile. PostgreSQL only (a SQLite file has one server); runs
+/// until dropped.
+pub async fn follow_revocations(db: DatabaseConnection) {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return;
+    }
+    loop {
+        let pool = db.get_postgres_connection_pool().clone();
+        match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen(CHANNEL).await {
+                Ok(()) => {
+                    forget_all();
+                    // `Ok(None)`: the connection dropped; the next call reconnects.
+                    while let Ok(_notification) = listener.try_recv().await {
+                        forget_all();
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot LISTEN for revocations; retrying"),
+            },
+            Err(error) => tracing::warn!(%error, "cannot LISTEN for revocations; retrying"),
+        }
+        forget_all();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 pub struct PrincipalCache {

@@ -156,6 +156,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let grace = state.config.shutdown_grace;
     let shutting_down = state.shutting_down.clone();
+    // Other replicas' revocations reach this server's token cache at once.
+    let _revocations = AbortOnDrop(tokio::spawn(crate::auth::cache::follow_revocations(
+        state.db.clone(),
+    )));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Small GraphQL answers should leave at once, not wait for Nagle.
     let listener = listener.tap_io(|tcp| {
@@ -182,6 +186,15 @@ pub async fn serve(
             tracing::warn!(grace_seconds = grace.as_secs(), "requests still running after the grace period; stopping anyway");
             Ok(())
         }
+    }
+}
+
+/// Stops a background task when the server that started it stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -284,7 +284,7 @@ async fn revoke_token(
     clients::revoke_token(&state.db, &client, token, state.clock.now())
         .await
         .map_err(server_error)?;
-    crate::auth::cache::tokens_revoked();
+    crate::auth::cache::tokens_revoked(&state.db).await;
     Ok(StatusCode::OK.into_response())
 }
 

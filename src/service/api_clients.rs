@@ -184,7 +184,7 @@ pub async fn revoke(
     .await?;
     uow.commit().await?;
     // Only now: a lookup racing the commit must not keep the token alive.
-    crate::auth::cache::tokens_revoked();
+    crate::auth::cache::tokens_revoked(db).await;
     Ok(revoked)
 }
 
