@@ -10,8 +10,8 @@ use std::num::NonZeroU32;
 use common::{error_code, Backend, TestApp};
 use oauth2::{
     basic::{BasicClient, BasicErrorResponseType},
-    AuthType, ClientId, ClientSecret, RequestTokenError, ResourceOwnerPassword,
-    ResourceOwnerUsername, Scope, TokenResponse, TokenUrl,
+    AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RequestTokenError,
+    ResourceOwnerPassword, ResourceOwnerUsername, Scope, TokenResponse, TokenUrl,
 };
 use partnergraph::config::{Limits, ServerConfig};
 use reqwest::StatusCode;
@@ -42,6 +42,17 @@ async fn create_client(
     )
 }
 
+/// The standard library's client for `id`, authenticating with HTTP Basic.
+fn token_client(
+    app: &TestApp,
+    id: &str,
+    secret: &str,
+) -> BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet> {
+    BasicClient::new(ClientId::new(id.to_owned()))
+        .set_client_secret(ClientSecret::new(secret.to_owned()))
+        .set_token_uri(TokenUrl::new(app.url("/oauth/token")).unwrap())
+}
+
 fn http() -> oauth2::reqwest::Client {
     oauth2::reqwest::Client::builder()
         .redirect(oauth2::reqwest::redirect::Policy::none())
@@ -55,9 +66,7 @@ backend_test!(
         let partner = app.create_partner("Acme").await;
         app.create_partner("Other").await;
         let (client_id, secret, _) = create_client(&app, Some(&partner), &["partners:read"]).await;
-        let client = BasicClient::new(ClientId::new(client_id.clone()))
-            .set_client_secret(ClientSecret::new(secret.clone()))
-            .set_token_uri(TokenUrl::new(app.url("/oauth/token")).unwrap());
+        let client = token_client(&app, &client_id, &secret);
         let token = client
             .exchange_client_credentials()
             .request_async(&http())
@@ -193,9 +202,7 @@ backend_test!(revoked_expired_and_narrow_tokens_stop_at_the_door, |app| {
         &["partners:read", "registrations:read"],
     )
     .await;
-    let client = BasicClient::new(ClientId::new(client_id.clone()))
-        .set_client_secret(ClientSecret::new(secret.clone()))
-        .set_token_uri(TokenUrl::new(app.url("/oauth/token")).unwrap());
+    let client = token_client(&app, &client_id, &secret);
     let query = "{ partners { totalCount } }";
 
     // RFC 7009 revocation. (The library insists on an https revocation URL,
@@ -378,9 +385,7 @@ async fn another_replica_refuses_a_revoked_token_at_once() {
     }
     let partner = app.create_partner("Replicated").await;
     let (client_id, secret, _) = create_client(&app, Some(&partner), &["partners:read"]).await;
-    let client = BasicClient::new(ClientId::new(client_id.clone()))
-        .set_client_secret(ClientSecret::new(secret.clone()))
-        .set_token_uri(TokenUrl::new(app.url("/oauth/token")).unwrap());
+    let client = token_client(&app, &client_id, &secret);
     let token = client
         .exchange_client_credentials()
         .request_async(&http())

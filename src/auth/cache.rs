@@ -54,26 +54,8 @@ fn forget_all() {
 /// missed meanwhile. PostgreSQL only (a SQLite file has one server); runs
 /// until dropped.
 pub async fn follow_revocations(db: DatabaseConnection) {
-    if db.get_database_backend() != DatabaseBackend::Postgres {
-        return;
-    }
-    loop {
-        let pool = db.get_postgres_connection_pool().clone();
-        match sqlx::postgres::PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen(CHANNEL).await {
-                Ok(()) => {
-                    forget_all();
-                    // `Ok(None)`: the connection dropped; the next call reconnects.
-                    while let Ok(_notification) = listener.try_recv().await {
-                        forget_all();
-                    }
-                }
-                Err(error) => tracing::warn!(%error, "cannot LISTEN for revocations; retrying"),
-            },
-            Err(error) => tracing::warn!(%error, "cannot LISTEN for revocations; retrying"),
-        }
-        forget_all();
-        tokio::time::sleep(Duration::from_secs(1)).await;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        crate::events::signal::listen(db, CHANNEL, forget_all).await;
     }
 }
 

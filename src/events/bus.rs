@@ -63,7 +63,10 @@ impl EventBus {
         };
         let wake = Arc::new(Notify::new());
         if db.get_database_backend() == DatabaseBackend::Postgres {
-            tokio::spawn(listen(db.clone(), wake.clone()));
+            let pump = wake.clone();
+            tokio::spawn(signal::listen(db.clone(), signal::CHANNEL, move || {
+                pump.notify_one()
+            }));
         }
         tokio::spawn(pump(db, bus.clone(), wake));
         Ok(bus)
@@ -133,39 +136,6 @@ async fn pump(db: DatabaseConnection, bus: EventBus, wake: Arc<Notify>) {
             }
             () = wake.notified() => {}
             () = tokio::time::sleep(POLL) => {}
-        }
-    }
-}
-
-/// Wakes the pump on every outbox notification from any replica. After a
-/// lost connection it wakes it too, since notifications sent meanwhile are gone.
-async fn listen(db: DatabaseConnection, wake: Arc<Notify>) {
-    loop {
-        let pool = db.get_postgres_connection_pool().clone();
-        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                tracing::warn!(%error, "cannot LISTEN for outbox notifications; retrying");
-                tokio::time::sleep(POLL).await;
-                continue;
-            }
-        };
-        if let Err(error) = listener.listen(signal::CHANNEL).await {
-            tracing::warn!(%error, "cannot LISTEN for outbox notifications; retrying");
-            tokio::time::sleep(POLL).await;
-            continue;
-        }
-        loop {
-            match listener.try_recv().await {
-                Ok(Some(_)) => wake.notify_one(),
-                // The connection dropped; the next call reconnects.
-                Ok(None) => wake.notify_one(),
-                Err(error) => {
-                    tracing::warn!(%error, "outbox listener failed; reconnecting");
-                    wake.notify_one();
-                    break;
-                }
-            }
         }
     }
 }

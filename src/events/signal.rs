@@ -6,8 +6,9 @@
 //! only says "read again": readers always re-read the outbox from their own
 //! cursor, so a spurious or lost wake costs latency, never an event.
 
-use std::sync::LazyLock;
+use std::{sync::LazyLock, time::Duration};
 
+use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 
 /// The PostgreSQL notification channel outbox writers notify.
@@ -25,4 +26,34 @@ pub fn outbox_committed() {
 /// A receiver that sees a change after every commit with events.
 pub fn committed() -> watch::Receiver<u64> {
     COMMITTED.subscribe()
+}
+
+/// Calls `wake` on every PostgreSQL notification on `channel` from any
+/// replica, and whenever listening starts, restarts or fails, since
+/// notifications sent meanwhile are lost. Runs until dropped.
+pub async fn listen(db: DatabaseConnection, channel: &'static str, wake: impl Fn()) {
+    loop {
+        let pool = db.get_postgres_connection_pool().clone();
+        match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen(channel).await {
+                Ok(()) => {
+                    wake();
+                    // `Ok(None)`: the connection dropped; the next call reconnects.
+                    loop {
+                        match listener.try_recv().await {
+                            Ok(_) => wake(),
+                            Err(error) => {
+                                tracing::warn!(%error, channel, "listener failed; reconnecting");
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, channel, "cannot LISTEN; retrying"),
+            },
+            Err(error) => tracing::warn!(%error, channel, "cannot LISTEN; retrying"),
+        }
+        wake();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }

@@ -97,15 +97,9 @@ impl Pricing {
         operation_name: Option<&str>,
         variables: &Variables,
     ) -> usize {
-        let mut operations = doc.operations.iter();
-        let selected = match operation_name {
-            Some(wanted) => operations.find(|(name, _)| name.is_some_and(|n| n.as_str() == wanted)),
-            None => operations.next(),
-        };
-        let Some((_, operation)) = selected else {
+        let Some(operation) = super::document::selected_operation(doc, operation_name) else {
             return 0;
         };
-        let operation = &operation.node;
         let root = match operation.ty {
             OperationType::Query => &self.roots[0],
             OperationType::Mutation => &self.roots[1],

@@ -1,19 +1,29 @@
 //! Looks at a parsed document before it runs: which operation it selects and
 //! how many aliases it uses (async-graphql has no alias limit of its own).
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
+};
+
+/// The operation that `operation_name` selects (or the first one).
+pub fn selected_operation<'a>(
+    doc: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    let mut operations = doc.operations.iter();
+    let selected = match operation_name {
+        Some(wanted) => operations.find(|(name, _)| name.is_some_and(|n| n.as_str() == wanted)),
+        None => operations.next(),
+    };
+    selected.map(|(_, op)| &op.node)
+}
 
 /// The type of the operation that `operation_name` selects (or the only one).
 pub fn operation_type(
     doc: &ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<OperationType> {
-    let mut operations = doc.operations.iter();
-    let selected = match operation_name {
-        Some(wanted) => operations.find(|(name, _)| name.is_some_and(|n| n.as_str() == wanted)),
-        None => operations.next(),
-    };
-    selected.map(|(_, op)| op.node.ty)
+    selected_operation(doc, operation_name).map(|op| op.ty)
 }
 
 /// Names of the root fields the selected operation asks for, through
@@ -22,13 +32,9 @@ pub fn root_fields<'a>(
     doc: &'a ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<Vec<&'a str>> {
-    let mut operations = doc.operations.iter();
-    let (_, operation) = match operation_name {
-        Some(wanted) => operations.find(|(name, _)| name.is_some_and(|n| n.as_str() == wanted)),
-        None => operations.next(),
-    }?;
+    let operation = selected_operation(doc, operation_name)?;
     let mut names = Vec::new();
-    collect_fields(doc, &operation.node.selection_set.node, &mut names, 0);
+    collect_fields(doc, &operation.selection_set.node, &mut names, 0);
     Some(names)
 }
 

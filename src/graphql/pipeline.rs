@@ -76,9 +76,9 @@ async fn prefetch_relations(
     ctx: &Context<'_>,
     page: &crate::service::pagination::Page<ListedOpportunity>,
 ) -> ApiResult<()> {
+    let scope = context::request(ctx)?.principal.row_scope();
     let node = ctx.look_ahead().field("edges").field("node");
     if beyond(&node, Opportunity::SUMMARY_FIELDS) {
-        let scope = context::request(ctx)?.principal.row_scope();
         let opportunities = page
             .edges
             .iter()
@@ -87,7 +87,6 @@ async fn prefetch_relations(
     }
     let registration = node.field("dealRegistration");
     if beyond(&registration, DealRegistration::SUMMARY_FIELDS) {
-        let scope = context::request(ctx)?.principal.row_scope();
         let registrations = page
             .edges
             .iter()
@@ -105,7 +104,6 @@ async fn prefetch_relations(
         .map(|(_, row)| AttributionsOf(row.opportunity.id));
     let all = loaders::prefetch(ctx, rows).await?;
     if attributions.field("partner").exists() {
-        let scope = context::request(ctx)?.principal.row_scope();
         let partners = all
             .values()
             .flatten()
