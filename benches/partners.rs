@@ -210,6 +210,9 @@ async fn seed(db: &DatabaseConnection, now: DateTime<Utc>) {
                     created_at: Set(now),
                     updated_at: Set(now),
                     activation_overdue_notified_at: Set(None),
+                    customer_nps: Set(None),
+                    recommended_tier: Set(None),
+                    recommended_tier_at: Set(None),
                 }
             })
             .collect();

@@ -206,6 +206,9 @@ async fn seed(db: &DatabaseConnection) -> Uuid {
                 created_at: Set(base),
                 updated_at: Set(base),
                 activation_overdue_notified_at: Set(None),
+                customer_nps: Set(None),
+                recommended_tier: Set(None),
+                recommended_tier_at: Set(None),
             }
         }),
     )

@@ -18,12 +18,13 @@ pub enum NodeType {
     RegistrationConflict,
     WebhookEndpoint,
     WebhookDelivery,
+    PartnerActivity,
 }
 
 impl NodeType {
     // Keep in step with the enum: `name` below stops compiling when a
     // variant is added, which is the reminder to list it here too.
-    const ALL: [NodeType; 11] = [
+    const ALL: [NodeType; 12] = [
         NodeType::Partner,
         NodeType::PartnerContact,
         NodeType::StaffUser,
@@ -35,6 +36,7 @@ impl NodeType {
         NodeType::RegistrationConflict,
         NodeType::WebhookEndpoint,
         NodeType::WebhookDelivery,
+        NodeType::PartnerActivity,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +52,7 @@ impl NodeType {
             NodeType::RegistrationConflict => "RegistrationConflict",
             NodeType::WebhookEndpoint => "WebhookEndpoint",
             NodeType::WebhookDelivery => "WebhookDelivery",
+            NodeType::PartnerActivity => "PartnerActivity",
         }
     }
 }

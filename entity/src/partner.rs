@@ -25,6 +25,13 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When `partner.activation_overdue` was sent (it is sent once).
     pub activation_overdue_notified_at: Option<DateTimeUtc>,
+    /// Customer NPS, −100..100, set by staff.
+    pub customer_nps: Option<i32>,
+    /// The tier the daily job last recommended (`partner.tier_recommendation_changed`
+    /// is recorded when it changes).
+    pub recommended_tier: Option<String>,
+    /// When the job last worked out `recommended_tier` (it does so daily).
+    pub recommended_tier_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

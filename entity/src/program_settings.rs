@@ -22,6 +22,8 @@ pub struct Model {
     pub base_currency: String,
     pub version: i32,
     pub updated_at: DateTimeUtc,
+    /// Whether partners see their own `tierProgress`.
+    pub show_tier_progress_to_partners: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -56,6 +56,14 @@ pub enum Action {
     ReadSettings,
     WriteSettings,
     ReadAuditLog,
+    /// Record portal logins, downloads, trainings (a partner: its own).
+    RecordActivity,
+    /// Read activity records (a partner: its own).
+    ReadActivity,
+    /// Read internal scores: engagement, tier qualification, customer NPS.
+    ReadScores,
+    /// Read `programMetrics` (KPIs, ROI, rep adoption).
+    ReadProgramMetrics,
 }
 
 impl Action {
@@ -80,6 +88,9 @@ impl Action {
             Action::ManageWebhooks => Some(Scope::WebhooksManage),
             Action::ReadSettings => None,
             Action::WriteSettings | Action::ReadAuditLog => Some(Scope::Admin),
+            Action::RecordActivity => Some(Scope::PartnersWrite),
+            Action::ReadActivity | Action::ReadScores => Some(Scope::PartnersRead),
+            Action::ReadProgramMetrics => Some(Scope::MetricsRead),
         }
     }
 
@@ -106,6 +117,13 @@ impl Action {
             Action::ManageWebhooks => matches!(role, Admin | PartnerManager | PartnerAdmin),
             Action::ReadSettings => role.kind() == PrincipalKind::Staff,
             Action::WriteSettings | Action::ReadAuditLog => role == Admin,
+            Action::RecordActivity => {
+                matches!(role, Admin | PartnerManager | PartnerAdmin | PartnerRep)
+            }
+            Action::ReadActivity => true,
+            Action::ReadScores => role.kind() == PrincipalKind::Staff,
+            // RevOps and partner operations; sales reps see their own numbers through their manager.
+            Action::ReadProgramMetrics => matches!(role, Admin | PartnerManager | Viewer),
         }
     }
 }
@@ -218,6 +236,38 @@ mod tests {
                 false,
             ),
             (Role::Admin, "webhooks:manage", Action::ManageWebhooks, true),
+            (
+                Role::PartnerRep,
+                "partners:write",
+                Action::RecordActivity,
+                true,
+            ),
+            (
+                Role::PartnerRep,
+                "partners:read",
+                Action::RecordActivity,
+                false,
+            ),
+            (Role::Sales, all, Action::RecordActivity, false),
+            (
+                Role::Viewer,
+                "metrics:read",
+                Action::ReadProgramMetrics,
+                true,
+            ),
+            (Role::Viewer, all, Action::ReadProgramMetrics, false),
+            (
+                Role::Sales,
+                "metrics:read",
+                Action::ReadProgramMetrics,
+                false,
+            ),
+            (
+                Role::PartnerAdmin,
+                "partners:read",
+                Action::ReadScores,
+                false,
+            ),
         ];
         for (role, scopes, action, expected) in cases {
             assert_eq!(

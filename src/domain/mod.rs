@@ -5,11 +5,13 @@ pub mod accounts;
 pub mod activation;
 pub mod certifications;
 pub mod enums;
+pub mod exchange;
 pub mod inputs;
 pub mod money;
 pub mod partner_status;
 pub mod pipeline;
 pub mod registrations;
+pub mod scores;
 pub mod user_error;
 
 pub use activation::MilestoneKind;

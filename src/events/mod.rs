@@ -26,6 +26,9 @@ pub const TYPES: &[&str] = &[
     "webhook.test",
     // An endpoint stopped receiving (410 Gone, or five days of failure).
     "webhook_endpoint.disabled",
+    // Program intelligence (internal): activity, and the daily tier recommendation.
+    "partner.activity_recorded",
+    "partner.tier_recommendation_changed",
 ];
 
 /// The cursor as clients see it: opaque, but it sorts like the feed.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 /// Loads rows by key for one request.
 pub struct Loaders {
-    db: DatabaseConnection,
+    pub(super) db: DatabaseConnection,
 }
 
 /// Cached for the request only: a connection resolver can prefetch the

@@ -2,6 +2,7 @@
 //! Resolvers stay thin: parse input, call a service, map the result.
 
 pub mod activation;
+pub mod activity;
 pub mod api_clients;
 pub mod audit;
 pub mod certifications;
@@ -18,8 +19,10 @@ pub mod partner_schema;
 pub mod partners;
 pub mod payload;
 pub mod pipeline;
+pub mod program_metrics;
 pub mod registrations;
 pub mod scalars;
+pub mod scores;
 pub mod settings;
 pub mod viewer;
 pub mod webhooks;
@@ -43,6 +46,7 @@ pub struct Query(
     pipeline::PipelineQuery,
     events::EventQuery,
     webhooks::WebhookQuery,
+    program_metrics::ProgramMetricsQuery,
 );
 
 /// Every change the API offers.
@@ -56,6 +60,7 @@ pub struct Mutation(
     registrations::RegistrationMutation,
     pipeline::PipelineMutation,
     webhooks::WebhookMutation,
+    activity::ActivityMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, events::Subscription>;

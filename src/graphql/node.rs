@@ -34,6 +34,7 @@ pub enum Node {
     Opportunity(Opportunity),
     WebhookEndpoint(WebhookEndpoint),
     WebhookDelivery(WebhookDelivery),
+    PartnerActivity(super::activity::PartnerActivity),
 }
 
 #[derive(Default)]
@@ -56,6 +57,7 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
         // Conflicts are reached through their registration only.
         NodeType::RegistrationConflict => return Ok(None),
         NodeType::Partner | NodeType::PartnerContact | NodeType::StaffUser => Action::ReadPartners,
+        NodeType::PartnerActivity => Action::ReadActivity,
     };
     if !request.principal.may(needs) {
         return Ok(None);
@@ -91,6 +93,9 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
         NodeType::WebhookDelivery => webhooks::find_delivery(db, &caller, uuid)
             .await?
             .map(|d| Node::WebhookDelivery(d.into())),
+        NodeType::PartnerActivity => crate::service::activity::find(db, &caller, uuid)
+            .await?
+            .map(|a| Node::PartnerActivity(a.into())),
         NodeType::RegistrationConflict => None,
     })
 }

@@ -11,6 +11,10 @@ use super::{
     loaders::{self, StaffUserId},
     payload::{settle, stored, InputCheck},
     scalars::Decimal,
+    scores::{
+        check_window, Engagement, EngagementOf, PartnerPerformance, PerformanceOf, TierOf,
+        TierProgress, TierQualification,
+    },
 };
 use crate::{
     auth::Action,
@@ -19,7 +23,7 @@ use crate::{
         OrderDirection, PartnerContactRole, PartnerStatus, PartnerTier, PartnerType, Role,
         UserError, UserErrorCode,
     },
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     ids::{self, NodeType},
     service::{
         partners::{
@@ -201,6 +205,115 @@ impl Partner {
         };
         super::pipeline::opportunities_of(ctx, filter, page_args(ctx, first, after, last, before))
             .await
+    }
+
+    /// How engaged the partner was over the trailing `windowDays` before
+    /// `asOf` (SPEC §4.5), with each component's points. Staff only.
+    async fn engagement(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Length of the trailing window in days, 1 to 730.",
+            default = 30
+        )]
+        window_days: i32,
+        #[graphql(desc = "End of the window (excluded); now when absent.")] as_of: Option<
+            DateTime<Utc>,
+        >,
+    ) -> ApiResult<Engagement> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReadScores)?;
+        if !(1..=730).contains(&window_days) {
+            return Err(ApiError::BadUserInput(
+                "`windowDays` must be between 1 and 730".into(),
+            ));
+        }
+        let to = as_of.unwrap_or(request.now);
+        let from = to - chrono::Duration::days(i64::from(window_days));
+        let key = EngagementOf {
+            partner: self.0.id,
+            from,
+            to,
+        };
+        let counts = loaders::load(ctx, key).await?.unwrap_or_default();
+        Ok(Engagement::new(&counts, from, to))
+    }
+
+    /// The tier the partner qualifies for as of `asOf` (SPEC §4.5), criterion by criterion. Staff only.
+    async fn tier_qualification(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "End of the trailing windows (excluded); now when absent.")] as_of: Option<
+            DateTime<Utc>,
+        >,
+    ) -> ApiResult<Option<TierQualification>> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReadScores)?;
+        let as_of = as_of.unwrap_or(request.now);
+        let key = TierOf {
+            partner: self.0.id,
+            as_of,
+        };
+        Ok(loaders::load(ctx, key)
+            .await?
+            .map(|q| TierQualification::new(&q, as_of)))
+    }
+
+    /// Customer NPS, −100 to 100, set by staff; null when unknown. Staff only.
+    async fn customer_nps(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
+        context::request(ctx)?
+            .principal
+            .authorize(Action::ReadScores)?;
+        Ok(self.0.customer_nps)
+    }
+
+    /// Where the partner stands on the tier rubric and what it needs for the
+    /// next tier. A partner sees its own; null for partners when the program
+    /// turned `showTierProgressToPartners` off.
+    async fn tier_progress(&self, ctx: &Context<'_>) -> ApiResult<Option<TierProgress>> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReadPartners)?;
+        if !request.principal.is_staff()
+            && !crate::service::settings::get(context::db(ctx)?)
+                .await?
+                .show_tier_progress_to_partners
+        {
+            return Ok(None);
+        }
+        let key = TierOf {
+            partner: self.0.id,
+            as_of: request.now,
+        };
+        let current = stored(&self.0.tier)?;
+        Ok(loaders::load(ctx, key)
+            .await?
+            .map(|q| TierProgress::new(current, &q)))
+    }
+
+    /// The partner's results over `[from, to)` (SPEC §4.5), in the base
+    /// currency: over opportunities crediting it in any role. Needs `pipeline:read`.
+    async fn performance(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Start of the window (included); 365 days before `to` when absent.")]
+        from: Option<DateTime<Utc>>,
+        #[graphql(desc = "End of the window (excluded); now when absent.")] to: Option<
+            DateTime<Utc>,
+        >,
+    ) -> ApiResult<Option<PartnerPerformance>> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::ReadPipeline)?;
+        let to = to.unwrap_or(request.now);
+        let from = from.unwrap_or(to - chrono::Duration::days(365));
+        check_window(from, to, "from", "to")?;
+        let key = PerformanceOf {
+            partner: self.0.id,
+            from,
+            to,
+        };
+        Ok(loaders::load(ctx, key)
+            .await?
+            .map(|(p, base)| PartnerPerformance::new(&p, &base, from, to)))
     }
 
     /// Bumped by every change; pass it as `expectedVersion` when updating.
@@ -464,6 +577,8 @@ pub struct UpdatePartnerInput {
     pub internal_notes: MaybeUndefined<String>,
     /// New margin in percent; null clears it.
     pub margin_percent: MaybeUndefined<Decimal>,
+    /// Customer NPS, −100 to 100; null clears it.
+    pub customer_nps: MaybeUndefined<i32>,
 }
 
 /// A partner status change.
@@ -609,6 +724,15 @@ impl PartnerMutation {
                 internal_notes: check.clearable("internalNotes", input.internal_notes, free_text),
                 margin: check.clearable("marginPercent", input.margin_percent, |d| {
                     Percent::parse(d.0)
+                }),
+                customer_nps: check.clearable("customerNps", input.customer_nps, |n| {
+                    if (-100..=100).contains(&n) {
+                        Ok(n)
+                    } else {
+                        Err(crate::domain::inputs::InvalidInput(
+                            "must be between -100 and 100".into(),
+                        ))
+                    }
                 }),
             };
             check.finish()?;

@@ -708,6 +708,16 @@ impl Opportunity {
         Ok(model.internal_notes.as_deref())
     }
 
+    /// The staff user who owns the deal (rep adoption counts by owner).
+    async fn owner(&self, ctx: &Context<'_>) -> ApiResult<Option<super::partners::StaffUser>> {
+        let Some(owner_id) = self.model(ctx).await?.owner_id else {
+            return Ok(None);
+        };
+        Ok(loaders::load(ctx, loaders::StaffUserId(owner_id))
+            .await?
+            .map(super::partners::StaffUser::from))
+    }
+
     /// Bumped by every change.
     async fn version(&self) -> i32 {
         self.head().version

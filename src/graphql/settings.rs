@@ -1,6 +1,6 @@
 //! Program settings (SPEC §4.6): read by staff, changed by `ADMIN`.
 
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::program_settings;
 
@@ -12,15 +12,20 @@ use super::{
 use crate::{
     auth::Action,
     domain::{
+        exchange::Rate,
         inputs::{self, Weight},
         UserError,
     },
     error::ApiResult,
-    service::settings::{self as service, SettingsChanges},
+    service::{
+        exchange_rates,
+        settings::{self as service, SettingsChanges},
+    },
 };
 
 /// The program's rules of the game, in one record.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct ProgramSettings {
     /// Days of protection an approved deal registration gets.
     pub protection_days: i32,
@@ -46,6 +51,8 @@ pub struct ProgramSettings {
     pub activation_days: i32,
     /// The currency program amounts are reported in.
     pub base_currency: CurrencyCode,
+    /// Whether partners see their own `tierProgress`.
+    pub show_tier_progress_to_partners: bool,
     /// Bumped by every change; pass it as `expectedVersion` when updating.
     pub version: i32,
     /// When the settings last changed.
@@ -69,10 +76,63 @@ impl From<program_settings::Model> for ProgramSettings {
             required_technical_certifications: s.required_technical_certifications,
             activation_days: s.activation_days,
             base_currency: CurrencyCode(inputs::CurrencyCode::stored(s.base_currency)),
+            show_tier_progress_to_partners: s.show_tier_progress_to_partners,
             version: s.version,
             updated_at: s.updated_at,
         }
     }
+}
+
+/// The rate of one currency to the base currency.
+#[derive(SimpleObject)]
+pub struct ExchangeRate {
+    /// The currency.
+    pub currency: CurrencyCode,
+    /// One unit of it in base-currency units.
+    pub rate_to_base: Decimal,
+    /// When the rate was last set.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<entity::exchange_rate::Model> for ExchangeRate {
+    fn from(m: entity::exchange_rate::Model) -> Self {
+        Self {
+            currency: CurrencyCode(inputs::CurrencyCode::stored(m.currency)),
+            rate_to_base: Decimal(m.rate_to_base.parse().unwrap_or_default()),
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[ComplexObject]
+impl ProgramSettings {
+    /// Rates of other currencies to the base currency (whose own rate is 1);
+    /// amounts in a currency without one are left out of program sums.
+    async fn exchange_rates(&self, ctx: &Context<'_>) -> ApiResult<Vec<ExchangeRate>> {
+        Ok(exchange_rates::list(context::db(ctx)?)
+            .await?
+            .into_iter()
+            .map(ExchangeRate::from)
+            .collect())
+    }
+}
+
+/// A currency's rate to the base currency.
+#[derive(InputObject)]
+pub struct SetExchangeRateInput {
+    /// ISO 4217 code, e.g. `EUR`; not the base currency.
+    pub currency: String,
+    /// One unit of it in base-currency units, greater than 0, at most 8 decimals.
+    pub rate_to_base: Decimal,
+}
+
+/// The result of `setExchangeRate`.
+#[derive(SimpleObject)]
+pub struct SetExchangeRatePayload {
+    /// The rate as set, unless `userErrors` says why not.
+    pub exchange_rate: Option<ExchangeRate>,
+    /// Why the input was refused; empty on success.
+    pub user_errors: Vec<UserError>,
 }
 
 #[derive(Default)]
@@ -118,6 +178,8 @@ pub struct UpdateSettingsInput {
     /// Base currency, an ISO 4217 code such as `EUR`. Taken as a string so a
     /// bad code comes back as a user error naming this field.
     pub base_currency: Option<String>,
+    /// Whether partners see their own `tierProgress`.
+    pub show_tier_progress_to_partners: Option<bool>,
 }
 
 /// The result of `updateSettings`.
@@ -164,6 +226,7 @@ impl SettingsMutation {
                 required_technical_certifications: input.required_technical_certifications,
                 activation_days: input.activation_days,
                 base_currency,
+                show_tier_progress_to_partners: input.show_tier_progress_to_partners,
             };
             for error in changes.range_errors() {
                 check.reject(error);
@@ -181,6 +244,33 @@ impl SettingsMutation {
         let (settings, user_errors) = settle(outcome)?;
         Ok(UpdateSettingsPayload {
             settings: settings.map(Into::into),
+            user_errors,
+        })
+    }
+
+    /// Sets the rate of a currency to the base currency; audited. Needs
+    /// `ADMIN` and the `admin` scope.
+    async fn set_exchange_rate(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The currency and its rate.")] input: SetExchangeRateInput,
+    ) -> ApiResult<SetExchangeRatePayload> {
+        let request = context::request(ctx)?;
+        request.principal.authorize(Action::WriteSettings)?;
+        let outcome = async {
+            let mut check = InputCheck::default();
+            let currency = check.field("currency", inputs::CurrencyCode::parse(&input.currency));
+            let rate = check.field("rateToBase", Rate::parse(input.rate_to_base.0));
+            check.finish()?;
+            let (Some(currency), Some(rate)) = (currency, rate) else {
+                return Err(crate::service::Failure::User(Vec::new()));
+            };
+            exchange_rates::set(context::db(ctx)?, &request.caller(), currency, rate).await
+        }
+        .await;
+        let (rate, user_errors) = settle(outcome)?;
+        Ok(SetExchangeRatePayload {
+            exchange_rate: rate.map(Into::into),
             user_errors,
         })
     }

@@ -10,7 +10,7 @@ pub mod partner_view;
 
 use entity::{
     api_client, certification, deal_registration, opportunity, opportunity_attribution, partner,
-    partner_contact, webhook_endpoint,
+    partner_activity, partner_contact, webhook_endpoint,
 };
 use sea_orm::{sea_query::Expr, ColumnTrait, Condition};
 
@@ -39,6 +39,11 @@ pub fn webhook_endpoint_rows(principal: &Principal) -> Condition {
 /// The certifications `principal` may see: its own partner's contacts' for partners.
 pub fn certification_rows(principal: &Principal) -> Condition {
     own_partner(principal, certification::Column::PartnerId)
+}
+
+/// The activity records `principal` may see: its own partner's for partners.
+pub fn activity_rows(principal: &Principal) -> Condition {
+    own_partner(principal, partner_activity::Column::PartnerId)
 }
 
 /// The deal registrations `principal` may see: its own partner's for partners.

@@ -2,17 +2,22 @@
 //! work so the change, its audit entry and its outbox event commit together.
 
 pub mod activation;
+pub mod activity;
 pub mod api_clients;
 pub mod audit;
 pub mod certifications;
 pub mod demo;
+pub mod exchange_rates;
 pub mod idempotency;
 pub mod opportunities;
 pub mod pagination;
 pub mod partners;
+pub mod program_metrics;
 pub mod registrations;
 pub mod rows;
+pub mod scores;
 pub mod settings;
+pub mod sql;
 pub mod staff;
 pub mod unit_of_work;
 pub mod webhooks;

@@ -166,6 +166,7 @@ pub fn snapshot(p: &partner::Model) -> Value {
         "ownerId": p.owner_id.map(|id| ids::encode(NodeType::StaffUser, id)),
         "internalNotes": p.internal_notes,
         "marginPercent": p.margin_bps.map(|b| Percent::from_basis_points(b).as_decimal().to_string()),
+        "customerNps": p.customer_nps,
         "version": p.version,
     })
 }
@@ -268,6 +269,9 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         activation_overdue_notified_at: Set(None),
+        customer_nps: Set(None),
+        recommended_tier: Set(None),
+        recommended_tier_at: Set(None),
     }
     .insert(uow.conn())
     .await
@@ -311,6 +315,8 @@ pub struct PartnerChanges {
     pub owner_id: Option<Option<Uuid>>,
     pub internal_notes: Option<Option<String>>,
     pub margin: Option<Option<Percent>>,
+    /// Customer NPS, −100..100 (checked by the caller).
+    pub customer_nps: Option<Option<i32>>,
 }
 
 fn stale_version(current: i32) -> Failure {
@@ -405,6 +411,9 @@ pub async fn update(
     }
     if let Some(margin) = changes.margin {
         changed.margin_bps = Set(margin.map(Percent::basis_points));
+    }
+    if let Some(nps) = changes.customer_nps {
+        changed.customer_nps = Set(nps);
     }
     let updated = save(&uow, &current, changed).await?;
     let (before, after) = (snapshot(&current), snapshot(&updated));

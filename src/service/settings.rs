@@ -47,6 +47,7 @@ pub struct SettingsChanges {
     pub required_technical_certifications: Option<i32>,
     pub activation_days: Option<i32>,
     pub base_currency: Option<CurrencyCode>,
+    pub show_tier_progress_to_partners: Option<bool>,
 }
 
 /// The range of each integer setting, in one place.
@@ -119,6 +120,7 @@ fn snapshot(s: &program_settings::Model) -> Value {
         "requiredTechnicalCertifications": s.required_technical_certifications,
         "activationDays": s.activation_days,
         "baseCurrency": s.base_currency,
+        "showTierProgressToPartners": s.show_tier_progress_to_partners,
         "version": s.version,
     })
 }
@@ -182,6 +184,9 @@ pub async fn update(
     );
     if let Some(gating) = changes.certification_gating {
         changed.certification_gating = Set(gating);
+    }
+    if let Some(show) = changes.show_tier_progress_to_partners {
+        changed.show_tier_progress_to_partners = Set(show);
     }
     if let Some(currency) = changes.base_currency {
         changed.base_currency = Set(currency.into_inner());

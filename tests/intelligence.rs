@@ -1,0 +1,589 @@
+//! Program intelligence (SPEC §4.5): activity, engagement, tier
+//! qualification and progress, performance, program metrics and exchange
+//! rates, driven over HTTP as a client would, with hand-counted answers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{error_code, TestApp};
+use partnergraph::domain::Role;
+use serde_json::{json, Value};
+
+const RECORD: &str = "mutation($input: RecordPartnerActivityInput!) {
+    recordPartnerActivity(input: $input) { activity { id kind count occurredAt externalId } userErrors { field code message } } }";
+const RECORD_MANY: &str = "mutation($input: RecordPartnerActivitiesInput!) {
+    recordPartnerActivities(input: $input) { activities { id kind count } userErrors { field code message } } }";
+const MOVE: &str = "mutation($id: ID!, $stage: OpportunityStage!, $reason: String) {
+    moveOpportunityStage(input: { id: $id, stage: $stage, closedLostReason: $reason }) { opportunity { stage } userErrors { code message } } }";
+const ENGAGEMENT: &str = "query($id: ID!) { partner(id: $id) {
+    engagement { score band components { kind count points } }
+    tierQualification { score recommendedTier pointsToNextTier criteria { criterion value points maxPoints } } } }";
+
+async fn partner(app: &TestApp, name: &str, kind: &str) -> String {
+    let data = app
+        .admin_data(
+            "mutation($n: String!, $t: PartnerType!) { createPartner(input: { name: $n, type: $t }) { partner { id } } }",
+            json!({ "n": name, "t": kind }),
+        )
+        .await;
+    data["createPartner"]["partner"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn no_gating(app: &TestApp) {
+    app.admin_data(
+        "mutation { updateSettings(input: { certificationGating: false }) { userErrors { code } } }",
+        json!({}),
+    )
+    .await;
+}
+
+/// Submits a registration as `rep` and returns its id.
+async fn register(app: &TestApp, rep: &str, company: &str, amount: &str, currency: &str) -> Value {
+    let input = json!({
+        "companyName": company, "companyDomain": format!("{}.example", company.to_lowercase()),
+        "customerContactName": "Carla", "customerContactEmail": "carla@customer.example",
+        "estimatedAmount": { "amount": amount, "currency": currency }, "expectedCloseDate": "2027-01-31",
+    });
+    let (_, body) = app
+        .post(rep, "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) { dealRegistration { id } userErrors { code message } } }", json!({ "input": input }))
+        .await;
+    let id = body["data"]["submitDealRegistration"]["dealRegistration"]["id"].clone();
+    assert!(id.is_string(), "{body}");
+    id
+}
+
+/// A registration approved and its opportunity won; returns the opportunity id.
+async fn won_deal(app: &TestApp, rep: &str, company: &str, amount: &str, currency: &str) -> String {
+    let id = register(app, rep, company, amount, currency).await;
+    let data = app
+        .admin_data("mutation($id: ID!) { approveDealRegistration(input: { id: $id }) { dealRegistration { opportunity { id } } } }", json!({ "id": id }))
+        .await;
+    let opportunity = data["approveDealRegistration"]["dealRegistration"]["opportunity"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for stage in ["QUALIFIED", "CLOSED_WON"] {
+        let data = app
+            .admin_data(MOVE, json!({ "id": opportunity, "stage": stage }))
+            .await;
+        assert_eq!(
+            data["moveOpportunityStage"]["opportunity"]["stage"], stage,
+            "{data}"
+        );
+    }
+    opportunity
+}
+
+/// Runs `query` as the admin a minute later: windows end at "now", excluded.
+async fn later(app: &TestApp, query: &str, variables: Value) -> Value {
+    use partnergraph::clock::Clock;
+    app.clock.advance(chrono::Duration::minutes(1));
+    let _ = app.clock.now();
+    app.admin_data(query, variables).await
+}
+
+fn component(engagement: &Value, kind: &str) -> (i64, String) {
+    let c = engagement["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == kind)
+        .unwrap();
+    (
+        c["count"].as_i64().unwrap(),
+        c["points"].as_str().unwrap().to_owned(),
+    )
+}
+
+backend_test!(a_resellers_month_gives_the_documented_engagement, |app| {
+    no_gating(&app).await;
+    let acme = partner(&app, "Acme", "RESELLER").await;
+    let rep = app.partner_token(&acme, Role::PartnerRep).await;
+
+    // 12 logins and a training by the partner itself, 5 downloads in one batch.
+    let (_, body) = app
+        .post(
+            &rep,
+            RECORD,
+            json!({ "input": { "kind": "PORTAL_LOGIN", "count": 12, "externalId": "lms-1" } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["recordPartnerActivity"]["activity"]["count"], 12,
+        "{body}"
+    );
+    // Sent again (a retry): nothing new.
+    let (_, again) = app
+        .post(
+            &rep,
+            RECORD,
+            json!({ "input": { "kind": "PORTAL_LOGIN", "count": 12, "externalId": "lms-1" } }),
+        )
+        .await;
+    assert_eq!(
+        again["data"]["recordPartnerActivity"]["activity"]["id"],
+        body["data"]["recordPartnerActivity"]["activity"]["id"]
+    );
+    // The same id for another activity is refused.
+    let (_, clash) = app
+        .post(
+            &rep,
+            RECORD,
+            json!({ "input": { "kind": "PORTAL_LOGIN", "count": 3, "externalId": "lms-1" } }),
+        )
+        .await;
+    assert_eq!(
+        clash["data"]["recordPartnerActivity"]["userErrors"][0]["field"],
+        json!(["input", "externalId"])
+    );
+    let downloads: Vec<Value> = (0..5)
+        .map(|_| json!({ "kind": "RESOURCE_DOWNLOAD" }))
+        .collect();
+    let (_, body) = app
+        .post(
+            &rep,
+            RECORD_MANY,
+            json!({ "input": { "activities": downloads } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["recordPartnerActivities"]["activities"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5,
+        "{body}"
+    );
+    app.post(
+        &rep,
+        RECORD,
+        json!({ "input": { "kind": "TRAINING_COMPLETED" } }),
+    )
+    .await;
+    // Two registrations, one of them won.
+    register(&app, &rep, "Initech", "5000", "USD").await;
+    won_deal(&app, &rep, "Globex", "20000", "USD").await;
+
+    let data = later(&app, ENGAGEMENT, json!({ "id": acme })).await;
+    let engagement = &data["partner"]["engagement"];
+    // 12 × 1 + 5 × 0.5 + 2 × 5 + 1 × 10 + 1 × 3 = 37.5
+    assert_eq!(engagement["score"], "37.5", "{data}");
+    assert_eq!(engagement["band"], "STRONG");
+    assert_eq!(component(engagement, "PORTAL_LOGINS"), (12, "12".into()));
+    assert_eq!(
+        component(engagement, "RESOURCE_DOWNLOADS"),
+        (5, "2.5".into())
+    );
+    assert_eq!(
+        component(engagement, "REGISTRATIONS_SUBMITTED"),
+        (2, "10".into())
+    );
+    assert_eq!(
+        component(engagement, "OPPORTUNITIES_CLOSED_WON"),
+        (1, "10".into())
+    );
+    assert_eq!(
+        component(engagement, "TRAININGS_COMPLETED"),
+        (1, "3".into())
+    );
+
+    // Tier: revenue 20,000 → 5; 2 registrations → 8; no certifications → 0;
+    // NPS unknown → 5; 90-day engagement 37.5 → 15. Total 33: SILVER, 22 to GOLD.
+    let tier = &data["partner"]["tierQualification"];
+    assert_eq!(tier["score"], 33, "{tier}");
+    assert_eq!(tier["recommendedTier"], "SILVER");
+    assert_eq!(tier["pointsToNextTier"], 22);
+
+    // 13 more logins move the score from 37.5 to 50.5: STRONG → TOP exactly across 50.
+    app.post(
+        &rep,
+        RECORD,
+        json!({ "input": { "kind": "PORTAL_LOGIN", "count": 12 } }),
+    )
+    .await;
+    let data = later(&app, ENGAGEMENT, json!({ "id": acme })).await;
+    assert_eq!(data["partner"]["engagement"]["score"], "49.5");
+    assert_eq!(data["partner"]["engagement"]["band"], "STRONG");
+    app.post(
+        &rep,
+        RECORD,
+        json!({ "input": { "kind": "RESOURCE_DOWNLOAD" } }),
+    )
+    .await;
+    let data = later(&app, ENGAGEMENT, json!({ "id": acme })).await;
+    assert_eq!(data["partner"]["engagement"]["score"], "50");
+    assert_eq!(data["partner"]["engagement"]["band"], "STRONG");
+    app.post(
+        &rep,
+        RECORD,
+        json!({ "input": { "kind": "RESOURCE_DOWNLOAD" } }),
+    )
+    .await;
+    let data = later(&app, ENGAGEMENT, json!({ "id": acme })).await;
+    assert_eq!(data["partner"]["engagement"]["score"], "50.5");
+    assert_eq!(data["partner"]["engagement"]["band"], "TOP");
+
+    // NPS 71 adds 15 points (5 → 20): 33 + 15 + (engagement now above 50: +5) = 53.
+    let data = app
+        .admin_data(
+            "query($id: ID!) { partner(id: $id) { version } }",
+            json!({ "id": acme }),
+        )
+        .await;
+    let version = data["partner"]["version"].clone();
+    let data = app
+        .admin_data(
+            "mutation($id: ID!, $v: Int!) { updatePartner(input: { id: $id, expectedVersion: $v, customerNps: 71 }) { partner { customerNps } userErrors { field code } } }",
+            json!({ "id": acme, "v": version }),
+        )
+        .await;
+    assert_eq!(
+        data["updatePartner"]["partner"]["customerNps"], 71,
+        "{data}"
+    );
+    let data = later(&app, ENGAGEMENT, json!({ "id": acme })).await;
+    assert_eq!(data["partner"]["tierQualification"]["score"], 53);
+
+    // Activity is audited and evented (internal).
+    let events = app
+        .admin_data("{ events(types: [\"partner.activity_recorded\"], first: 100) { edges { node { type } } } }", json!({}))
+        .await;
+    assert_eq!(
+        events["events"]["edges"].as_array().unwrap().len(),
+        10,
+        "{events}"
+    );
+});
+
+backend_test!(bad_activity_and_windows_are_refused_by_name, |app| {
+    let acme = partner(&app, "Acme", "RESELLER").await;
+    let future = "2030-01-01T00:00:00Z";
+    let (_, body) = app
+        .post(
+            &app.admin,
+            RECORD_MANY,
+            json!({ "input": { "activities": [
+            { "partnerId": acme, "kind": "PORTAL_LOGIN" },
+            { "partnerId": acme, "kind": "PORTAL_LOGIN", "occurredAt": future },
+            { "partnerId": acme, "kind": "PORTAL_LOGIN", "count": 0 },
+            { "kind": "PORTAL_LOGIN" },
+        ] } }),
+        )
+        .await;
+    let errors = body["data"]["recordPartnerActivities"]["userErrors"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let fields: Vec<Value> = errors.iter().map(|e| e["field"].clone()).collect();
+    assert!(
+        fields.contains(&json!(["input", "activities", "1", "occurredAt"])),
+        "{body}"
+    );
+    assert!(
+        fields.contains(&json!(["input", "activities", "2", "count"])),
+        "{body}"
+    );
+    assert!(
+        fields.contains(&json!(["input", "activities", "3", "partnerId"])),
+        "{body}"
+    );
+    assert_eq!(app.count("partner_activity").await, 0, "all or nothing");
+
+    let too_many: Vec<Value> = (0..501)
+        .map(|_| json!({ "partnerId": acme, "kind": "PORTAL_LOGIN" }))
+        .collect();
+    let (_, body) = app
+        .post(
+            &app.admin,
+            RECORD_MANY,
+            json!({ "input": { "activities": too_many } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["recordPartnerActivities"]["userErrors"][0]["field"],
+        json!(["input", "activities"])
+    );
+
+    for (query, argument) in [
+        ("{ programMetrics(from: \"2026-02-01T00:00:00Z\", to: \"2026-01-01T00:00:00Z\") { registrationsSubmitted } }", "`from`"),
+        ("{ programMetrics(from: \"2010-01-01T00:00:00Z\", to: \"2026-01-01T00:00:00Z\") { registrationsSubmitted } }", "`from`"),
+        ("{ programMetrics(from: \"2026-01-01T00:00:00Z\", to: \"2026-02-01T00:00:00Z\", programCosts: { amount: \"-5\", currency: \"USD\" }) { registrationsSubmitted } }", "`programCosts`"),
+        ("{ programMetrics(from: \"2026-01-01T00:00:00Z\", to: \"2026-02-01T00:00:00Z\", programCosts: { amount: \"5\", currency: \"XYZ\" }) { registrationsSubmitted } }", "`programCosts.currency`"),
+    ] {
+        let (_, body) = app.post(&app.admin, query, json!({})).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains(argument), "{body}");
+    }
+    let (_, body) = app
+        .post(
+            &app.admin,
+            "query($id: ID!) { partner(id: $id) { engagement(windowDays: 731) { score } } }",
+            json!({ "id": acme }),
+        )
+        .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`windowDays`"),
+        "{body}"
+    );
+    for (rate, ok) in [
+        ("0", false),
+        ("-1", false),
+        ("0.000000001", false),
+        ("1.1", true),
+    ] {
+        let data = app
+            .admin_data(
+                "mutation($r: Decimal!) { setExchangeRate(input: { currency: \"EUR\", rateToBase: $r }) { exchangeRate { rateToBase } userErrors { field } } }",
+                json!({ "r": rate }),
+            )
+            .await;
+        let errors = &data["setExchangeRate"]["userErrors"];
+        assert_eq!(errors.as_array().unwrap().is_empty(), ok, "{rate}: {data}");
+        if !ok {
+            assert_eq!(errors[0]["field"], json!(["input", "rateToBase"]));
+        }
+    }
+});
+
+backend_test!(
+    performance_converts_currencies_and_partners_see_only_their_own,
+    |app| {
+        no_gating(&app).await;
+        app.admin_data(
+        "mutation { setExchangeRate(input: { currency: \"EUR\", rateToBase: \"1.1\" }) { userErrors { code } } }",
+        json!({}),
+    )
+    .await;
+        let acme = partner(&app, "Acme", "RESELLER").await;
+        let rival = partner(&app, "Rival", "RESELLER").await;
+        let rep = app.partner_token(&acme, Role::PartnerRep).await;
+        let rival_rep = app.partner_token(&rival, Role::PartnerRep).await;
+        won_deal(&app, &rep, "Globex", "10000", "USD").await;
+        won_deal(&app, &rep, "Umbrella", "1000.01", "EUR").await; // 1,100.011 → 1,100.01
+        won_deal(&app, &rep, "Hooli", "500", "GBP").await; // no rate: left out, counted
+        register(&app, &rep, "Initech", "700", "USD").await;
+        won_deal(&app, &rival_rep, "Soylent", "99999", "USD").await;
+
+        let query = "query($id: ID!) { partner(id: $id) { performance {
+        dealsWon closedWonRevenue { amount currency } creditedRevenue { amount }
+        openPipeline { amount } registrationsSubmitted registrationsApproved
+        averageWonDealSize { amount } winRate { numerator denominator value }
+        revenueByMonth { month revenue { amount } dealsWon } unconvertedOpportunities
+        tierProgress: __typename } tierProgress { score recommendedTier nextTier pointsToNextTier criteria { criterion points } } } }";
+        app.clock.advance(chrono::Duration::minutes(1));
+        let (_, body) = app.post(&rep, query, json!({ "id": acme })).await;
+        let p = &body["data"]["partner"]["performance"];
+        assert_eq!(p["dealsWon"], 3, "{body}");
+        assert_eq!(
+            p["closedWonRevenue"],
+            json!({ "amount": "11100.01", "currency": "USD" })
+        );
+        assert_eq!(p["creditedRevenue"]["amount"], "11100.01");
+        assert_eq!(p["registrationsSubmitted"], 4);
+        assert_eq!(p["registrationsApproved"], 3);
+        assert_eq!(
+            p["averageWonDealSize"]["amount"], "5550.01",
+            "two converted wins: 11,100.01 / 2 → 5,550.005 → 5,550.01"
+        );
+        assert_eq!(
+            p["winRate"],
+            json!({ "numerator": 3, "denominator": 3, "value": 1.0 })
+        );
+        assert_eq!(p["unconvertedOpportunities"], 1);
+        assert_eq!(p["revenueByMonth"][0]["month"], "2026-11");
+        assert!(
+            body["data"]["partner"]["tierProgress"]["score"].is_number(),
+            "{body}"
+        );
+
+        // Another partner's row does not exist for Acme's token; internal scores are unknown fields.
+        let (_, body) = app.post(&rep, query, json!({ "id": rival })).await;
+        assert_eq!(body["data"]["partner"], Value::Null, "{body}");
+        let (_, body) = app
+            .post(
+                &rep,
+                "query($id: ID!) { partner(id: $id) { engagement { score } } }",
+                json!({ "id": acme }),
+            )
+            .await;
+        assert_eq!(
+            body["errors"][0]["message"],
+            "Unknown field \"engagement\" on type \"Partner\"."
+        );
+        let (_, body) = app
+        .post(&rep, "{ programMetrics(from: \"2026-01-01T00:00:00Z\", to: \"2027-01-01T00:00:00Z\") { registrationsSubmitted } }", json!({}))
+        .await;
+        assert_eq!(
+            body["errors"][0]["message"],
+            "Unknown field \"programMetrics\" on type \"Query\"."
+        );
+
+        // The program can hide tier progress from partners.
+        app.admin_data(
+        "mutation { updateSettings(input: { showTierProgressToPartners: false }) { userErrors { code } } }",
+        json!({}),
+    )
+    .await;
+        let (_, body) = app
+            .post(
+                &rep,
+                "query($id: ID!) { partner(id: $id) { tierProgress { score } } }",
+                json!({ "id": acme }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["partner"]["tierProgress"],
+            Value::Null,
+            "{body}"
+        );
+    }
+);
+
+backend_test!(program_metrics_match_a_hand_count, |app| {
+    no_gating(&app).await;
+    let signed = "mutation($id: ID!) { changePartnerStatus(input: { id: $id, status: SIGNED }) { partner { signedAt } } }";
+    let acme = partner(&app, "Acme", "RESELLER").await;
+    let bolt = partner(&app, "Bolt", "RESELLER").await;
+    let _prospect = partner(&app, "Crux", "REFERRAL").await;
+    app.admin_data(signed, json!({ "id": acme })).await;
+    app.admin_data(signed, json!({ "id": bolt })).await;
+    let rep = app.partner_token(&acme, Role::PartnerRep).await;
+    // Acme: two registrations, one won (live), one lost.
+    won_deal(&app, &rep, "Globex", "10000", "USD").await;
+    let lost = register(&app, &rep, "Initech", "4000", "USD").await;
+    let data = app
+        .admin_data("mutation($id: ID!) { approveDealRegistration(input: { id: $id }) { dealRegistration { opportunity { id } } } }", json!({ "id": lost }))
+        .await;
+    let lost_opp = data["approveDealRegistration"]["dealRegistration"]["opportunity"]["id"].clone();
+    app.admin_data(
+        MOVE,
+        json!({ "id": lost_opp, "stage": "CLOSED_LOST", "reason": "budget" }),
+    )
+    .await;
+    // A direct deal by a sales rep, won, influenced by Bolt; another direct one, open.
+    let sales = app.token(Role::Sales, "sam@example.com", None).await;
+    let create = "mutation($n: String!, $c: String!, $a: Decimal!) { createOpportunity(input: { name: $n, companyName: $c, companyDomain: \"x.example\", amount: { amount: $a, currency: \"USD\" }, expectedCloseDate: \"2027-03-01\" }) { opportunity { id } userErrors { message } } }";
+    let (_, body) = app
+        .post(
+            &sales,
+            create,
+            json!({ "n": "Big", "c": "Hooli", "a": "50000" }),
+        )
+        .await;
+    let direct = body["data"]["createOpportunity"]["opportunity"]["id"].clone();
+    assert!(direct.is_string(), "{body}");
+    app.post(
+        &sales,
+        create,
+        json!({ "n": "Small", "c": "Vandelay", "a": "3000" }),
+    )
+    .await;
+    let (_, body) = app
+        .post(&sales, "mutation($o: ID!, $p: ID!) { addOpportunityPartner(input: { opportunityId: $o, partnerId: $p, role: INFLUENCED }) { userErrors { message } } }", json!({ "o": direct, "p": bolt }))
+        .await;
+    assert_eq!(
+        body["data"]["addOpportunityPartner"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    for stage in ["QUALIFIED", "CLOSED_WON"] {
+        let (_, body) = app
+            .post(&sales, MOVE, json!({ "id": direct, "stage": stage }))
+            .await;
+        assert_eq!(
+            body["data"]["moveOpportunityStage"]["opportunity"]["stage"], stage,
+            "{body}"
+        );
+    }
+
+    let query = "{ programMetrics(from: \"2026-11-01T00:00:00Z\", to: \"2026-12-01T00:00:00Z\", programCosts: { amount: \"20000\", currency: \"USD\" }) {
+        partnersByStatus { status count } liveVsSigned { numerator denominator value }
+        activatedPartnerRate { numerator denominator } medianDaysToFirstRegistration
+        registrationsSubmitted approvalSlaCompliance { numerator denominator } medianHoursToDecision
+        registrationConversion { numerator denominator }
+        partnerSourcedShare { numerator { amount } denominator { amount } }
+        winRates { segment outcomes { won lost winRate { numerator denominator } averageWonDealSize { amount } } }
+        cohorts { month partnersSigned milestones { milestone reachedByDueDate { numerator denominator } } }
+        roi { partnerSourcedRevenue { amount } influencedRevenue { amount } attributedRevenue { amount } roiPercent }
+        repAdoption { repsWithPartnerDeals { numerator denominator } reps { owner { email } opportunities partnerCredited attachRate { value } withPartner { won } withoutPartner { won } } }
+    } }";
+    let data = app.admin_data(query, json!({})).await;
+    let m = &data["programMetrics"];
+    let status = |s: &str| {
+        m["partnersByStatus"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["status"] == s)
+            .unwrap()["count"]
+            .clone()
+    };
+    assert_eq!(status("SIGNED"), 2, "{m}");
+    assert_eq!(status("PROSPECT"), 1);
+    assert_eq!(
+        m["liveVsSigned"],
+        json!({ "numerator": 1, "denominator": 2, "value": 0.5 })
+    );
+    assert_eq!(
+        m["activatedPartnerRate"],
+        json!({ "numerator": 2, "denominator": 2 }),
+        "Acme sourced and Bolt influenced a won deal"
+    );
+    assert_eq!(m["medianDaysToFirstRegistration"], 0.0);
+    assert_eq!(m["registrationsSubmitted"], 2);
+    assert_eq!(
+        m["approvalSlaCompliance"],
+        json!({ "numerator": 2, "denominator": 2 })
+    );
+    assert_eq!(m["medianHoursToDecision"], 0.0);
+    assert_eq!(
+        m["registrationConversion"],
+        json!({ "numerator": 1, "denominator": 2 })
+    );
+    // Pipeline created: sourced 10,000 + 4,000; influenced 50,000; direct 3,000.
+    assert_eq!(m["partnerSourcedShare"]["numerator"]["amount"], "14000.00");
+    assert_eq!(
+        m["partnerSourcedShare"]["denominator"]["amount"],
+        "67000.00"
+    );
+    let segment = |s: &str| {
+        m["winRates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["segment"] == s)
+            .unwrap()["outcomes"]
+            .clone()
+    };
+    assert_eq!(
+        segment("PARTNER_SOURCED")["winRate"],
+        json!({ "numerator": 1, "denominator": 2 })
+    );
+    assert_eq!(
+        segment("INFLUENCED")["averageWonDealSize"]["amount"],
+        "50000.00"
+    );
+    assert_eq!(segment("DIRECT")["won"], 0);
+    // ROI: 10,000 + 50,000 × 0.3 = 25,000 attributed; (25,000 − 20,000) / 20,000 = 25 %.
+    assert_eq!(m["roi"]["attributedRevenue"]["amount"], "25000.00");
+    assert_eq!(m["roi"]["roiPercent"], "25.00");
+    assert_eq!(m["cohorts"][0]["month"], "2026-11");
+    assert_eq!(m["cohorts"][0]["partnersSigned"], 2);
+    // Rep adoption: the sales rep owns 2, one crediting a partner; the admin owns Acme's 2 (approval creates them).
+    let reps = m["repAdoption"]["reps"].as_array().unwrap();
+    let sam = reps
+        .iter()
+        .find(|r| r["owner"]["email"] == "sam@example.com")
+        .unwrap();
+    assert_eq!(sam["opportunities"], 2, "{m}");
+    assert_eq!(sam["partnerCredited"], 1);
+    assert_eq!(sam["attachRate"]["value"], 0.5);
+    assert_eq!(sam["withPartner"]["won"], 1);
+});
