@@ -587,3 +587,103 @@ backend_test!(program_metrics_match_a_hand_count, |app| {
     assert_eq!(sam["attachRate"]["value"], 0.5);
     assert_eq!(sam["withPartner"]["won"], 1);
 });
+
+backend_test!(the_daily_job_records_a_changed_recommendation_once, |app| {
+    use partnergraph::{clock::Clock, jobs};
+    let acme = partner(&app, "Acme", "RESELLER").await;
+    let report = jobs::run_due(&app.db, app.clock.now()).await.unwrap();
+    assert_eq!(
+        report.tier_recommendations_changed, 0,
+        "the first recommendation is no change"
+    );
+
+    // NPS 71 (+15) and 51 points of logins in the last 90 days (+15): 17 → 47, SILVER.
+    let data = app
+        .admin_data(
+            "query($id: ID!) { partner(id: $id) { version } }",
+            json!({ "id": acme }),
+        )
+        .await;
+    app.admin_data(
+        "mutation($id: ID!, $v: Int!) { updatePartner(input: { id: $id, expectedVersion: $v, customerNps: 71 }) { userErrors { code } } }",
+        json!({ "id": acme, "v": data["partner"]["version"] }),
+    )
+    .await;
+    app.admin_data(
+        RECORD,
+        json!({ "input": { "partnerId": acme, "kind": "PORTAL_LOGIN", "count": 51 } }),
+    )
+    .await;
+    app.clock.advance(chrono::Duration::hours(1));
+    let report = jobs::run_due(&app.db, app.clock.now()).await.unwrap();
+    assert_eq!(
+        report.tier_recommendations_changed, 0,
+        "worked out once a day"
+    );
+    app.clock.advance(chrono::Duration::days(1));
+    let now = app.clock.now();
+    let other = partnergraph::db::connect(&app.database_url())
+        .await
+        .unwrap();
+    let (first, second) = tokio::join!(jobs::run_due(&app.db, now), jobs::run_due(&other, now));
+    assert_eq!(
+        first.unwrap().tier_recommendations_changed + second.unwrap().tier_recommendations_changed,
+        1,
+        "two runners record the change once"
+    );
+    let events = app
+        .admin_data("{ events(types: [\"partner.tier_recommendation_changed\"]) { edges { node { data } } } }", json!({}))
+        .await;
+    let edges = events["events"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 1, "{events}");
+    assert_eq!(
+        edges[0]["node"]["data"]["previousRecommendedTier"],
+        "BRONZE"
+    );
+    assert_eq!(edges[0]["node"]["data"]["recommendedTier"], "SILVER");
+});
+
+backend_test!(
+    a_scored_page_of_partners_costs_a_fixed_number_of_statements,
+    |app| {
+        use partnergraph::clock::Clock;
+        for i in 0..100 {
+            let id = partner(&app, &format!("Partner {i:03}"), "RESELLER").await;
+            if i % 10 == 0 {
+                app.admin_data(
+                    RECORD,
+                    json!({ "input": { "partnerId": id, "kind": "PORTAL_LOGIN", "count": 3 } }),
+                )
+                .await;
+            }
+        }
+        app.clock.advance(chrono::Duration::minutes(1));
+        let _ = app.clock.now();
+        let query = "query($n: Int!) { partners(first: $n) { edges { node { name
+        engagement { score band } tierQualification { score recommendedTier }
+        performance { dealsWon closedWonRevenue { amount } winRate { value } } } } } }";
+        let mut counts = Vec::new();
+        for n in [10, 100] {
+            let before = app.sql_statements().await;
+            let data = app.admin_data(query, json!({ "n": n })).await;
+            assert_eq!(
+                data["partners"]["edges"].as_array().unwrap().len(),
+                n as usize
+            );
+            counts.push(app.sql_statements().await - before);
+            if n == 100 {
+                let scored = data["partners"]["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| e["node"]["engagement"]["score"] == "3")
+                    .count();
+                assert_eq!(scored, 10, "{data}");
+            }
+        }
+        assert_eq!(
+            counts[0], counts[1],
+            "statements for 10 and 100 partners: {counts:?}"
+        );
+    }
+);

@@ -517,6 +517,9 @@ impl PartnerQuery {
             page_args(ctx, first, after, last, before),
         )
         .await?;
+        let ids: Vec<Uuid> = page.edges.iter().map(|(_, p)| p.id).collect();
+        let node = ctx.look_ahead().field("edges").field("node");
+        super::scores::prefetch(ctx, node, &ids, request.now).await?;
         Ok(PartnerConnection::from_page(page, Partner))
     }
 

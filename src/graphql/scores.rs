@@ -458,3 +458,83 @@ pub fn base_code(base: &str) -> CurrencyCode {
 pub fn base_digits(base: &str) -> u32 {
     minor_digits(&inputs::CurrencyCode::stored(base.to_owned()))
 }
+
+/// Loads, one batch per figure and window, the scores a page of partners
+/// selects (`node` is the look-ahead at a partner), so the page costs the
+/// same number of statements however many partners it holds.
+pub async fn prefetch(
+    ctx: &async_graphql::Context<'_>,
+    node: async_graphql::Lookahead<'_>,
+    partners: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    use super::loaders;
+    if partners.is_empty() {
+        return Ok(());
+    }
+    for field in node.field("engagement").selection_fields() {
+        let args = arguments(&field);
+        let days = args
+            .iter()
+            .find(|(n, _)| n == "windowDays")
+            .and_then(|(_, v)| match v {
+                async_graphql::Value::Number(n) => n.as_i64(),
+                _ => None,
+            })
+            .unwrap_or(30);
+        let to = time_argument(&args, "asOf").unwrap_or(now);
+        let from = to - Duration::days(days);
+        let keys = partners
+            .iter()
+            .map(|&partner| EngagementOf { partner, from, to });
+        loaders::prefetch(ctx, keys).await?;
+    }
+    let mut tier_times = Vec::new();
+    for field in node.field("tierQualification").selection_fields() {
+        tier_times.push(time_argument(&arguments(&field), "asOf").unwrap_or(now));
+    }
+    if node.field("tierProgress").exists() {
+        tier_times.push(now);
+    }
+    tier_times.sort();
+    tier_times.dedup();
+    for as_of in tier_times {
+        let keys = partners.iter().map(|&partner| TierOf { partner, as_of });
+        loaders::prefetch(ctx, keys).await?;
+    }
+    for field in node.field("performance").selection_fields() {
+        let args = arguments(&field);
+        let to = time_argument(&args, "to").unwrap_or(now);
+        let from = time_argument(&args, "from").unwrap_or(to - Duration::days(365));
+        if from >= to {
+            continue; // the field itself answers the error
+        }
+        let keys = partners
+            .iter()
+            .map(|&partner| PerformanceOf { partner, from, to });
+        loaders::prefetch(ctx, keys).await?;
+    }
+    Ok(())
+}
+
+fn arguments(field: &async_graphql::SelectionField<'_>) -> Vec<(String, async_graphql::Value)> {
+    field
+        .arguments()
+        .map(|args| {
+            args.into_iter()
+                .map(|(name, value)| (name.to_string(), value))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn time_argument(args: &[(String, async_graphql::Value)], name: &str) -> Option<DateTime<Utc>> {
+    args.iter()
+        .find(|(n, _)| n == name)
+        .and_then(|(_, v)| match v {
+            async_graphql::Value::String(s) => DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc)),
+            _ => None,
+        })
+}

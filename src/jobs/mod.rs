@@ -1,6 +1,6 @@
 //! Scheduled work that keeps time: certification and registration expiry
-//! and reminders, activation-overdue notices, and forgetting old
-//! idempotency keys.
+//! and reminders, activation-overdue notices, forgetting old idempotency
+//! keys, and the daily tier recommendation (`tier_recommendations`).
 //!
 //! Every job is idempotent and safe with several runners on one database:
 //! candidates are claimed with `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL;
@@ -8,6 +8,8 @@
 //! that only succeeds while the row is still due, so a notice goes out once
 //! even when two runners race. Nothing is kept in memory between runs, so a
 //! restart loses nothing. Time comes from the clock handed in.
+
+mod tier_recommendations;
 
 use std::time::Duration as StdDuration;
 
@@ -45,6 +47,7 @@ pub struct Report {
     pub registration_reminders: usize,
     pub registrations_expired: usize,
     pub idempotency_keys_forgotten: u64,
+    pub tier_recommendations_changed: usize,
 }
 
 /// Runs every job once, as of `now`.
@@ -56,6 +59,7 @@ pub async fn run_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Repo
         registration_reminders: remind_expiring_registrations(db, now).await?,
         registrations_expired: expire_registrations(db, now).await?,
         idempotency_keys_forgotten: crate::service::idempotency::purge_expired(db, now).await?,
+        tier_recommendations_changed: tier_recommendations::record(db, now).await?,
     })
 }
 
