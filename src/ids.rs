@@ -57,6 +57,13 @@ impl NodeType {
     }
 }
 
+impl NodeType {
+    /// The node type named `name` (its GraphQL type name), if any.
+    pub fn from_name(name: &str) -> Option<NodeType> {
+        NodeType::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
 pub fn encode(node_type: NodeType, id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{}", node_type.name(), id.simple()))
 }

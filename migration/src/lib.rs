@@ -10,6 +10,7 @@ mod m20261121_000004_idempotency_keys;
 mod m20261121_000005_registrations_and_pipeline;
 mod m20261121_000006_webhooks;
 mod m20261201_000007_program_intelligence;
+mod m20261201_000008_invariant_indexes;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_registrations_and_pipeline::Migration),
             Box::new(m20261121_000006_webhooks::Migration),
             Box::new(m20261201_000007_program_intelligence::Migration),
+            Box::new(m20261201_000008_invariant_indexes::Migration),
         ]
     }
 }

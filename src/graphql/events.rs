@@ -66,15 +66,13 @@ impl Event {
     }
 }
 
+/// Every outbox subject type is a node type's name, so `subjectId` is always
+/// an opaque global id (a raw id only if a future subject type were not).
 fn subject_global_id(subject_type: &str, id: Uuid) -> String {
-    let node_type = match subject_type {
-        "Partner" => NodeType::Partner,
-        "DealRegistration" => NodeType::DealRegistration,
-        "Opportunity" => NodeType::Opportunity,
-        "Certification" => NodeType::Certification,
-        _ => return id.to_string(),
-    };
-    ids::encode(node_type, id)
+    match NodeType::from_name(subject_type) {
+        Some(node_type) => ids::encode(node_type, id),
+        None => id.to_string(),
+    }
 }
 
 /// A page of the event feed, oldest first.
@@ -367,5 +365,28 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<PartnerStatusChange, ApiError>>, ApiError> {
         let partner = parse_id("partnerId", partner_id, NodeType::Partner)?;
         changes(ctx, "partner.status_changed", None, partner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_subject_is_an_opaque_id() {
+        let id = Uuid::now_v7();
+        for subject in [
+            "Partner",
+            "DealRegistration",
+            "Opportunity",
+            "Certification",
+            "WebhookEndpoint",
+        ] {
+            let encoded = subject_global_id(subject, id);
+            assert_eq!(
+                ids::decode(&encoded).map(|(t, u)| (t.name(), u)),
+                Some((subject, id))
+            );
+        }
     }
 }

@@ -419,8 +419,41 @@ async fn save(
     changed: certification::ActiveModel,
 ) -> Outcome<certification::Model> {
     let saved = match current {
-        Some(_) => changed.update(uow.conn()).await?,
-        None => changed.insert(uow.conn()).await?,
+        // Versioned: a concurrent change since `current` was read wins, and
+        // this one is refused rather than written over it.
+        Some(c) => {
+            let written = certification::Entity::update_many()
+                .set(changed)
+                .filter(certification::Column::Id.eq(c.id))
+                .filter(certification::Column::Version.eq(c.version))
+                .exec(uow.conn())
+                .await?;
+            if written.rows_affected == 0 {
+                return Err(UserError::on_field(
+                    "id",
+                    UserErrorCode::StaleVersion,
+                    "the certification changed at the same time; read it again and retry",
+                )
+                .into());
+            }
+            certification::Entity::find_by_id(c.id)
+                .one(uow.conn())
+                .await?
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("certification {} vanished", c.id)))?
+        }
+        // One row per contact and track (a unique index): a concurrent first
+        // enrolment or award of the same track loses here.
+        None => changed.insert(uow.conn()).await.map_err(|e| -> Failure {
+            match violated_unique_constraint(&e) {
+                Some("uq_certification_contact_track") => UserError::on_field(
+                    "trackId",
+                    UserErrorCode::AlreadyExists,
+                    "the contact was enrolled on or awarded this track at the same time; read it again and retry",
+                )
+                .into(),
+                _ => e.into(),
+            }
+        })?,
     };
     let before = current.map(snapshot);
     let after = snapshot(&saved);

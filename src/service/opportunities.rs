@@ -20,7 +20,7 @@ use super::{
     pagination::{paginate_as, KeyValue, Ordering, Page, PageArgs},
     registrations::{self, attribute},
     rows, settings,
-    unit_of_work::{Change, Event, UnitOfWork},
+    unit_of_work::{violated_unique_constraint, Change, Event, UnitOfWork},
     Caller, Failure, Outcome,
 };
 use crate::{
@@ -430,7 +430,7 @@ async fn insert_direct(
 async fn flag_conflicting_registrations(
     uow: &UnitOfWork,
     created: &opportunity::Model,
-) -> Result<(), DbErr> {
+) -> Outcome<()> {
     let now = uow.now();
     let claims = deal_registration::Entity::find()
         .filter(
@@ -466,7 +466,26 @@ async fn flag_conflicting_registrations(
         review.status = Set(DealRegistrationStatus::UnderReview.as_str().to_owned());
         review.version = Set(claim.version + 1);
         review.updated_at = Set(now);
-        let reviewed = review.update(uow.conn()).await?;
+        // Versioned: a registration decided meanwhile is not put back under review.
+        let written = deal_registration::Entity::update_many()
+            .set(review)
+            .filter(deal_registration::Column::Id.eq(claim.id))
+            .filter(deal_registration::Column::Version.eq(claim.version))
+            .exec(uow.conn())
+            .await?;
+        if written.rows_affected == 0 {
+            return Err(UserError {
+                field: None,
+                code: UserErrorCode::StaleVersion,
+                message: "a registration on this account changed at the same time; try again"
+                    .into(),
+            }
+            .into());
+        }
+        let reviewed = deal_registration::Entity::find_by_id(claim.id)
+            .one(uow.conn())
+            .await?
+            .ok_or_else(not_found)?;
         let (before, after) = (
             registrations::snapshot(&claim),
             registrations::snapshot(&reviewed),
@@ -840,17 +859,20 @@ pub async fn add_partner(
         )
         .into());
     }
+    let already_sourced = || -> Failure {
+        UserError::on_field(
+            "role",
+            UserErrorCode::AlreadyExists,
+            "the opportunity already has a SOURCED partner",
+        )
+        .into()
+    };
     if role == AttributionRole::Sourced
         && existing
             .iter()
             .any(|a| a.role == AttributionRole::Sourced.as_str())
     {
-        return Err(UserError::on_field(
-            "role",
-            UserErrorCode::AlreadyExists,
-            "the opportunity already has a SOURCED partner",
-        )
-        .into());
+        return Err(already_sourced());
     }
     let settings = settings::get(uow.conn()).await?;
     let credit = match role {
@@ -858,7 +880,14 @@ pub async fn add_partner(
         AttributionRole::Influenced => settings.influence_weight_bps,
         AttributionRole::CoSell => co_sell_credit.map_or(5_000, Weight::basis_points),
     };
-    attribute(&uow, id, partner_id, role, credit).await?;
+    // The database holds "at most one SOURCED" too: a concurrent request
+    // that passed the check above loses here, with the same answer.
+    attribute(&uow, id, partner_id, role, credit)
+        .await
+        .map_err(|error| match violated_unique_constraint(&error) {
+            Some("uq_opportunity_attribution_sourced") => already_sourced(),
+            _ => error.into(),
+        })?;
     let after = json!({ "partnerId": ids::encode(NodeType::Partner, partner_id), "role": role.as_str(), "credit": credit });
     uow.audit(Change {
         operation: "addOpportunityPartner",

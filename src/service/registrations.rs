@@ -18,7 +18,7 @@ use super::{
     activation,
     pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
     settings,
-    unit_of_work::{Change, Event, UnitOfWork},
+    unit_of_work::{violated_unique_constraint, Change, Event, UnitOfWork},
     Caller, Failure, Outcome,
 };
 use crate::{
@@ -352,6 +352,15 @@ fn submitter(caller: &Caller<'_>) -> String {
     }
 }
 
+fn duplicate_registration() -> Failure {
+    UserError::on_field(
+        "companyDomain",
+        UserErrorCode::DuplicateRegistration,
+        "you already have an active registration for this account",
+    )
+    .into()
+}
+
 pub async fn submit(
     db: &DatabaseConnection,
     caller: &Caller<'_>,
@@ -408,12 +417,7 @@ pub async fn submit(
         .all(uow.conn())
         .await?;
     if claims.iter().any(|c| c.partner_id == partner.id) {
-        return Err(UserError::on_field(
-            "companyDomain",
-            UserErrorCode::DuplicateRegistration,
-            "you already have an active registration for this account",
-        )
-        .into());
+        return Err(duplicate_registration());
     }
     let registration = deal_registration::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -448,7 +452,14 @@ pub async fn submit(
         updated_at: Set(now),
     }
     .insert(uow.conn())
-    .await?;
+    .await
+    .map_err(|error| match violated_unique_constraint(&error) {
+        // A concurrent submission for the same account won the race.
+        Some("uq_deal_registration_pending_domain" | "uq_deal_registration_pending_company") => {
+            duplicate_registration()
+        }
+        _ => error.into(),
+    })?;
 
     // Conflicts: other partners' active registrations and open direct opportunities.
     let mut found = Vec::new();

@@ -220,8 +220,35 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Value {
 
 /// Unique constraints that users can run into, by name, with the
 /// `table.column` form SQLite reports instead of the name.
+/// A constraint whose columns extend another's is listed first, since
+/// SQLite's message names the columns only.
 const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ("uq_partner_name_key", "partner.name_key"),
+    ("uq_certification_track_code", "certification_track.code"),
+    (
+        "uq_opportunity_attribution_partner",
+        "opportunity_attribution.opportunity_id, opportunity_attribution.partner_id",
+    ),
+    (
+        "uq_opportunity_attribution_sourced",
+        "opportunity_attribution.opportunity_id",
+    ),
+    (
+        "uq_certification_contact_track",
+        "certification.contact_id, certification.track_id",
+    ),
+    (
+        "uq_deal_registration_pending_domain",
+        "deal_registration.partner_id, deal_registration.domain_key",
+    ),
+    (
+        "uq_deal_registration_pending_company",
+        "deal_registration.partner_id, deal_registration.company_key",
+    ),
+    (
+        "uq_partner_activity_external_id",
+        "partner_activity.partner_id, partner_activity.external_id",
+    ),
     (
         "uq_partner_contact_email",
         "partner_contact.partner_id, partner_contact.email",
