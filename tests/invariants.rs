@@ -192,3 +192,176 @@ backend_test!(concurrent_awards_and_revocations_leave_one_of_each, |app| {
         "IN_PROGRESS → ACTIVE once, ACTIVE → REVOKED once"
     );
 });
+
+/// Two changes sent at once with the same `expectedVersion`: exactly one
+/// lands, the other is `STALE_VERSION`, and the audit log holds one entry.
+async fn race(app: &TestApp, token: &str, mutation: &str, field: &str, inputs: [Value; 2]) {
+    let query = format!(
+        "mutation($input: {}Input!) {{ {field}(input: $input) {{ userErrors {{ code }} }} }}",
+        capitalised(field)
+    );
+    let [a, b] = inputs;
+    let (first, second) = tokio::join!(
+        app.post(token, &query, json!({ "input": a })),
+        app.post(token, &query, json!({ "input": b }))
+    );
+    let errors = user_errors(&[first, second], field);
+    let codes: Vec<&str> = errors
+        .iter()
+        .flat_map(|e| e.as_array().unwrap().iter())
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["STALE_VERSION"], "{mutation}: {errors:?}");
+    assert_eq!(
+        count_where(app, "audit_entry", &format!("operation = '{mutation}'")).await,
+        1,
+        "{mutation}"
+    );
+}
+
+fn capitalised(field: &str) -> String {
+    let mut chars = field.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+async fn version_of(app: &TestApp, id: &Value, fragment: &str) -> i64 {
+    let data = app
+        .admin_data(
+            &format!("query($id: ID!) {{ node(id: $id) {{ ... on {fragment} {{ version }} }} }}"),
+            json!({ "id": id }),
+        )
+        .await;
+    data["node"]["version"].as_i64().unwrap()
+}
+
+backend_test!(
+    every_versioned_mutation_keeps_one_of_two_concurrent_changes,
+    partnergraph::config::ServerConfig {
+        webhook_allow_private: true,
+        ..Default::default()
+    },
+    |app| {
+        let acme = partner(&app, "Acme").await;
+        let id = json!(acme);
+        let v = version_of(&app, &id, "Partner").await;
+        race(
+            &app,
+            &app.admin,
+            "updatePartner",
+            "updatePartner",
+            [
+                json!({ "id": acme, "expectedVersion": v, "name": "Acme One" }),
+                json!({ "id": acme, "expectedVersion": v, "name": "Acme Two" }),
+            ],
+        )
+        .await;
+        let v = version_of(&app, &id, "Partner").await;
+        race(
+            &app,
+            &app.admin,
+            "changePartnerStatus",
+            "changePartnerStatus",
+            [
+                json!({ "id": acme, "status": "SIGNED", "expectedVersion": v }),
+                json!({ "id": acme, "status": "OFFBOARDED", "expectedVersion": v }),
+            ],
+        )
+        .await;
+
+        // A registration (as its partner's rep), then its opportunity.
+        let rep = app.partner_token(&acme, Role::PartnerRep).await;
+        let (_, body) = app
+            .post(&rep, "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) { dealRegistration { id } } }", json!({ "input": {
+                "companyName": "Globex", "companyDomain": "globex.example",
+                "customerContactName": "Carla", "customerContactEmail": "carla@globex.example",
+                "estimatedAmount": { "amount": "1000", "currency": "USD" }, "expectedCloseDate": "2027-01-31",
+            } }))
+            .await;
+        let registration = body["data"]["submitDealRegistration"]["dealRegistration"]["id"].clone();
+        let v = version_of(&app, &registration, "DealRegistration").await;
+        race(
+            &app,
+            &rep,
+            "updateDealRegistration",
+            "updateDealRegistration",
+            [
+                json!({ "id": registration, "expectedVersion": v, "customerContactName": "Ana" }),
+                json!({ "id": registration, "expectedVersion": v, "customerContactName": "Bo" }),
+            ],
+        )
+        .await;
+        let data = app
+            .admin_data("mutation($id: ID!) { approveDealRegistration(input: { id: $id }) { dealRegistration { opportunity { id } } } }", json!({ "id": registration }))
+            .await;
+        let opportunity =
+            data["approveDealRegistration"]["dealRegistration"]["opportunity"]["id"].clone();
+        let v = version_of(&app, &opportunity, "Opportunity").await;
+        race(
+            &app,
+            &app.admin,
+            "updateOpportunity",
+            "updateOpportunity",
+            [
+                json!({ "id": opportunity, "expectedVersion": v, "nextStep": "Call" }),
+                json!({ "id": opportunity, "expectedVersion": v, "nextStep": "Demo" }),
+            ],
+        )
+        .await;
+        let v = version_of(&app, &opportunity, "Opportunity").await;
+        race(
+            &app,
+            &app.admin,
+            "moveOpportunityStage",
+            "moveOpportunityStage",
+            [
+                json!({ "id": opportunity, "expectedVersion": v, "stage": "QUALIFIED" }),
+                json!({ "id": opportunity, "expectedVersion": v, "stage": "PROPOSAL" }),
+            ],
+        )
+        .await;
+
+        let data = app
+            .admin_data("mutation { createCertificationTrack(input: { code: \"SE-1\", name: \"SE\", kind: TECHNICAL, level: FOUNDATION }) { certificationTrack { id version } } }", json!({}))
+            .await;
+        let track = &data["createCertificationTrack"]["certificationTrack"];
+        race(
+            &app,
+            &app.admin,
+            "updateCertificationTrack",
+            "updateCertificationTrack",
+            [
+                json!({ "id": track["id"], "expectedVersion": track["version"], "name": "SE One" }),
+                json!({ "id": track["id"], "expectedVersion": track["version"], "name": "SE Two" }),
+            ],
+        )
+        .await;
+
+        let data = app.admin_data("{ settings { version } }", json!({})).await;
+        let v = data["settings"]["version"].clone();
+        race(
+            &app,
+            &app.admin,
+            "updateSettings",
+            "updateSettings",
+            [
+                json!({ "expectedVersion": v, "protectionDays": 30 }),
+                json!({ "expectedVersion": v, "protectionDays": 60 }),
+            ],
+        )
+        .await;
+
+        let data = app
+            .admin_data("mutation { createWebhookEndpoint(input: { url: \"http://127.0.0.1:9/hook\", eventTypes: [\"partner.created\"] }) { webhookEndpoint { id version } userErrors { message } } }", json!({}))
+            .await;
+        let endpoint = &data["createWebhookEndpoint"]["webhookEndpoint"];
+        assert!(endpoint["id"].is_string(), "{data}");
+        race(&app, &app.admin, "updateWebhookEndpoint", "updateWebhookEndpoint", [
+            json!({ "id": endpoint["id"], "expectedVersion": endpoint["version"], "description": "one" }),
+            json!({ "id": endpoint["id"], "expectedVersion": endpoint["version"], "description": "two" }),
+        ])
+        .await;
+    }
+);
