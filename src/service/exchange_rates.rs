@@ -70,6 +70,14 @@ pub async fn set(
 ) -> Outcome<exchange_rate::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let settings = super::settings::get(uow.conn()).await?;
+    if currency.as_str() == settings.base_currency && rate == Rate::ONE {
+        // Saying so changes nothing.
+        return Ok(exchange_rate::Model {
+            currency: currency.into_inner(),
+            rate_to_base: Rate::ONE.as_decimal().to_string(),
+            updated_at: settings.updated_at,
+        });
+    }
     if currency.as_str() == settings.base_currency {
         return Err(UserError::on_field(
             "currency",
