@@ -11,6 +11,7 @@ mod m20261121_000005_registrations_and_pipeline;
 mod m20261121_000006_webhooks;
 mod m20261201_000007_program_intelligence;
 mod m20261201_000008_invariant_indexes;
+mod m20261201_000010_foreign_key_indexes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_webhooks::Migration),
             Box::new(m20261201_000007_program_intelligence::Migration),
             Box::new(m20261201_000008_invariant_indexes::Migration),
+            Box::new(m20261201_000010_foreign_key_indexes::Migration),
         ]
     }
 }
