@@ -198,34 +198,22 @@ backend_test!(a_resellers_month_gives_the_documented_engagement, |app| {
     assert_eq!(tier["recommendedTier"], "SILVER");
     assert_eq!(tier["pointsToNextTier"], 22);
 
-    // 13 more logins move the score from 37.5 to 50.5: STRONG → TOP exactly across 50.
-    app.post(
-        &rep,
-        RECORD,
-        json!({ "input": { "kind": "PORTAL_LOGIN", "count": 12 } }),
-    )
-    .await;
-    let data = later(&app, ENGAGEMENT, json!({ "id": acme })).await;
-    assert_eq!(data["partner"]["engagement"]["score"], "49.5");
-    assert_eq!(data["partner"]["engagement"]["band"], "STRONG");
-    app.post(
-        &rep,
-        RECORD,
-        json!({ "input": { "kind": "RESOURCE_DOWNLOAD" } }),
-    )
-    .await;
-    let data = later(&app, ENGAGEMENT, json!({ "id": acme })).await;
-    assert_eq!(data["partner"]["engagement"]["score"], "50");
-    assert_eq!(data["partner"]["engagement"]["band"], "STRONG");
-    app.post(
-        &rep,
-        RECORD,
-        json!({ "input": { "kind": "RESOURCE_DOWNLOAD" } }),
-    )
-    .await;
-    let data = later(&app, ENGAGEMENT, json!({ "id": acme })).await;
-    assert_eq!(data["partner"]["engagement"]["score"], "50.5");
-    assert_eq!(data["partner"]["engagement"]["band"], "TOP");
+    // Moving across the band boundary: 37.5 → 49.5 → 50 (still STRONG) → 50.5 (TOP).
+    for (kind, count, score, band) in [
+        ("PORTAL_LOGIN", 12, "49.5", "STRONG"),
+        ("RESOURCE_DOWNLOAD", 1, "50", "STRONG"),
+        ("RESOURCE_DOWNLOAD", 1, "50.5", "TOP"),
+    ] {
+        app.post(
+            &rep,
+            RECORD,
+            json!({ "input": { "kind": kind, "count": count } }),
+        )
+        .await;
+        let data = later(&app, ENGAGEMENT, json!({ "id": acme })).await;
+        assert_eq!(data["partner"]["engagement"]["score"], score);
+        assert_eq!(data["partner"]["engagement"]["band"], band);
+    }
 
     // NPS 71 adds 15 points (5 → 20): 33 + 15 + (engagement now above 50: +5) = 53.
     let data = app
