@@ -139,16 +139,6 @@ impl Principal {
         }
     }
 
-    /// The partner whose rows alone this principal sees; `None` for staff.
-    /// (A partner principal without a partner sees nothing: it scopes to the nil id.)
-    pub fn row_scope(&self) -> Option<Uuid> {
-        if self.is_staff() {
-            None
-        } else {
-            Some(self.partner_id.unwrap_or(Uuid::nil()))
-        }
-    }
-
     pub fn kind(&self) -> PrincipalKind {
         self.role.kind()
     }

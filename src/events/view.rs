@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Action, Principal},
-    policy::partner_view,
+    policy::{partner_view, RowScope},
 };
 
 /// Whose eyes an event is shown to.
@@ -17,13 +17,16 @@ pub enum Audience {
     Staff,
     /// A partner sees its own partner's partner-visible events, projected.
     Partner(Uuid),
+    /// A partner principal bound to no partner sees no event.
+    Nobody,
 }
 
 impl Audience {
     pub fn of(principal: &Principal) -> Self {
-        match principal.row_scope() {
-            None => Audience::Staff,
-            Some(partner) => Audience::Partner(partner),
+        match RowScope::of(principal) {
+            RowScope::Everything => Audience::Staff,
+            RowScope::Partner(partner) => Audience::Partner(partner),
+            RowScope::Nothing => Audience::Nobody,
         }
     }
 
@@ -32,6 +35,7 @@ impl Audience {
         match self {
             Audience::Staff => true,
             Audience::Partner(_) => partner_view::event_visible(event_type),
+            Audience::Nobody => false,
         }
     }
 
@@ -51,7 +55,7 @@ impl Audience {
             Audience::Partner(partner) if event.partner_id == Some(partner) => {
                 partner_view::project_event(&event.event_type, &event.payload).map(Shown::Projected)
             }
-            Audience::Partner(_) => None,
+            Audience::Partner(_) | Audience::Nobody => None,
         }
     }
 }

@@ -133,9 +133,8 @@ where
         .map_err(|e| crate::error::ApiError::internal(anyhow::anyhow!("{e}")))
 }
 
-/// Whose rows a scoped loader may return: `None` for staff, the partner for
-/// partner principals (the same rule as `policy`, applied in the query).
-pub type Scope = Option<Uuid>;
+/// Whose rows a scoped loader may return: the policy's row scope, applied in the query.
+pub use crate::policy::RowScope as Scope;
 
 /// A deal registration by id, as the scope may see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -152,11 +151,9 @@ impl Loader<RegistrationById> for Loaders {
         use entity::deal_registration::{Column, Entity};
         let mut found = HashMap::new();
         for scope in distinct_scopes(keys.iter().map(|k| k.1)) {
-            let mut query = Entity::find()
-                .filter(Column::Id.is_in(keys.iter().filter(|k| k.1 == scope).map(|k| k.0)));
-            if let Some(partner_id) = scope {
-                query = query.filter(Column::PartnerId.eq(partner_id));
-            }
+            let query = Entity::find()
+                .filter(Column::Id.is_in(keys.iter().filter(|k| k.1 == scope).map(|k| k.0)))
+                .filter(scope.on(Column::PartnerId));
             for row in query.all(&self.db).await? {
                 found.insert(RegistrationById(row.id, scope), row);
             }
@@ -180,12 +177,12 @@ impl Loader<OpportunityById> for Loaders {
         use entity::opportunity;
         let mut found = HashMap::new();
         for scope in distinct_scopes(keys.iter().map(|k| k.1)) {
-            let mut query = opportunity::Entity::find().filter(
-                opportunity::Column::Id.is_in(keys.iter().filter(|k| k.1 == scope).map(|k| k.0)),
-            );
-            if let Some(partner_id) = scope {
-                query = query.filter(crate::policy::attributed_to(partner_id));
-            }
+            let query = opportunity::Entity::find()
+                .filter(
+                    opportunity::Column::Id
+                        .is_in(keys.iter().filter(|k| k.1 == scope).map(|k| k.0)),
+                )
+                .filter(scope.opportunities());
             for row in query.all(&self.db).await? {
                 found.insert(OpportunityById(row.id, scope), row);
             }
@@ -209,11 +206,9 @@ impl Loader<PartnerById> for Loaders {
         use entity::partner::{Column, Entity};
         let mut found = HashMap::new();
         for scope in distinct_scopes(keys.iter().map(|k| k.1)) {
-            let mut query = Entity::find()
-                .filter(Column::Id.is_in(keys.iter().filter(|k| k.1 == scope).map(|k| k.0)));
-            if let Some(partner_id) = scope {
-                query = query.filter(Column::Id.eq(partner_id));
-            }
+            let query = Entity::find()
+                .filter(Column::Id.is_in(keys.iter().filter(|k| k.1 == scope).map(|k| k.0)))
+                .filter(scope.on(Column::Id));
             for row in query.all(&self.db).await? {
                 found.insert(PartnerById(row.id, scope), row);
             }

@@ -76,7 +76,7 @@ async fn prefetch_relations(
     ctx: &Context<'_>,
     page: &crate::service::pagination::Page<ListedOpportunity>,
 ) -> ApiResult<()> {
-    let scope = context::request(ctx)?.principal.row_scope();
+    let scope = crate::policy::RowScope::of(&context::request(ctx)?.principal);
     let node = ctx.look_ahead().field("edges").field("node");
     if beyond(&node, Opportunity::SUMMARY_FIELDS) {
         let opportunities = page

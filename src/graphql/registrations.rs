@@ -122,7 +122,7 @@ impl DealRegistration {
             Registration::Listed { summary, full } => (summary, full),
         };
         full.get_or_try_init(|| async {
-            let scope = context::request(ctx)?.principal.row_scope();
+            let scope = crate::policy::RowScope::of(&context::request(ctx)?.principal);
             loaders::load(ctx, RegistrationById(summary.id, scope))
                 .await?
                 .ok_or_else(|| {
@@ -274,7 +274,7 @@ impl DealRegistration {
         let Some(id) = self.model(ctx).await?.opportunity_id else {
             return Ok(None);
         };
-        let scope = context::request(ctx)?.principal.row_scope();
+        let scope = crate::policy::RowScope::of(&context::request(ctx)?.principal);
         Ok(loaders::load(ctx, OpportunityById(id, scope))
             .await?
             .map(Opportunity::from))
@@ -491,7 +491,7 @@ impl Opportunity {
         listed
             .full
             .get_or_try_init(|| async {
-                let scope = context::request(ctx)?.principal.row_scope();
+                let scope = crate::policy::RowScope::of(&context::request(ctx)?.principal);
                 loaders::load(ctx, OpportunityById(id, scope))
                     .await?
                     .ok_or_else(|| {
@@ -613,7 +613,7 @@ impl Opportunity {
         let Some(id) = self.head().deal_registration_id else {
             return Ok(None);
         };
-        let scope = context::request(ctx)?.principal.row_scope();
+        let scope = crate::policy::RowScope::of(&context::request(ctx)?.principal);
         Ok(loaders::load(ctx, RegistrationById(id, scope))
             .await?
             .map(DealRegistration::from))
@@ -648,7 +648,7 @@ impl Opportunity {
 
     /// Every partner credited on the opportunity.
     async fn attributions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Attribution>> {
-        let scope = context::request(ctx)?.principal.row_scope();
+        let scope = crate::policy::RowScope::of(&context::request(ctx)?.principal);
         let mut all = Vec::new();
         for a in loaders::load(ctx, AttributionsOf(self.head().id))
             .await?

@@ -14,7 +14,57 @@ use entity::{
 };
 use sea_orm::{sea_query::Expr, ColumnTrait, Condition};
 
+use uuid::Uuid;
+
 use crate::auth::Principal;
+
+/// Which rows a principal sees: the row half of the policy, in one type
+/// that queries, loaders, services and the event view all use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RowScope {
+    /// Staff: every row.
+    Everything,
+    /// A partner principal: its own partner's rows only.
+    Partner(Uuid),
+    /// A partner principal bound to no partner: no row at all.
+    Nothing,
+}
+
+impl RowScope {
+    pub fn of(principal: &Principal) -> Self {
+        match (principal.is_staff(), principal.partner_id) {
+            (true, _) => RowScope::Everything,
+            (false, Some(partner)) => RowScope::Partner(partner),
+            (false, None) => RowScope::Nothing,
+        }
+    }
+
+    /// The partner whose rows alone are in scope, for partner principals.
+    pub fn partner(self) -> Option<Uuid> {
+        match self {
+            RowScope::Partner(partner) => Some(partner),
+            RowScope::Everything | RowScope::Nothing => None,
+        }
+    }
+
+    /// Rows whose `partner_column` is in scope.
+    pub fn on(self, partner_column: impl ColumnTrait) -> Condition {
+        match self {
+            RowScope::Everything => Condition::all(),
+            RowScope::Partner(partner) => Condition::all().add(partner_column.eq(partner)),
+            RowScope::Nothing => Condition::all().add(Expr::value(false)),
+        }
+    }
+
+    /// Opportunities in scope: for partners, those attributed to them.
+    pub fn opportunities(self) -> Condition {
+        match self {
+            RowScope::Everything => Condition::all(),
+            RowScope::Partner(partner) => attributed_to(partner),
+            RowScope::Nothing => Condition::all().add(Expr::value(false)),
+        }
+    }
+}
 
 /// The partners `principal` may see.
 pub fn partner_rows(principal: &Principal) -> Condition {
@@ -54,17 +104,11 @@ pub fn registration_rows(principal: &Principal) -> Condition {
 /// The opportunities `principal` may see: for partners, those attributed to
 /// its own partner (in the query, so counts and pages reveal nothing else).
 pub fn opportunity_rows(principal: &Principal) -> Condition {
-    if principal.is_staff() {
-        return Condition::all();
-    }
-    let Some(partner_id) = principal.partner_id else {
-        return Condition::all().add(Expr::value(false));
-    };
-    attributed_to(partner_id)
+    RowScope::of(principal).opportunities()
 }
 
 /// Opportunities `partner_id` is credited on.
-pub fn attributed_to(partner_id: uuid::Uuid) -> Condition {
+pub fn attributed_to(partner_id: Uuid) -> Condition {
     let mut attributed = sea_orm::sea_query::Query::select();
     attributed
         .column(opportunity_attribution::Column::OpportunityId)
@@ -74,11 +118,5 @@ pub fn attributed_to(partner_id: uuid::Uuid) -> Condition {
 }
 
 fn own_partner(principal: &Principal, partner_column: impl ColumnTrait) -> Condition {
-    if principal.is_staff() {
-        return Condition::all();
-    }
-    match principal.partner_id {
-        Some(partner_id) => Condition::all().add(partner_column.eq(partner_id)),
-        None => Condition::all().add(Expr::value(false)),
-    }
+    RowScope::of(principal).on(partner_column)
 }

@@ -112,10 +112,19 @@ pub async fn record(
     let mut rows = Vec::with_capacity(activities.len());
 
     for (i, new) in activities.into_iter().enumerate() {
-        let partner_id = match (caller.principal.row_scope(), new.partner_id) {
-            (Some(own), _) => Some(own),
-            (None, Some(id)) => Some(id),
-            (None, None) => {
+        let partner_id = match (policy::RowScope::of(caller.principal), new.partner_id) {
+            (policy::RowScope::Partner(own), _) => Some(own),
+            (policy::RowScope::Nothing, _) => {
+                errors.push(error_at(
+                    at(i),
+                    "partnerId",
+                    UserErrorCode::NotFound,
+                    "the token is bound to no partner".into(),
+                ));
+                None
+            }
+            (policy::RowScope::Everything, Some(id)) => Some(id),
+            (policy::RowScope::Everything, None) => {
                 errors.push(error_at(
                     at(i),
                     "partnerId",

@@ -194,7 +194,13 @@ pub async fn create(
     caller: &Caller<'_>,
     new: NewEndpoint,
 ) -> Outcome<(webhook_endpoint::Model, String)> {
-    let partner_id = caller.principal.row_scope();
+    let partner_id = match crate::policy::RowScope::of(caller.principal) {
+        crate::policy::RowScope::Everything => None,
+        crate::policy::RowScope::Partner(partner) => Some(partner),
+        crate::policy::RowScope::Nothing => {
+            return Err(ApiError::Forbidden("the token is bound to no partner".into()).into())
+        }
+    };
     let event_types = parse_event_types(&new.event_types, partner_id.is_some())?;
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     // Outbox ids become visible in commit order, so every event after the

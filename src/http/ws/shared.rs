@@ -12,7 +12,6 @@ use std::{
 
 use futures_util::{stream::BoxStream, StreamExt};
 use tokio::sync::broadcast;
-use uuid::Uuid;
 
 use crate::{auth::Principal, domain::Role, http::graphql::Body};
 
@@ -23,7 +22,7 @@ const CAPACITY: usize = 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Key {
     role: Role,
-    partner: Option<Uuid>,
+    partner: crate::policy::RowScope,
     scopes: String,
     query: String,
     operation: Option<String>,
@@ -34,7 +33,7 @@ impl Key {
     pub fn new(principal: &Principal, request: &async_graphql::Request) -> Self {
         Self {
             role: principal.role,
-            partner: principal.row_scope(),
+            partner: crate::policy::RowScope::of(principal),
             scopes: principal.scopes.to_string(),
             query: request.query.clone(),
             operation: request.operation_name.clone(),
