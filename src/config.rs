@@ -7,7 +7,9 @@ use std::{num::NonZeroU32, time::Duration};
 pub struct Limits {
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
-    /// Deepest selection nesting.
+    /// Deepest nesting of data fields. Introspection (`__schema`, `__type`)
+    /// has its own fixed bound instead (`graphql::document::depth`), so the
+    /// query every tool sends always passes.
     pub max_depth: usize,
     /// Highest query complexity (a connection costs `first` × its selection).
     pub max_complexity: usize,

@@ -60,18 +60,17 @@ pub struct Mutation(
 
 pub type AppSchema = Schema<Query, Mutation, events::Subscription>;
 
-/// The schema, with the database every resolver reads through, the depth
-/// limit of SPEC §7 (complexity is `complexity`'s, checked before execution),
-/// and the webhook SSRF guard's setting. Suggestions ("Did you mean …") are off: they could name a field
-/// the caller must not learn of.
+/// The schema, with the database every resolver reads through and the
+/// webhook SSRF guard's setting. The limits of SPEC §7 (depth, complexity,
+/// aliases) are checked before execution (`http::graphql::prepare`).
+/// Suggestions ("Did you mean …") are off: they could name a field the
+/// caller must not learn of.
 pub fn build_schema(db: DatabaseConnection, config: &ServerConfig) -> AppSchema {
-    let limits = &config.limits;
     builder()
         .data(db)
         .data(crate::webhooks::target::TargetPolicy {
             allow_private: config.webhook_allow_private,
         })
-        .limit_depth(limits.max_depth)
         .disable_suggestions()
         .finish()
 }

@@ -377,7 +377,7 @@ pub(crate) enum Refused {
 }
 
 /// Everything HTTP and WebSocket requests share before execution: the
-/// variables, the operation type, the alias limit, the partner view at the
+/// variables, the operation type, the alias and depth limits, the partner view at the
 /// door, the query's cost (limit and charge), and the request's context and
 /// loaders.
 pub(crate) async fn prepare(
@@ -424,6 +424,15 @@ pub(crate) async fn prepare(
                 "the query uses {aliases} aliases; the limit is {}",
                 state.config.limits.max_aliases
             );
+            let answer = GraphQLResponse::from_errors(vec![too_complex(message)]);
+            return Err(Refused::Answer(kind, Box::new(answer)));
+        }
+        // Our own depth rule rather than async-graphql's `limit_depth`: it
+        // bounds introspection by its own measure (`document::depth`).
+        let max_depth = state.config.limits.max_depth;
+        if let Err(document::TooDeep(message)) =
+            document::depth(&doc, params.operation_name.as_deref(), max_depth)
+        {
             let answer = GraphQLResponse::from_errors(vec![too_complex(message)]);
             return Err(Refused::Answer(kind, Box::new(answer)));
         }
