@@ -103,3 +103,164 @@ backend_test!(introspection_stays_bounded_for_everyone, |app| {
     let (_, body) = app.post(&app.admin, &thirteen, json!({})).await;
     assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
 });
+
+/// A nested query whose fields are deliberately out of alphabetical order,
+/// mixing fields answered from memory with fields that load (owner,
+/// contacts, certifications, activation), so they finish in varying order.
+const NESTED: &str = "{
+  viewer { scopes kind role }
+  partners(first: 20) {
+    totalCount
+    edges {
+      node {
+        updatedAt
+        owner { email id }
+        name
+        contacts(first: 5) { totalCount edges { node { role name email id certifications { totalCount } } } pageInfo { hasNextPage endCursor } }
+        activation { overdue live milestones { milestone dueAt achievedAt } deadline }
+        certifications { totalCount }
+        id
+        tier
+        ... on Node { __typename }
+      }
+      cursor
+    }
+    pageInfo { startCursor hasNextPage }
+  }
+}";
+
+fn without_cost() -> partnergraph::config::ServerConfig {
+    partnergraph::config::ServerConfig {
+        limits: partnergraph::config::Limits {
+            // `extensions.cost` reports the budget left, which changes.
+            query_cost_budget: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// Where each key appears in `text`, which must be in increasing order.
+fn assert_in_order(text: &str, keys: &[&str]) {
+    let mut at = 0;
+    for key in keys {
+        let found = text[at..]
+            .find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("`{key}` missing or out of order after byte {at} in {text}"));
+        at += found + 1;
+    }
+}
+
+backend_test!(
+    repeated_nested_requests_answer_identical_bytes_in_request_order,
+    without_cost(),
+    |app| {
+        for i in 0..8 {
+            let partner = app.create_partner(&format!("Partner {i}")).await;
+            for c in 0..3 {
+                app.admin_data(
+                    "mutation($input: AddPartnerContactInput!) { addPartnerContact(input: $input) { contact { id } } }",
+                    json!({ "input": { "partnerId": partner, "name": format!("C {c}"), "email": format!("c{c}@p{i}.example"), "role": "AE" } }),
+                )
+                .await;
+            }
+        }
+        // 30 requests at once over HTTP.
+        let requests = (0..30).map(|_| async {
+            app.client
+                .post(app.url("/graphql"))
+                .bearer_auth(&app.admin)
+                .json(&json!({ "query": NESTED }))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+        });
+        let bodies = futures_util::future::join_all(requests).await;
+        let first = std::str::from_utf8(&bodies[0]).unwrap().to_owned();
+        assert!(!first.contains("\"errors\""), "{first}");
+        let differing = bodies.iter().filter(|b| b[..] != *first.as_bytes()).count();
+        assert_eq!(
+            differing, 0,
+            "{differing} of 30 bodies differ from the first"
+        );
+        assert_in_order(
+            &first,
+            &[
+                "data",
+                "viewer",
+                "scopes",
+                "kind",
+                "role",
+                "partners",
+                "totalCount",
+                "edges",
+                "node",
+                "updatedAt",
+                "owner",
+                "name",
+                "contacts",
+                "totalCount",
+                "edges",
+                "node",
+                "role",
+                "name",
+                "email",
+                "id",
+                "certifications",
+                "totalCount",
+                "pageInfo",
+                "hasNextPage",
+                "endCursor",
+                "activation",
+                "overdue",
+                "live",
+                "milestones",
+                "milestone",
+                "dueAt",
+                "achievedAt",
+                "deadline",
+                "certifications",
+                "totalCount",
+                "id",
+                "tier",
+                "__typename",
+                "cursor",
+            ],
+        );
+
+        // The same bytes over WebSocket, as the `payload` of each `next`.
+        let mut socket = common::ws::ready(&app, &app.admin).await;
+        for id in 0..10 {
+            common::ws::send(
+                &mut socket,
+                json!({ "type": "subscribe", "id": id.to_string(), "payload": { "query": NESTED } }),
+            )
+            .await;
+        }
+        let mut seen = 0;
+        while seen < 10 {
+            use futures_util::StreamExt;
+            let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            let tokio_tungstenite::tungstenite::Message::Text(text) = message else {
+                continue;
+            };
+            let text = text.as_str();
+            if text.contains(r#""type":"complete""#) {
+                continue;
+            }
+            let payload = text
+                .split_once(r#","payload":"#)
+                .map(|(_, payload)| &payload[..payload.len() - 1])
+                .unwrap_or_else(|| panic!("{text}"));
+            assert!(payload == first, "the WebSocket answer differs: {payload}");
+            seen += 1;
+        }
+    }
+);

@@ -16,6 +16,7 @@ use axum::{
 use serde_json::Value;
 
 use super::{
+    order::{self, Order},
     response::{self, bad_request, Rejection, APPLICATION_JSON, GRAPHQL_RESPONSE_JSON},
     AppState, REQUEST_ID,
 };
@@ -327,6 +328,7 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
         _ => None,
     };
     let mut response = state.schema.execute(prepared.request).await;
+    order::apply(prepared.order.as_ref(), &mut response);
     if let Some(charge) = prepared.cost {
         response = response.extension("cost", charge.report());
     }
@@ -363,6 +365,9 @@ pub(crate) struct Prepared {
     pub operation: Option<OperationType>,
     /// What the request was charged, to report in `extensions.cost`.
     pub cost: Option<Charge>,
+    /// Puts its answers in request order (`None` when the document does not
+    /// parse: its answer is an error).
+    pub order: Option<Order>,
 }
 
 /// Why a request is answered without running.
@@ -407,6 +412,7 @@ pub(crate) async fn prepare(
     let mut kind = OperationKind("unknown");
     let mut operation = None;
     let mut cost = None;
+    let mut order = None;
     if let Some(doc) = state.documents.parse(&request.query) {
         operation = document::operation_type(&doc, params.operation_name.as_deref());
         kind = OperationKind(match operation {
@@ -436,6 +442,12 @@ pub(crate) async fn prepare(
             let answer = GraphQLResponse::from_errors(vec![too_complex(message)]);
             return Err(Refused::Answer(kind, Box::new(answer)));
         }
+        let ordering = Order::new(
+            state.shape.clone(),
+            doc.clone(),
+            params.operation_name.clone(),
+            request.variables.clone(),
+        );
         if !principal.is_staff() {
             let partner_request = PartnerRequest::new(
                 &request.query,
@@ -443,7 +455,9 @@ pub(crate) async fn prepare(
                 &request.variables,
             );
             if !state.documents.partner_valid(&partner_request) {
-                if let Some(answer) = partner_gate(&state.partner_schema, &doc, &request).await {
+                if let Some(answer) =
+                    partner_gate(&state.partner_schema, &doc, &request, &ordering).await
+                {
                     return Err(Refused::Answer(kind, Box::new(answer)));
                 }
                 state.documents.remember_partner_valid(partner_request);
@@ -469,7 +483,10 @@ pub(crate) async fn prepare(
                 }
             }
         }
-        request.set_parsed_query(doc);
+        request.set_parsed_query(async_graphql::parser::types::ExecutableDocument::clone(
+            &doc,
+        ));
+        order = Some(ordering);
     }
     let request = request
         .data(RequestContext {
@@ -483,6 +500,7 @@ pub(crate) async fn prepare(
         kind,
         operation,
         cost,
+        order,
     })
 }
 
@@ -508,6 +526,7 @@ async fn partner_gate(
     partner_schema: &async_graphql::dynamic::Schema,
     doc: &async_graphql::parser::types::ExecutableDocument,
     request: &async_graphql::Request,
+    order: &Order,
 ) -> Option<GraphQLResponse> {
     let roots = document::root_fields(doc, request.operation_name.as_deref()).unwrap_or_default();
     let mut probe =
@@ -518,7 +537,9 @@ async fn partner_gate(
     probe.set_parsed_query(doc.clone());
     if roots.iter().any(|f| *f == "__schema" || *f == "__type") {
         if roots.iter().all(|f| f.starts_with("__")) {
-            return Some(partner_schema.execute(probe).await);
+            let mut answer = partner_schema.execute(probe).await;
+            order.apply(&mut answer);
+            return Some(answer);
         }
         let mut error = ServerError::new(
             "ask for `__schema` and `__type` in a request of their own",

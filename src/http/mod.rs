@@ -4,6 +4,7 @@
 pub mod graphql;
 pub mod health;
 pub mod oauth;
+pub mod order;
 pub mod response;
 pub mod ws;
 
@@ -44,6 +45,8 @@ pub struct AppState {
     pub documents: Arc<crate::graphql::documents::Documents>,
     /// What queries cost, read from the schema.
     pub pricing: Arc<crate::graphql::complexity::Pricing>,
+    /// The schema's shape, to put responses in request order (`order`).
+    pub shape: Arc<order::Shape>,
     /// Query-cost budgets per principal; `None` when the limit is off.
     pub cost_limiter: Option<Arc<crate::graphql::cost::CostLimiter>>,
     /// Recent token lookups, so most requests skip that round trip.
@@ -71,12 +74,15 @@ impl AppState {
         let partner_schema = crate::graphql::partner_schema::build(&sdl)?;
         let pricing = crate::graphql::complexity::Pricing::from_sdl(&sdl)
             .map_err(|e| async_graphql::dynamic::SchemaError(e.to_string()))?;
+        let shape = order::Shape::from_sdl(&sdl)
+            .map_err(|e| async_graphql::dynamic::SchemaError(e.to_string()))?;
         Ok(Self {
             db,
             clock,
             schema,
             partner_schema,
             pricing: Arc::new(pricing),
+            shape: Arc::new(shape),
             documents: Arc::default(),
             cost_limiter: (config.limits.query_cost_budget > 0).then(|| {
                 Arc::new(crate::graphql::cost::CostLimiter::new(
