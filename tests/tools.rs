@@ -59,18 +59,24 @@ backend_test!(graphql_js_introspection_answers_staff_and_partners, |app| {
         assert!(!types["Query"].contains(&"auditLog".to_owned()));
     }
     // With every option, the scalars say which format they follow.
-    let (_, body) = app
-        .post(&app.admin, INTROSPECTION_ALL_OPTIONS, json!({}))
-        .await;
-    let date_time = body["data"]["__schema"]["types"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "DateTime")
-        .cloned()
-        .unwrap();
-    assert_eq!(date_time["kind"], "SCALAR");
-    assert!(date_time.get("specifiedByURL").is_some(), "{date_time}");
+    for token in [&app.admin, &partner_token] {
+        let (_, body) = app.post(token, INTROSPECTION_ALL_OPTIONS, json!({})).await;
+        let types = body["data"]["__schema"]["types"].as_array().unwrap();
+        for (scalar, url) in [
+            ("DateTime", "rfc3339"),
+            ("Date", "rfc3339#section-5.6"),
+            ("Decimal", "rfc8259#section-6"),
+            ("CurrencyCode", "iso-4217"),
+        ] {
+            let ty = types.iter().find(|t| t["name"] == scalar).unwrap();
+            assert_eq!(ty["kind"], "SCALAR");
+            let specified = ty["specifiedByURL"].as_str().unwrap_or_default();
+            assert!(
+                specified.starts_with("https://") && specified.contains(url),
+                "{ty}"
+            );
+        }
+    }
 });
 
 backend_test!(introspection_stays_bounded_for_everyone, |app| {
@@ -264,3 +270,41 @@ backend_test!(
         }
     }
 );
+
+backend_test!(extensions_must_be_a_map, |app| {
+    for extensions in [json!("x"), json!(1), json!(true), json!([])] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(&app.admin)
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": "{ __typename }", "extensions": extensions }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{extensions}");
+    }
+    let response = app
+        .client
+        .get(app.url("/graphql?query=%7B__typename%7D&extensions=%5B%5D"))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    for extensions in [json!({}), json!(null), json!({ "tracing": true })] {
+        let (status, body) = {
+            let response = app
+                .client
+                .post(app.url("/graphql"))
+                .bearer_auth(&app.admin)
+                .json(&json!({ "query": "{ __typename }", "extensions": extensions }))
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        };
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"]["__typename"], "Query", "{body}");
+    }
+});

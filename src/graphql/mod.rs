@@ -78,13 +78,18 @@ pub fn build_schema(db: DatabaseConnection, config: &ServerConfig) -> AppSchema 
 /// The SDL of the whole schema, as `partnergraph schema` prints it and
 /// `schema.graphql` keeps it.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder().finish().sdl_with_options(sdl_options())
+}
+
+/// How the SDL is printed: with `@specifiedBy` on the scalars.
+pub fn sdl_options() -> async_graphql::SDLExportOptions {
+    async_graphql::SDLExportOptions::new().include_specified_by()
 }
 
 /// The SDL of what a partner principal sees, as `partnergraph schema --view
 /// partner` prints it and `schema.partner.graphql` keeps it.
 pub fn partner_sdl() -> Result<String, async_graphql::dynamic::SchemaError> {
-    partner_schema::build(&sdl()).map(|schema| schema.sdl())
+    partner_schema::build(&sdl()).map(|schema| schema.sdl_with_options(sdl_options()))
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, events::Subscription> {

@@ -86,6 +86,18 @@ pub struct Params {
     pub query: String,
     pub operation_name: Option<String>,
     pub variables: Option<Value>,
+    /// The request's `extensions` (a JSON object; anything else is a 400).
+    pub extensions: serde_json::Map<String, Value>,
+}
+
+/// `extensions` must be a map when present (GraphQL over HTTP §"Request
+/// Parameters"); `null` counts as absent.
+fn extensions_of(value: Option<Value>) -> Result<serde_json::Map<String, Value>, Rejection> {
+    match value {
+        None | Some(Value::Null) => Ok(serde_json::Map::new()),
+        Some(Value::Object(map)) => Ok(map),
+        Some(_) => Err(bad_request("`extensions` must be a JSON object")),
+    }
 }
 
 pub(crate) fn params_from_json(body: &[u8]) -> Result<Params, Rejection> {
@@ -118,6 +130,7 @@ pub(crate) fn params_from_json(body: &[u8]) -> Result<Params, Rejection> {
         query,
         operation_name,
         variables: fields.remove("variables"),
+        extensions: extensions_of(fields.remove("extensions"))?,
     })
 }
 
@@ -125,6 +138,7 @@ fn params_from_query_string(raw: &str) -> Result<Option<Params>, Rejection> {
     let mut query = None;
     let mut operation_name = None;
     let mut variables = None;
+    let mut extensions = None;
     for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
         match key.as_ref() {
             "query" => query = Some(value.into_owned()),
@@ -135,13 +149,21 @@ fn params_from_query_string(raw: &str) -> Result<Option<Params>, Rejection> {
                         .map_err(|_| bad_request("`variables` must be a JSON object"))?,
                 )
             }
+            "extensions" if !value.is_empty() => {
+                extensions = Some(
+                    serde_json::from_str(&value)
+                        .map_err(|_| bad_request("`extensions` must be a JSON object"))?,
+                )
+            }
             _ => {}
         }
     }
+    let extensions = extensions_of(extensions)?;
     Ok(query.map(|query| Params {
         query,
         operation_name,
         variables,
+        extensions,
     }))
 }
 

@@ -70,7 +70,7 @@ impl AppState {
         // Before any clone, so every handle below counts its statements.
         metrics.observe_sql(&mut db);
         let schema = crate::graphql::build_schema(db.clone(), &config);
-        let sdl = schema.sdl();
+        let sdl = schema.sdl_with_options(crate::graphql::sdl_options());
         let partner_schema = crate::graphql::partner_schema::build(&sdl)?;
         let pricing = crate::graphql::complexity::Pricing::from_sdl(&sdl)
             .map_err(|e| async_graphql::dynamic::SchemaError(e.to_string()))?;

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Standard GraphQL tooling against the real server: builds `partnergraph`,
+# serves it on a free port over a throwaway SQLite database, mints an admin
+# token and a partner token with `partnergraph token create`, then runs
+#   - the graphql-http audit suite (audit.mjs; every audit must be `ok`),
+#   - graphql-js introspection with every option, as staff and as a partner
+#     (introspect.mjs),
+# and stops the server. Node dependencies come from package-lock.json.
+#
+#   bash tools/conformance/run.sh
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+cargo build --quiet --manifest-path "$root/Cargo.toml" --bin partnergraph
+bin="$root/target/debug/partnergraph"
+
+if [ ! -d "$here/node_modules" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+work="$(mktemp -d)"
+export DATABASE_URL="sqlite://$work/conformance.db?mode=rwc"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+url="http://127.0.0.1:$port/graphql"
+
+"$bin" migrate
+admin="$("$bin" token create --role ADMIN --email conformance@example.com)"
+
+"$bin" serve --listen "127.0.0.1:$port" --jobs-interval 0 >"$work/server.log" 2>&1 &
+server=$!
+stop() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap stop EXIT
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break
+  sleep 0.1
+done
+curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/server.log"; exit 1; }
+
+# A partner, and a token acting for it.
+partner_id="$(curl -fs "$url" -H "authorization: Bearer $admin" -H 'content-type: application/json' \
+  -d '{"query":"mutation { createPartner(input: {name: \"Conformance Partner\", type: RESELLER}) { partner { id } } }"}' |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["createPartner"]["partner"]["id"])')"
+partner="$("$bin" token create --role PARTNER_ADMIN --partner "$partner_id")"
+
+cd "$here"
+echo "== graphql-http audits"
+PARTNERGRAPH_URL="$url" PARTNERGRAPH_TOKEN="$admin" node audit.mjs
+echo "== graphql-js introspection"
+PARTNERGRAPH_URL="$url" PARTNERGRAPH_TOKEN="$admin" EXPECT=staff node introspect.mjs
+PARTNERGRAPH_URL="$url" PARTNERGRAPH_TOKEN="$partner" EXPECT=partner node introspect.mjs
