@@ -59,6 +59,9 @@ pub struct ServerConfig {
     /// other replicas honour a revoked token for at most this long. Zero
     /// asks the database on every request.
     pub token_cache_ttl: Duration,
+    /// Partner tokens run only trusted documents, the operations registered
+    /// by hash with `partnergraph documents add` (`http::persisted`).
+    pub trusted_documents: bool,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +73,7 @@ impl Default for ServerConfig {
             session_check_interval: Duration::from_secs(2),
             webhook_allow_private: false,
             token_cache_ttl: Duration::from_secs(1),
+            trusted_documents: false,
         }
     }
 }

@@ -9,6 +9,7 @@ mod m20261121_000003_certifications_and_runway;
 mod m20261121_000004_idempotency_keys;
 mod m20261121_000005_registrations_and_pipeline;
 mod m20261121_000006_webhooks;
+mod m20261201_000001_trusted_documents;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_idempotency_keys::Migration),
             Box::new(m20261121_000005_registrations_and_pipeline::Migration),
             Box::new(m20261121_000006_webhooks::Migration),
+            Box::new(m20261201_000001_trusted_documents::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::{
     order::{self, Order},
+    persisted::{self, PersistedQuery},
     response::{self, bad_request, Rejection, APPLICATION_JSON, GRAPHQL_RESPONSE_JSON},
     AppState, REQUEST_ID,
 };
@@ -113,8 +114,11 @@ pub(crate) fn params_from_json(body: &[u8]) -> Result<Params, Rejection> {
         };
         return Err(bad_request(message));
     };
+    let extensions = extensions_of(fields.remove("extensions"))?;
     let query = match fields.remove("query") {
         Some(Value::String(query)) => query,
+        // A persisted query may come by hash alone.
+        None | Some(Value::Null) if extensions.contains_key("persistedQuery") => String::new(),
         _ => {
             return Err(bad_request(
                 "`query` must be a string holding the GraphQL document",
@@ -130,7 +134,7 @@ pub(crate) fn params_from_json(body: &[u8]) -> Result<Params, Rejection> {
         query,
         operation_name,
         variables: fields.remove("variables"),
-        extensions: extensions_of(fields.remove("extensions"))?,
+        extensions,
     })
 }
 
@@ -159,6 +163,7 @@ fn params_from_query_string(raw: &str) -> Result<Option<Params>, Rejection> {
         }
     }
     let extensions = extensions_of(extensions)?;
+    let query = query.or_else(|| extensions.contains_key("persistedQuery").then(String::new));
     Ok(query.map(|query| Params {
         query,
         operation_name,
@@ -284,11 +289,13 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
         Some(value) => match value.to_str().ok().filter(|k| idempotency::valid_key(k)) {
             Some(key) => {
                 let variables = params.variables.clone().unwrap_or(Value::Null);
-                let hash = idempotency::fingerprint(
-                    &params.query,
-                    params.operation_name.as_deref(),
-                    &variables,
-                );
+                // A persisted query sent by hash alone is known by its hash.
+                let query = match params.extensions.get("persistedQuery") {
+                    Some(persisted) if params.query.is_empty() => persisted.to_string(),
+                    _ => params.query.clone(),
+                };
+                let hash =
+                    idempotency::fingerprint(&query, params.operation_name.as_deref(), &variables);
                 Some((key.to_owned(), hash))
             }
             None => {
@@ -415,6 +422,8 @@ pub(crate) async fn prepare(
     params: Params,
     by_get: bool,
 ) -> Result<Prepared, Refused> {
+    let mut params = params;
+    params.query = persisted_document(state, &principal, &params).await?;
     let variables = match params.variables {
         None | Some(Value::Null) => Variables::default(),
         Some(value @ Value::Object(_)) => Variables::from_json(value),
@@ -524,6 +533,91 @@ pub(crate) async fn prepare(
         cost,
         order,
     })
+}
+
+/// The document a request runs: its own text, or the persisted document
+/// its hash names (`persisted`). With trusted documents on, a partner's
+/// request is refused here, from its hash, unless the operator registered
+/// the document.
+async fn persisted_document(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+    params: &Params,
+) -> Result<String, Refused> {
+    let persisted = PersistedQuery::from_extensions(&params.extensions)
+        .map_err(|message| Refused::BadRequest(message.into()))?;
+    let trusted_only = state.config.trusted_documents && !principal.is_staff();
+    let store = &state.persisted;
+    let trusted = |hash: String| async move {
+        store.trusted(&state.db, &hash).await.map_err(|error| {
+            let error: async_graphql::Error = ApiError::from(error).into();
+            refusal(error.into_server_error(Default::default()))
+        })
+    };
+    let not_registered = || {
+        let mut error = ServerError::new(
+            "with trusted documents on, partner tokens run only registered operations (`partnergraph documents add`)",
+            None,
+        );
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", "FORBIDDEN");
+        refusal(error)
+    };
+    let Some(PersistedQuery { sha256_hash: hash }) = persisted else {
+        if trusted_only
+            && trusted(persisted::sha256_hex(&params.query))
+                .await?
+                .is_none()
+        {
+            return Err(not_registered());
+        }
+        return Ok(params.query.clone());
+    };
+    if params.query.is_empty() {
+        let remembered = if trusted_only {
+            None
+        } else {
+            store.automatic(&hash)
+        };
+        let known = match remembered {
+            Some(text) => Some(text),
+            None => trusted(hash).await?,
+        };
+        return match known {
+            Some(text) => Ok(text.to_string()),
+            None => {
+                // The message and code Apollo's persisted-query link looks for.
+                let mut error = ServerError::new("PersistedQueryNotFound", None);
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", "PERSISTED_QUERY_NOT_FOUND");
+                Err(refusal(error))
+            }
+        };
+    }
+    if persisted::sha256_hex(&params.query) != hash {
+        return Err(Refused::BadRequest(
+            "provided sha256Hash does not match the query".into(),
+        ));
+    }
+    if trusted_only {
+        if trusted(hash).await?.is_none() {
+            return Err(not_registered());
+        }
+    } else {
+        store.remember(&hash, &params.query);
+    }
+    Ok(params.query.clone())
+}
+
+fn refusal(error: ServerError) -> Refused {
+    Refused::Answer(
+        OperationKind("unknown"),
+        Box::new(GraphQLResponse::from_errors(vec![error])),
+    )
 }
 
 /// The kept answer to a repeated `Idempotency-Key` request.

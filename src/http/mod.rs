@@ -5,6 +5,7 @@ pub mod graphql;
 pub mod health;
 pub mod oauth;
 pub mod order;
+pub mod persisted;
 pub mod response;
 pub mod ws;
 
@@ -47,6 +48,8 @@ pub struct AppState {
     pub pricing: Arc<crate::graphql::complexity::Pricing>,
     /// The schema's shape, to put responses in request order (`order`).
     pub shape: Arc<order::Shape>,
+    /// Persisted operations known by hash (`persisted`).
+    pub persisted: Arc<persisted::Store>,
     /// Query-cost budgets per principal; `None` when the limit is off.
     pub cost_limiter: Option<Arc<crate::graphql::cost::CostLimiter>>,
     /// Recent token lookups, so most requests skip that round trip.
@@ -83,6 +86,7 @@ impl AppState {
             partner_schema,
             pricing: Arc::new(pricing),
             shape: Arc::new(shape),
+            persisted: Arc::default(),
             documents: Arc::default(),
             cost_limiter: (config.limits.query_cost_budget > 0).then(|| {
                 Arc::new(crate::graphql::cost::CostLimiter::new(
