@@ -5,7 +5,10 @@
 #   - the graphql-http audit suite (audit.mjs; every audit must be `ok`),
 #   - graphql-js introspection with every option, as staff and as a partner
 #     (introspect.mjs),
-# and stops the server. Node dependencies come from package-lock.json.
+#   - Apollo Client's persisted-query link (apollo.mjs), then again on a
+#     second server with --trusted-documents, its manifest registered with
+#     `partnergraph documents add`,
+# and stops the servers. Node dependencies come from package-lock.json.
 #
 #   bash tools/conformance/run.sh
 set -euo pipefail
@@ -27,19 +30,29 @@ url="http://127.0.0.1:$port/graphql"
 "$bin" migrate
 admin="$("$bin" token create --role ADMIN --email conformance@example.com)"
 
-"$bin" serve --listen "127.0.0.1:$port" --jobs-interval 0 >"$work/server.log" 2>&1 &
-server=$!
+servers=()
 stop() {
-  kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
+  for pid in "${servers[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap stop EXIT
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/server.log"; exit 1; }
+# serve PORT [FLAG…]: starts a server and waits until it is ready.
+serve() {
+  local port=$1
+  shift
+  "$bin" serve --listen "127.0.0.1:$port" --jobs-interval 0 "$@" >>"$work/server.log" 2>&1 &
+  servers+=($!)
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$work/server.log"
+  return 1
+}
+serve "$port"
 
 # A partner, and a token acting for it.
 partner_id="$(curl -fs "$url" -H "authorization: Bearer $admin" -H 'content-type: application/json' \
@@ -53,3 +66,10 @@ PARTNERGRAPH_URL="$url" PARTNERGRAPH_TOKEN="$admin" node audit.mjs
 echo "== graphql-js introspection"
 PARTNERGRAPH_URL="$url" PARTNERGRAPH_TOKEN="$admin" EXPECT=staff node introspect.mjs
 PARTNERGRAPH_URL="$url" PARTNERGRAPH_TOKEN="$partner" EXPECT=partner node introspect.mjs
+echo "== Apollo Client persisted queries"
+PARTNERGRAPH_URL="$url" PARTNERGRAPH_TOKEN="$admin" node apollo.mjs apq
+node apollo.mjs manifest >"$work/manifest.json"
+"$bin" documents add "$work/manifest.json" >/dev/null
+trusted_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+serve "$trusted_port" --trusted-documents
+PARTNERGRAPH_URL="http://127.0.0.1:$trusted_port/graphql" PARTNERGRAPH_TOKEN="$partner" node apollo.mjs trusted
