@@ -308,3 +308,76 @@ backend_test!(extensions_must_be_a_map, |app| {
         assert_eq!(body["data"]["__typename"], "Query", "{body}");
     }
 });
+
+backend_test!(graphiql_is_served_from_the_binary_alone, |app| {
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    let page = response.text().await.unwrap();
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "{page}"
+    );
+    let assets: Vec<&str> = page
+        .split('"')
+        .filter(|s| s.starts_with("/graphiql/"))
+        .collect();
+    assert_eq!(assets.len(), 5, "{page}");
+    for asset in assets.iter().chain(&["/graphiql/LICENSES.txt"]) {
+        let response = app.client.get(app.url(asset)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = response.bytes().await.unwrap();
+        assert!(body.len() > 100, "{asset}");
+        let expected = if asset.ends_with(".css") {
+            "text/css"
+        } else if asset.ends_with(".txt") {
+            "text/plain"
+        } else {
+            "text/javascript"
+        };
+        assert!(kind.starts_with(expected), "{asset}: {kind}");
+        // Production builds, not development ones.
+        assert!(
+            !std::str::from_utf8(&body)
+                .unwrap_or_default()
+                .contains("react.development"),
+            "{asset}"
+        );
+    }
+    let licences = app
+        .client
+        .get(app.url("/graphiql/LICENSES.txt"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for package in ["graphiql ", "react ", "react-dom ", "graphql "] {
+        assert!(
+            licences.contains(&format!("\n{package}")),
+            "{package} licence missing"
+        );
+    }
+    let response = app
+        .client
+        .get(app.url("/graphiql/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+});

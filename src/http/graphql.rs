@@ -4,14 +4,13 @@
 //! batching. GraphiQL for browsers.
 
 use async_graphql::{
-    http::GraphiQLSource, parser::types::OperationType, Response as GraphQLResponse, ServerError,
-    Variables,
+    parser::types::OperationType, Response as GraphQLResponse, ServerError, Variables,
 };
 use axum::{
     body::Bytes,
     extract::{RawQuery, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde_json::Value;
 
@@ -183,13 +182,7 @@ pub async fn get(
     };
     let Some(params) = params else {
         if accepts(&headers, "text/html") {
-            return Html(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .subscription_endpoint("/graphql")
-                    .finish(),
-            )
-            .into_response();
+            return super::graphiql::page();
         }
         return bad_request("send a `query` parameter, or POST a JSON body").into_response();
     };

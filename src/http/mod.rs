@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, middleware (request ids, body limit, tracing,
 //! panics) and graceful shutdown.
 
+pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod oauth;
@@ -129,6 +130,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.limits.max_body_bytes;
     Router::new()
         .route("/graphql", get(ws::get).post(graphql::post))
+        .route("/graphiql/{file}", get(graphiql::asset))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/healthz", get(health::healthz))
