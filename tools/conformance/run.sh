@@ -8,6 +8,9 @@
 #   - Apollo Client's persisted-query link (apollo.mjs), then again on a
 #     second server with --trusted-documents, its manifest registered with
 #     `partnergraph documents add`,
+#   - Schemathesis, a schema-driven fuzzer (requirements.txt, in a venv;
+#     fuzz_hooks.py says how to generate our scalars), as staff and as a
+#     partner: no generated operation may get a 5xx,
 # and stops the servers. Node dependencies come from package-lock.json.
 #
 #   bash tools/conformance/run.sh
@@ -73,3 +76,14 @@ node apollo.mjs manifest >"$work/manifest.json"
 trusted_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 serve "$trusted_port" --trusted-documents
 PARTNERGRAPH_URL="http://127.0.0.1:$trusted_port/graphql" PARTNERGRAPH_TOKEN="$partner" node apollo.mjs trusted
+
+echo "== schema-driven fuzzing (Schemathesis), as staff and as a partner"
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt
+for token in "$admin" "$partner"; do
+  # Reads the schema by introspection, then sends generated operations;
+  # any 5xx fails the run (pipefail).
+  PYTHONPATH=. SCHEMATHESIS_HOOKS=fuzz_hooks "$work/venv/bin/schemathesis" run "$url" \
+    -H "Authorization: Bearer $token" --max-examples 20 --checks not_a_server_error \
+    --generation-deterministic --no-color 2>&1 | tail -n 12
+done
