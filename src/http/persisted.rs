@@ -7,8 +7,8 @@
 //! hash it answers `PERSISTED_QUERY_NOT_FOUND` and the client sends the text
 //! with the hash once, which the server checks and remembers. Queries may
 //! then go by GET, so HTTP caches can keep them. The memory is per process
-//! and bounded (it starts over when full): a miss only costs the client one
-//! resend, exactly as the protocol expects.
+//! and bounded (16 MiB of text; it starts over when full): a miss only costs
+//! the client one resend, exactly as the protocol expects.
 //!
 //! **Trusted documents**: operations an operator registered by their
 //! SHA-256 hash (`partnergraph documents add FILE…`, kept in the
@@ -31,8 +31,8 @@ use sea_orm::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// Documents the APQ memory holds before it starts over.
-const APQ_CAPACITY: usize = 4096;
+/// Bytes of document text the APQ memory holds before it starts over.
+const APQ_CAPACITY_BYTES: usize = 16 * 1024 * 1024;
 
 /// The hex SHA-256 of a document's text, as clients compute it.
 pub fn sha256_hex(text: &str) -> String {
@@ -75,23 +75,34 @@ impl PersistedQuery {
 /// from the database so far (they never change once registered).
 #[derive(Default)]
 pub struct Store {
-    automatic: Mutex<HashMap<String, Arc<str>>>,
+    automatic: Mutex<Automatic>,
     trusted: Mutex<HashMap<String, Arc<str>>>,
+}
+
+/// The APQ memory and the bytes of text it holds.
+#[derive(Default)]
+struct Automatic {
+    documents: HashMap<String, Arc<str>>,
+    bytes: usize,
 }
 
 impl Store {
     /// A document sent with its hash (APQ's second step), remembered.
     pub fn remember(&self, hash: &str, text: &str) {
         let mut automatic = lock(&self.automatic);
-        if automatic.len() >= APQ_CAPACITY {
-            automatic.clear();
+        if automatic.documents.contains_key(hash) {
+            return;
         }
-        automatic.insert(hash.to_owned(), text.into());
+        if automatic.bytes + text.len() > APQ_CAPACITY_BYTES {
+            *automatic = Automatic::default();
+        }
+        automatic.bytes += text.len();
+        automatic.documents.insert(hash.to_owned(), text.into());
     }
 
     /// A document APQ remembers.
     pub fn automatic(&self, hash: &str) -> Option<Arc<str>> {
-        lock(&self.automatic).get(hash).cloned()
+        lock(&self.automatic).documents.get(hash).cloned()
     }
 
     /// A registered trusted document.
@@ -226,6 +237,18 @@ mod tests {
         ] {
             assert!(PersistedQuery::from_extensions(&extensions(bad)).is_err());
         }
+    }
+
+    #[test]
+    fn the_apq_memory_is_bounded() {
+        let store = Store::default();
+        let big = "x".repeat(APQ_CAPACITY_BYTES / 2);
+        store.remember("a", &big);
+        store.remember("a", &big);
+        store.remember("b", &big);
+        assert!(store.automatic("a").is_some() && store.automatic("b").is_some());
+        store.remember("c", "{ viewer { kind } }");
+        assert!(store.automatic("a").is_none() && store.automatic("c").is_some());
     }
 
     #[test]
