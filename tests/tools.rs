@@ -381,3 +381,63 @@ backend_test!(graphiql_is_served_from_the_binary_alone, |app| {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 });
+
+backend_test!(subscriptions_keep_request_order, |app| {
+    // A shared live subscription (no `after`) and one resumed from a cursor
+    // (`after`) answer fields in the order asked for. The partner's `owner`
+    // and `contacts` load while `name` and `id` are at hand, so without
+    // ordering they would come first.
+    let partner = app.create_partner("Ordered").await;
+    let mut socket = common::ws::ready(&app, &app.admin).await;
+    let live = "subscription($p: ID) { partnerStatusChanged(partnerId: $p) { partner { owner { email } contacts { totalCount } activation { live } name id } status cursor previousStatus } }";
+    let resumed = "subscription { events(types: [\"partner.status_changed\"], after: \"00000000000000000000\") { subjectId occurredAt type cursor } }";
+    common::ws::subscribe(&mut socket, "live", live, json!({ "p": partner })).await;
+    common::ws::subscribe(&mut socket, "resumed", resumed, json!({})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.admin_data(
+        "mutation($id: ID!) { changePartnerStatus(input: { id: $id, status: SIGNED }) { userErrors { code } } }",
+        json!({ "id": partner }),
+    )
+    .await;
+    let mut seen = std::collections::HashMap::new();
+    while seen.len() < 2 {
+        use futures_util::StreamExt;
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let tokio_tungstenite::tungstenite::Message::Text(text) = message else {
+            continue;
+        };
+        let value: Value = serde_json::from_str(text.as_str()).unwrap();
+        if value["type"] == "next" {
+            seen.insert(
+                value["id"].as_str().unwrap().to_owned(),
+                text.as_str().to_owned(),
+            );
+        }
+    }
+    let payload = |text: &str| text.split_once(r#""payload":"#).unwrap().1.to_owned();
+    assert_in_order(
+        &payload(&seen["live"]),
+        &[
+            "partner",
+            "owner",
+            "email",
+            "contacts",
+            "totalCount",
+            "activation",
+            "live",
+            "name",
+            "id",
+            "status",
+            "cursor",
+            "previousStatus",
+        ],
+    );
+    assert_in_order(
+        &payload(&seen["resumed"]),
+        &["subjectId", "occurredAt", "type", "cursor"],
+    );
+});
