@@ -7,7 +7,9 @@ use std::{num::NonZeroU32, time::Duration};
 pub struct Limits {
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
-    /// Deepest selection nesting.
+    /// Deepest nesting of data fields. Introspection (`__schema`, `__type`)
+    /// has its own fixed bound instead (`graphql::document::depth`), so the
+    /// query every tool sends always passes.
     pub max_depth: usize,
     /// Highest query complexity (a connection costs `first` × its selection).
     pub max_complexity: usize,
@@ -57,6 +59,9 @@ pub struct ServerConfig {
     /// other replicas honour a revoked token for at most this long. Zero
     /// asks the database on every request.
     pub token_cache_ttl: Duration,
+    /// Partner tokens run only trusted documents, the operations registered
+    /// by hash with `partnergraph documents add` (`http::persisted`).
+    pub trusted_documents: bool,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +73,7 @@ impl Default for ServerConfig {
             session_check_interval: Duration::from_secs(2),
             webhook_allow_private: false,
             token_cache_ttl: Duration::from_secs(1),
+            trusted_documents: false,
         }
     }
 }

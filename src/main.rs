@@ -65,6 +65,9 @@ struct ServeArgs {
     /// Milliseconds a token's lookup is remembered; other replicas honour a revoked token for at most this long (0: look up every request).
     #[arg(long, env = "PARTNERGRAPH_TOKEN_CACHE_MS", default_value_t = 1000)]
     token_cache_ms: u64,
+    /// Partner tokens run only trusted documents: operations registered by hash with `partnergraph documents add`.
+    #[arg(long, env = "PARTNERGRAPH_TRUSTED_DOCUMENTS")]
+    trusted_documents: bool,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -129,6 +132,26 @@ enum Command {
     Client {
         #[command(subcommand)]
         command: ClientCommand,
+    },
+    /// Manage trusted documents (persisted operations registered by hash).
+    Documents {
+        #[command(subcommand)]
+        command: DocumentsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DocumentsCommand {
+    /// Register the operations in each FILE: a GraphQL document (its exact
+    /// text), or a JSON manifest (graphql-codegen's persisted-documents.json,
+    /// Apollo's persisted query manifest) with SHA-256 hashes. Prints each
+    /// hash registered.
+    Add {
+        /// Files to read.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
 }
 
@@ -207,6 +230,9 @@ async fn main() -> ExitCode {
         Some(Command::Client {
             command: ClientCommand::Create(args),
         }) => create_client(args).await,
+        Some(Command::Documents {
+            command: DocumentsCommand::Add { files, database },
+        }) => add_documents(files, database).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -215,6 +241,33 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn add_documents(
+    files: Vec<std::path::PathBuf>,
+    database: DatabaseArgs,
+) -> anyhow::Result<()> {
+    use partnergraph::http::persisted;
+    // Read and check every file before registering any.
+    let mut documents = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let found = persisted::documents_in(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        for document in found {
+            async_graphql::parser::parse_query(&document)
+                .with_context(|| format!("{}: not a GraphQL document", file.display()))?;
+            documents.push(document);
+        }
+    }
+    let db = connect(&database).await?;
+    let now = SystemClock.now();
+    for document in documents {
+        let hash = persisted::register(&db, &document, now).await?;
+        println!("{hash}");
+    }
+    Ok(())
 }
 
 async fn connect(args: &DatabaseArgs) -> anyhow::Result<sea_orm::DatabaseConnection> {
@@ -241,6 +294,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ws_init_timeout: std::time::Duration::from_secs(args.ws_init_timeout),
         webhook_allow_private: args.webhook_allow_private,
         token_cache_ttl: std::time::Duration::from_millis(args.token_cache_ms),
+        trusted_documents: args.trusted_documents,
         ..ServerConfig::default()
     };
     // Webhook deliveries: the dispatcher and the worker, sharing the work with any other replica.

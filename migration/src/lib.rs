@@ -12,6 +12,7 @@ mod m20261121_000006_webhooks;
 mod m20261201_000007_program_intelligence;
 mod m20261201_000008_invariant_indexes;
 mod m20261201_000010_foreign_key_indexes;
+mod m20261201_000011_trusted_documents;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_program_intelligence::Migration),
             Box::new(m20261201_000008_invariant_indexes::Migration),
             Box::new(m20261201_000010_foreign_key_indexes::Migration),
+            Box::new(m20261201_000011_trusted_documents::Migration),
         ]
     }
 }

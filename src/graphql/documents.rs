@@ -30,17 +30,17 @@ pub struct Documents {
 impl Documents {
     /// `query` parsed, from memory when it was parsed before; `None` when it
     /// does not parse (execution reports why).
-    pub fn parse(&self, query: &str) -> Option<ExecutableDocument> {
+    pub fn parse(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
         if let Some(doc) = lock(&self.parsed).get(query) {
-            return Some(ExecutableDocument::clone(doc));
+            return Some(doc.clone());
         }
-        let doc = parse_query(query).ok()?;
+        let doc = Arc::new(parse_query(query).ok()?);
         if query.len() <= MAX_TEXT {
             let mut parsed = lock(&self.parsed);
             if parsed.len() >= CAPACITY {
                 parsed.clear();
             }
-            parsed.insert(query.to_owned(), Arc::new(doc.clone()));
+            parsed.insert(query.to_owned(), doc.clone());
         }
         Some(doc)
     }

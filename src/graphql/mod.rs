@@ -65,18 +65,17 @@ pub struct Mutation(
 
 pub type AppSchema = Schema<Query, Mutation, events::Subscription>;
 
-/// The schema, with the database every resolver reads through, the depth
-/// limit of SPEC §7 (complexity is `complexity`'s, checked before execution),
-/// and the webhook SSRF guard's setting. Suggestions ("Did you mean …") are off: they could name a field
-/// the caller must not learn of.
+/// The schema, with the database every resolver reads through and the
+/// webhook SSRF guard's setting. The limits of SPEC §7 (depth, complexity,
+/// aliases) are checked before execution (`http::graphql::prepare`).
+/// Suggestions ("Did you mean …") are off: they could name a field the
+/// caller must not learn of.
 pub fn build_schema(db: DatabaseConnection, config: &ServerConfig) -> AppSchema {
-    let limits = &config.limits;
     builder()
         .data(db)
         .data(crate::webhooks::target::TargetPolicy {
             allow_private: config.webhook_allow_private,
         })
-        .limit_depth(limits.max_depth)
         .disable_suggestions()
         .finish()
 }
@@ -84,13 +83,18 @@ pub fn build_schema(db: DatabaseConnection, config: &ServerConfig) -> AppSchema 
 /// The SDL of the whole schema, as `partnergraph schema` prints it and
 /// `schema.graphql` keeps it.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder().finish().sdl_with_options(sdl_options())
+}
+
+/// How the SDL is printed: with `@specifiedBy` on the scalars.
+pub fn sdl_options() -> async_graphql::SDLExportOptions {
+    async_graphql::SDLExportOptions::new().include_specified_by()
 }
 
 /// The SDL of what a partner principal sees, as `partnergraph schema --view
 /// partner` prints it and `schema.partner.graphql` keeps it.
 pub fn partner_sdl() -> Result<String, async_graphql::dynamic::SchemaError> {
-    partner_schema::build(&sdl()).map(|schema| schema.sdl())
+    partner_schema::build(&sdl()).map(|schema| schema.sdl_with_options(sdl_options()))
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, events::Subscription> {

@@ -19,7 +19,8 @@ use async_graphql::{
     parser::{
         parse_schema,
         types::{
-            BaseType, FieldDefinition, InputValueDefinition, Type, TypeKind, TypeSystemDefinition,
+            BaseType, ConstDirective, FieldDefinition, InputValueDefinition, Type, TypeKind,
+            TypeSystemDefinition,
         },
     },
 };
@@ -109,16 +110,29 @@ pub fn build(full_sdl: &str) -> Result<Schema, SchemaError> {
                 builder = builder.register(with_description(ty, description, Enum::description));
             }
             TypeKind::Scalar => {
-                builder = builder.register(with_description(
-                    Scalar::new(&name),
-                    description,
-                    Scalar::description,
-                ));
+                let mut scalar = Scalar::new(&name);
+                if let Some(url) = specified_by(&definition.directives) {
+                    scalar = scalar.specified_by_url(url);
+                }
+                builder =
+                    builder.register(with_description(scalar, description, Scalar::description));
             }
             TypeKind::Union(_) => {}
         }
     }
     builder.finish()
+}
+
+/// The URL of a `@specifiedBy(url: …)` directive.
+fn specified_by(directives: &[async_graphql::Positioned<ConstDirective>]) -> Option<String> {
+    directives
+        .iter()
+        .find(|d| d.node.name.node == "specifiedBy")
+        .and_then(|d| d.node.get_argument("url"))
+        .and_then(|url| match &url.node {
+            async_graphql::Value::String(url) => Some(url.clone()),
+            _ => None,
+        })
 }
 
 fn with_description<T>(ty: T, description: Option<String>, set: fn(T, String) -> T) -> T {

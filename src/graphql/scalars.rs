@@ -1,4 +1,6 @@
-//! Custom scalars. `DateTime` (RFC 3339, UTC) comes from async-graphql.
+//! Custom scalars, each with `@specifiedBy` the format it follows (SPEC §5).
+//! `DateTime` (RFC 3339, UTC) comes from async-graphql, already specified by
+//! RFC 3339.
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
 use chrono::NaiveDate;
@@ -8,7 +10,10 @@ use chrono::NaiveDate;
 pub struct Date(pub NaiveDate);
 
 /// A calendar date, `YYYY-MM-DD` (ISO 8601), without a time zone.
-#[Scalar(name = "Date")]
+#[Scalar(
+    name = "Date",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"
+)]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -48,7 +53,12 @@ mod date_tests {
 pub struct Decimal(pub rust_decimal::Decimal);
 
 /// A decimal number written as a string, e.g. `"12.5"`, so no precision is lost.
-#[Scalar(name = "Decimal")]
+/// Its grammar is a JSON number (RFC 8259 §6) without an exponent:
+/// `["-"] ("0" / digit1-9 *DIGIT) ["." 1*DIGIT]`. Input may also be a JSON number.
+#[Scalar(
+    name = "Decimal",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc8259#section-6"
+)]
 impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
         let parsed = match &value {
@@ -77,7 +87,10 @@ impl ScalarType for Decimal {
 pub struct CurrencyCode(pub crate::domain::inputs::CurrencyCode);
 
 /// An ISO 4217 currency code: three upper-case letters such as `USD` or `EUR`.
-#[Scalar(name = "CurrencyCode")]
+#[Scalar(
+    name = "CurrencyCode",
+    specified_by_url = "https://www.iso.org/iso-4217-currency-codes.html"
+)]
 impl ScalarType for CurrencyCode {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {

@@ -4,18 +4,19 @@
 //! batching. GraphiQL for browsers.
 
 use async_graphql::{
-    http::GraphiQLSource, parser::types::OperationType, Response as GraphQLResponse, ServerError,
-    Variables,
+    parser::types::OperationType, Response as GraphQLResponse, ServerError, Variables,
 };
 use axum::{
     body::Bytes,
     extract::{RawQuery, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde_json::Value;
 
 use super::{
+    order::{self, Order},
+    persisted::{self, PersistedQuery},
     response::{self, bad_request, Rejection, APPLICATION_JSON, GRAPHQL_RESPONSE_JSON},
     AppState, REQUEST_ID,
 };
@@ -85,6 +86,18 @@ pub struct Params {
     pub query: String,
     pub operation_name: Option<String>,
     pub variables: Option<Value>,
+    /// The request's `extensions` (a JSON object; anything else is a 400).
+    pub extensions: serde_json::Map<String, Value>,
+}
+
+/// `extensions` must be a map when present (GraphQL over HTTP §"Request
+/// Parameters"); `null` counts as absent.
+fn extensions_of(value: Option<Value>) -> Result<serde_json::Map<String, Value>, Rejection> {
+    match value {
+        None | Some(Value::Null) => Ok(serde_json::Map::new()),
+        Some(Value::Object(map)) => Ok(map),
+        Some(_) => Err(bad_request("`extensions` must be a JSON object")),
+    }
 }
 
 pub(crate) fn params_from_json(body: &[u8]) -> Result<Params, Rejection> {
@@ -100,8 +113,11 @@ pub(crate) fn params_from_json(body: &[u8]) -> Result<Params, Rejection> {
         };
         return Err(bad_request(message));
     };
+    let extensions = extensions_of(fields.remove("extensions"))?;
     let query = match fields.remove("query") {
         Some(Value::String(query)) => query,
+        // A persisted query may come by hash alone.
+        None | Some(Value::Null) if extensions.contains_key("persistedQuery") => String::new(),
         _ => {
             return Err(bad_request(
                 "`query` must be a string holding the GraphQL document",
@@ -117,6 +133,7 @@ pub(crate) fn params_from_json(body: &[u8]) -> Result<Params, Rejection> {
         query,
         operation_name,
         variables: fields.remove("variables"),
+        extensions,
     })
 }
 
@@ -124,6 +141,7 @@ fn params_from_query_string(raw: &str) -> Result<Option<Params>, Rejection> {
     let mut query = None;
     let mut operation_name = None;
     let mut variables = None;
+    let mut extensions = None;
     for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
         match key.as_ref() {
             "query" => query = Some(value.into_owned()),
@@ -134,13 +152,22 @@ fn params_from_query_string(raw: &str) -> Result<Option<Params>, Rejection> {
                         .map_err(|_| bad_request("`variables` must be a JSON object"))?,
                 )
             }
+            "extensions" if !value.is_empty() => {
+                extensions = Some(
+                    serde_json::from_str(&value)
+                        .map_err(|_| bad_request("`extensions` must be a JSON object"))?,
+                )
+            }
             _ => {}
         }
     }
+    let extensions = extensions_of(extensions)?;
+    let query = query.or_else(|| extensions.contains_key("persistedQuery").then(String::new));
     Ok(query.map(|query| Params {
         query,
         operation_name,
         variables,
+        extensions,
     }))
 }
 
@@ -155,13 +182,7 @@ pub async fn get(
     };
     let Some(params) = params else {
         if accepts(&headers, "text/html") {
-            return Html(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .subscription_endpoint("/graphql")
-                    .finish(),
-            )
-            .into_response();
+            return super::graphiql::page();
         }
         return bad_request("send a `query` parameter, or POST a JSON body").into_response();
     };
@@ -261,11 +282,13 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
         Some(value) => match value.to_str().ok().filter(|k| idempotency::valid_key(k)) {
             Some(key) => {
                 let variables = params.variables.clone().unwrap_or(Value::Null);
-                let hash = idempotency::fingerprint(
-                    &params.query,
-                    params.operation_name.as_deref(),
-                    &variables,
-                );
+                // A persisted query sent by hash alone is known by its hash.
+                let query = match params.extensions.get("persistedQuery") {
+                    Some(persisted) if params.query.is_empty() => persisted.to_string(),
+                    _ => params.query.clone(),
+                };
+                let hash =
+                    idempotency::fingerprint(&query, params.operation_name.as_deref(), &variables);
                 Some((key.to_owned(), hash))
             }
             None => {
@@ -327,6 +350,7 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
         _ => None,
     };
     let mut response = state.schema.execute(prepared.request).await;
+    order::apply(prepared.order.as_ref(), &mut response);
     if let Some(charge) = prepared.cost {
         response = response.extension("cost", charge.report());
     }
@@ -363,6 +387,9 @@ pub(crate) struct Prepared {
     pub operation: Option<OperationType>,
     /// What the request was charged, to report in `extensions.cost`.
     pub cost: Option<Charge>,
+    /// Puts its answers in request order (`None` when the document does not
+    /// parse: its answer is an error).
+    pub order: Option<Order>,
 }
 
 /// Why a request is answered without running.
@@ -377,7 +404,7 @@ pub(crate) enum Refused {
 }
 
 /// Everything HTTP and WebSocket requests share before execution: the
-/// variables, the operation type, the alias limit, the partner view at the
+/// variables, the operation type, the alias and depth limits, the partner view at the
 /// door, the query's cost (limit and charge), and the request's context and
 /// loaders.
 pub(crate) async fn prepare(
@@ -388,6 +415,8 @@ pub(crate) async fn prepare(
     params: Params,
     by_get: bool,
 ) -> Result<Prepared, Refused> {
+    let mut params = params;
+    params.query = persisted_document(state, &principal, &params).await?;
     let variables = match params.variables {
         None | Some(Value::Null) => Variables::default(),
         Some(value @ Value::Object(_)) => Variables::from_json(value),
@@ -407,6 +436,7 @@ pub(crate) async fn prepare(
     let mut kind = OperationKind("unknown");
     let mut operation = None;
     let mut cost = None;
+    let mut order = None;
     if let Some(doc) = state.documents.parse(&request.query) {
         operation = document::operation_type(&doc, params.operation_name.as_deref());
         kind = OperationKind(match operation {
@@ -427,6 +457,21 @@ pub(crate) async fn prepare(
             let answer = GraphQLResponse::from_errors(vec![too_complex(message)]);
             return Err(Refused::Answer(kind, Box::new(answer)));
         }
+        // Our own depth rule rather than async-graphql's `limit_depth`: it
+        // bounds introspection by its own measure (`document::depth`).
+        let max_depth = state.config.limits.max_depth;
+        if let Err(document::TooDeep(message)) =
+            document::depth(&doc, params.operation_name.as_deref(), max_depth)
+        {
+            let answer = GraphQLResponse::from_errors(vec![too_complex(message)]);
+            return Err(Refused::Answer(kind, Box::new(answer)));
+        }
+        let ordering = Order::new(
+            state.shape.clone(),
+            doc.clone(),
+            params.operation_name.clone(),
+            request.variables.clone(),
+        );
         if !principal.is_staff() {
             let partner_request = PartnerRequest::new(
                 &request.query,
@@ -434,7 +479,9 @@ pub(crate) async fn prepare(
                 &request.variables,
             );
             if !state.documents.partner_valid(&partner_request) {
-                if let Some(answer) = partner_gate(&state.partner_schema, &doc, &request).await {
+                if let Some(answer) =
+                    partner_gate(&state.partner_schema, &doc, &request, &ordering).await
+                {
                     return Err(Refused::Answer(kind, Box::new(answer)));
                 }
                 state.documents.remember_partner_valid(partner_request);
@@ -460,7 +507,10 @@ pub(crate) async fn prepare(
                 }
             }
         }
-        request.set_parsed_query(doc);
+        request.set_parsed_query(async_graphql::parser::types::ExecutableDocument::clone(
+            &doc,
+        ));
+        order = Some(ordering);
     }
     let request = request
         .data(RequestContext {
@@ -474,7 +524,93 @@ pub(crate) async fn prepare(
         kind,
         operation,
         cost,
+        order,
     })
+}
+
+/// The document a request runs: its own text, or the persisted document
+/// its hash names (`persisted`). With trusted documents on, a partner's
+/// request is refused here, from its hash, unless the operator registered
+/// the document.
+async fn persisted_document(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+    params: &Params,
+) -> Result<String, Refused> {
+    let persisted = PersistedQuery::from_extensions(&params.extensions)
+        .map_err(|message| Refused::BadRequest(message.into()))?;
+    let trusted_only = state.config.trusted_documents && !principal.is_staff();
+    let store = &state.persisted;
+    let trusted = |hash: String| async move {
+        store.trusted(&state.db, &hash).await.map_err(|error| {
+            let error: async_graphql::Error = ApiError::from(error).into();
+            refusal(error.into_server_error(Default::default()))
+        })
+    };
+    let not_registered = || {
+        let mut error = ServerError::new(
+            "with trusted documents on, partner tokens run only registered operations (`partnergraph documents add`)",
+            None,
+        );
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", "FORBIDDEN");
+        refusal(error)
+    };
+    let Some(PersistedQuery { sha256_hash: hash }) = persisted else {
+        if trusted_only
+            && trusted(persisted::sha256_hex(&params.query))
+                .await?
+                .is_none()
+        {
+            return Err(not_registered());
+        }
+        return Ok(params.query.clone());
+    };
+    if params.query.is_empty() {
+        let remembered = if trusted_only {
+            None
+        } else {
+            store.automatic(&hash)
+        };
+        let known = match remembered {
+            Some(text) => Some(text),
+            None => trusted(hash).await?,
+        };
+        return match known {
+            Some(text) => Ok(text.to_string()),
+            None => {
+                // The message and code Apollo's persisted-query link looks for.
+                let mut error = ServerError::new("PersistedQueryNotFound", None);
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", "PERSISTED_QUERY_NOT_FOUND");
+                Err(refusal(error))
+            }
+        };
+    }
+    if persisted::sha256_hex(&params.query) != hash {
+        return Err(Refused::BadRequest(
+            "provided sha256Hash does not match the query".into(),
+        ));
+    }
+    if trusted_only {
+        if trusted(hash).await?.is_none() {
+            return Err(not_registered());
+        }
+    } else {
+        store.remember(&hash, &params.query);
+    }
+    Ok(params.query.clone())
+}
+
+fn refusal(error: ServerError) -> Refused {
+    Refused::Answer(
+        OperationKind("unknown"),
+        Box::new(GraphQLResponse::from_errors(vec![error])),
+    )
 }
 
 /// The kept answer to a repeated `Idempotency-Key` request.
@@ -499,6 +635,7 @@ async fn partner_gate(
     partner_schema: &async_graphql::dynamic::Schema,
     doc: &async_graphql::parser::types::ExecutableDocument,
     request: &async_graphql::Request,
+    order: &Order,
 ) -> Option<GraphQLResponse> {
     let roots = document::root_fields(doc, request.operation_name.as_deref()).unwrap_or_default();
     let mut probe =
@@ -509,7 +646,9 @@ async fn partner_gate(
     probe.set_parsed_query(doc.clone());
     if roots.iter().any(|f| *f == "__schema" || *f == "__type") {
         if roots.iter().all(|f| f.starts_with("__")) {
-            return Some(partner_schema.execute(probe).await);
+            let mut answer = partner_schema.execute(probe).await;
+            order.apply(&mut answer);
+            return Some(answer);
         }
         let mut error = ServerError::new(
             "ask for `__schema` and `__type` in a request of their own",

@@ -1,9 +1,12 @@
 //! The HTTP edge: routes, middleware (request ids, body limit, tracing,
 //! panics) and graceful shutdown.
 
+pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod oauth;
+pub mod order;
+pub mod persisted;
 pub mod response;
 pub mod ws;
 
@@ -44,6 +47,10 @@ pub struct AppState {
     pub documents: Arc<crate::graphql::documents::Documents>,
     /// What queries cost, read from the schema.
     pub pricing: Arc<crate::graphql::complexity::Pricing>,
+    /// The schema's shape, to put responses in request order (`order`).
+    pub shape: Arc<order::Shape>,
+    /// Persisted operations known by hash (`persisted`).
+    pub persisted: Arc<persisted::Store>,
     /// Query-cost budgets per principal; `None` when the limit is off.
     pub cost_limiter: Option<Arc<crate::graphql::cost::CostLimiter>>,
     /// Recent token lookups, so most requests skip that round trip.
@@ -67,9 +74,11 @@ impl AppState {
         // Before any clone, so every handle below counts its statements.
         metrics.observe_sql(&mut db);
         let schema = crate::graphql::build_schema(db.clone(), &config);
-        let sdl = schema.sdl();
+        let sdl = schema.sdl_with_options(crate::graphql::sdl_options());
         let partner_schema = crate::graphql::partner_schema::build(&sdl)?;
         let pricing = crate::graphql::complexity::Pricing::from_sdl(&sdl)
+            .map_err(|e| async_graphql::dynamic::SchemaError(e.to_string()))?;
+        let shape = order::Shape::from_sdl(&sdl)
             .map_err(|e| async_graphql::dynamic::SchemaError(e.to_string()))?;
         Ok(Self {
             db,
@@ -77,6 +86,8 @@ impl AppState {
             schema,
             partner_schema,
             pricing: Arc::new(pricing),
+            shape: Arc::new(shape),
+            persisted: Arc::default(),
             documents: Arc::default(),
             cost_limiter: (config.limits.query_cost_budget > 0).then(|| {
                 Arc::new(crate::graphql::cost::CostLimiter::new(
@@ -119,6 +130,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.limits.max_body_bytes;
     Router::new()
         .route("/graphql", get(ws::get).post(graphql::post))
+        .route("/graphiql/{file}", get(graphiql::asset))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/healthz", get(health::healthz))

@@ -26,7 +26,7 @@ use crate::{
     graphql::loaders,
     http::{
         graphql::{bearer_value, prepare, Body, Refused},
-        AppState,
+        order, AppState,
     },
 };
 
@@ -273,6 +273,7 @@ async fn run_operation(
         id: id.clone(),
         text: protocol::encode_next(protocol, &id, body),
     };
+    let order = prepared.order.clone();
     if prepared.operation == Some(OperationType::Subscription) {
         // Each event is resolved afresh: no cache carried between events.
         let loader = loaders::for_request(state.db.clone());
@@ -282,7 +283,13 @@ async fn run_operation(
             let key = Key::new(&shareable, &request);
             let schema = state.schema.clone();
             let mut results = realtime.shared.join(key, request_id.clone(), move || {
-                schema.execute_stream(request).boxed()
+                schema
+                    .execute_stream(request)
+                    .map(move |mut response| {
+                        order::apply(order.as_ref(), &mut response);
+                        response
+                    })
+                    .boxed()
             });
             loop {
                 let message = match results.recv().await {
@@ -313,7 +320,8 @@ async fn run_operation(
         }
         let mut responses = state.schema.execute_stream(request);
         let mut first = true;
-        while let Some(response) = responses.next().await {
+        while let Some(mut response) = responses.next().await {
+            order::apply(order.as_ref(), &mut response);
             let body = Body::of(response, &request_id);
             if first && !body.executed() {
                 let _ = out.send(refuse(body.into_errors())).await;
@@ -325,7 +333,8 @@ async fn run_operation(
             }
         }
     } else {
-        let response = Box::pin(state.schema.execute(prepared.request)).await;
+        let mut response = Box::pin(state.schema.execute(prepared.request)).await;
+        order::apply(order.as_ref(), &mut response);
         let body = Body::of(response, &request_id);
         if !body.executed() {
             let _ = out.send(refuse(body.into_errors())).await;
