@@ -17,6 +17,8 @@ pub enum ApiError {
     NotFound,
     BadUserInput(String),
     QueryTooComplex(String),
+    /// The principal's query-cost budget cannot pay (HTTP 429).
+    RateLimited(String),
     /// Shared, because async-graphql needs errors to be `Clone`.
     Internal(std::sync::Arc<anyhow::Error>),
 }
@@ -31,6 +33,7 @@ impl ApiError {
             ApiError::NotFound => "NOT_FOUND",
             ApiError::BadUserInput(_) => "BAD_USER_INPUT",
             ApiError::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
+            ApiError::RateLimited(_) => "RATE_LIMITED",
             ApiError::Internal(_) => Self::INTERNAL_CODE,
         }
     }
@@ -43,13 +46,21 @@ impl ApiError {
             }
             ApiError::Forbidden(why) => format!("forbidden: {why}"),
             ApiError::NotFound => "not found".into(),
-            ApiError::BadUserInput(message) | ApiError::QueryTooComplex(message) => message.clone(),
+            ApiError::BadUserInput(message)
+            | ApiError::QueryTooComplex(message)
+            | ApiError::RateLimited(message) => message.clone(),
             ApiError::Internal(_) => "internal server error".into(),
         }
     }
 
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         ApiError::Internal(std::sync::Arc::new(error.into()))
+    }
+
+    /// As an error of a GraphQL response (a request refused before it ran).
+    pub fn into_server_error(self) -> async_graphql::ServerError {
+        let error: async_graphql::Error = self.into();
+        error.into_server_error(async_graphql::Pos::default())
     }
 }
 

@@ -99,16 +99,15 @@ impl CostLimiter {
         match self.take(key, cost as f64) {
             Ok(throttle) => Ok(Charge { cost, throttle }),
             Err(throttle) => {
-                let mut error = ServerError::new(
-                    format!(
-                        "rate limited: this query costs {cost} points and {} are available; they refill at {} per second",
-                        throttle.currently_available, throttle.restore_rate
-                    ),
-                    None,
-                );
-                let extensions = error.extensions.get_or_insert_with(Default::default);
-                extensions.set("code", "RATE_LIMITED");
-                extensions.set("cost", cost_value(cost, 0, throttle));
+                let mut error = crate::error::ApiError::RateLimited(format!(
+                    "rate limited: this query costs {cost} points and {} are available; they refill at {} per second",
+                    throttle.currently_available, throttle.restore_rate
+                ))
+                .into_server_error();
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("cost", cost_value(cost, 0, throttle));
                 Err(error)
             }
         }

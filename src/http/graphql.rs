@@ -317,6 +317,13 @@ async fn run(state: AppState, headers: &HeaderMap, params: Params, by_get: bool)
             response.extensions_mut().insert(kind);
             return response;
         }
+        Err(Refused::RateLimited(kind, answer)) => {
+            let mut encoded = encode(media, &request_id, *answer);
+            encoded.status = StatusCode::TOO_MANY_REQUESTS;
+            let mut response = encoded.into_response();
+            response.extensions_mut().insert(kind);
+            return response;
+        }
     };
     let kind = prepared.kind;
     let claimed = match replay {
@@ -401,6 +408,8 @@ pub(crate) enum Refused {
     /// A GraphQL answer to give instead (limits, the partner view, partner
     /// introspection).
     Answer(OperationKind, Box<GraphQLResponse>),
+    /// The principal's query-cost budget cannot pay: HTTP 429, this answer.
+    RateLimited(OperationKind, Box<GraphQLResponse>),
 }
 
 /// Everything HTTP and WebSocket requests share before execution: the
@@ -503,7 +512,7 @@ pub(crate) async fn prepare(
                 Ok(charged) => cost = Some(charged),
                 Err(error) => {
                     let answer = GraphQLResponse::from_errors(vec![error]);
-                    return Err(Refused::Answer(kind, Box::new(answer)));
+                    return Err(Refused::RateLimited(kind, Box::new(answer)));
                 }
             }
         }
@@ -680,12 +689,7 @@ async fn partner_gate(
 }
 
 pub(crate) fn too_complex(message: String) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", "QUERY_TOO_COMPLEX");
-    error
+    ApiError::QueryTooComplex(message).into_server_error()
 }
 
 fn internal_error(media: MediaType, request_id: &str, error: ApiError) -> Response {
@@ -728,15 +732,7 @@ fn encode(media: MediaType, request_id: &str, response: GraphQLResponse) -> Enco
     let had_errors = !response.errors.is_empty();
     let body = Body::of(response, request_id);
     let executed = body.data.is_some();
-    let rate_limited = !executed
-        && !body.errors.is_empty()
-        && body
-            .errors
-            .iter()
-            .all(|e| e["extensions"]["code"] == "RATE_LIMITED");
-    let status = if rate_limited {
-        StatusCode::TOO_MANY_REQUESTS
-    } else if media == MediaType::GraphQLResponseJson && !executed {
+    let status = if media == MediaType::GraphQLResponseJson && !executed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -798,16 +794,9 @@ fn error_json(mut error: ServerError, request_id: &str) -> Value {
             _ => None,
         });
     // Errors async-graphql raises itself (parse, validation, input coercion)
-    // carry no code; they are the client's to fix, except the limits.
-    let code = code.unwrap_or_else(|| {
-        let limit = ["Query is too complex", "Query is nested too deep"];
-        if limit.iter().any(|m| error.message.starts_with(m)) {
-            "QUERY_TOO_COMPLEX"
-        } else {
-            "BAD_USER_INPUT"
-        }
-        .to_owned()
-    });
+    // carry no code; they are the client's to fix. Our own refusals (limits,
+    // budgets) carry theirs from `ApiError`.
+    let code = code.unwrap_or_else(|| ApiError::BadUserInput(String::new()).code().to_owned());
     let extensions = error.extensions.get_or_insert_with(Default::default);
     extensions.set("code", code.as_str());
     if code == ApiError::INTERNAL_CODE {

@@ -21,6 +21,7 @@ use super::{
     shared::{Key, Shared},
     Realtime,
 };
+use crate::error::ApiError;
 use crate::{
     auth::{token, Principal},
     graphql::loaders,
@@ -258,12 +259,12 @@ async fn run_operation(
     {
         Ok(prepared) => prepared,
         Err(Refused::BadRequest(message)) => {
-            let error = json!({ "message": message, "extensions": { "code": "BAD_USER_INPUT" } });
+            let error = json!({ "message": message, "extensions": { "code": ApiError::BadUserInput(String::new()).code() } });
             let _ = out.send(refuse(vec![error])).await;
             return;
         }
         Err(Refused::MethodNotAllowed(_)) => return,
-        Err(Refused::Answer(_, answer)) => {
+        Err(Refused::Answer(_, answer) | Refused::RateLimited(_, answer)) => {
             let body = Body::of(*answer, &request_id);
             let _ = out.send(refuse(body.into_errors())).await;
             return;
@@ -304,8 +305,8 @@ async fn run_operation(
                     }
                     Err(RecvError::Lagged(missed)) => {
                         let message = format!("this subscription fell {missed} results behind; subscribe again (`events(after:)` resumes from your last cursor)");
-                        let error =
-                            json!({ "message": message, "extensions": { "code": "RATE_LIMITED" } });
+                        let code = ApiError::RateLimited(String::new()).code();
+                        let error = json!({ "message": message, "extensions": { "code": code } });
                         let _ = out.send(refuse(vec![error])).await;
                         return;
                     }

@@ -18,7 +18,7 @@ use axum::{
 };
 
 use super::{graphql, response, AppState};
-use crate::events::bus::EventBus;
+use crate::{error::ApiError, events::bus::EventBus};
 use protocol::Protocol;
 
 /// What live connections share in one process, started with the first one.
@@ -67,8 +67,12 @@ pub async fn get(
         Err(error) => {
             tracing::error!(%error, "cannot start the event bus");
             let message = "live events are unavailable; retry shortly";
-            return response::error(StatusCode::SERVICE_UNAVAILABLE, "INTERNAL", message)
-                .into_response();
+            return response::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ApiError::INTERNAL_CODE,
+                message,
+            )
+            .into_response();
         }
     };
     let token = graphql::bearer(&headers).map(str::to_owned);
