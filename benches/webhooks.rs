@@ -37,7 +37,7 @@ use entity::webhook_endpoint;
 use partnergraph::{
     clock::{Clock, SystemClock},
     db,
-    service::unit_of_work::{Actor, Event, UnitOfWork},
+    unit_of_work::{Actor, Event, UnitOfWork},
     webhooks::{self, dispatch, signing, target::TargetPolicy, Settings},
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod policy;
 pub mod service;
 pub mod telemetry;
+pub mod unit_of_work;
 pub mod webhooks;
 
 pub use http::{router, serve, AppState};

@@ -19,8 +19,10 @@ pub mod scores;
 pub mod settings;
 pub mod sql;
 pub mod staff;
-pub mod unit_of_work;
 pub mod webhooks;
+
+/// The one write path lives at the crate root; services reach it as `super::unit_of_work`.
+pub use crate::unit_of_work;
 
 use crate::{domain::UserError, error::ApiError};
 

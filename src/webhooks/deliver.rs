@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::{signing, DeliveryStatus, Settings};
 use crate::{
     clock::SharedClock,
-    service::unit_of_work::{Actor, Change, Event, UnitOfWork},
+    unit_of_work::{Actor, Change, Event, UnitOfWork},
 };
 
 /// Waits after the first attempt of a delivery (SPEC §6): the first retry

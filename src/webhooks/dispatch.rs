@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::DeliveryStatus;
 use crate::{
     events::view::Audience,
-    service::unit_of_work::{Actor, UnitOfWork},
+    unit_of_work::{Actor, UnitOfWork},
 };
 
 /// Outbox events read per transaction.
