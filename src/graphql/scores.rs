@@ -429,16 +429,17 @@ impl PartnerPerformance {
     }
 }
 
-/// Checks a window: `from` before `to`, at most ten years long.
+/// Checks a window: `from` not after `to` (an empty window counts nothing),
+/// at most ten years long.
 pub fn check_window(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     from_name: &str,
     to_name: &str,
 ) -> Result<(), ApiError> {
-    if from >= to {
+    if from > to {
         return Err(ApiError::BadUserInput(format!(
-            "`{from_name}` must be before `{to_name}`"
+            "`{from_name}` must not be after `{to_name}`"
         )));
     }
     if to - from > Duration::days(3653) {
@@ -506,7 +507,7 @@ pub async fn prefetch(
         let args = arguments(&field);
         let to = time_argument(&args, "to").unwrap_or(now);
         let from = time_argument(&args, "from").unwrap_or(to - Duration::days(365));
-        if from >= to {
+        if from > to {
             continue; // the field itself answers the error
         }
         let keys = partners
