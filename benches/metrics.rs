@@ -310,6 +310,7 @@ const SEGMENTS: [&str; 3] = ["PARTNER_SOURCED", "INFLUENCED", "DIRECT"];
 
 /// One statement with its placeholders' values, by a closure of the window.
 struct Sql {
+    name: &'static str,
     text: String,
     values: fn(DateTime<Utc>, DateTime<Utc>) -> Vec<Value>,
 }
@@ -330,10 +331,12 @@ impl MetricsSql {
         let unconverted = unconverted("o.currency");
         let since_signing = days_between("p.signed_at", "ms.achieved_at");
         let mut statements = vec![Sql {
+            name: "partners by status",
             text: "SELECT status, CAST(COUNT(*) AS BIGINT) AS n FROM partner GROUP BY status ORDER BY status".into(),
             values: |_, _| vec![],
         }];
         statements.push(Sql {
+            name: "live vs signed, activated",
             text: format!(
                 "SELECT {signed} AS signed, {live} AS live, {eligible} AS eligible, {activated} AS activated \
                  FROM partner p \
@@ -361,6 +364,7 @@ impl MetricsSql {
             },
         });
         statements.push(Sql {
+            name: "milestone medians",
             text: format!(
                 "WITH d AS ( \
                    SELECT ms.milestone AS milestone, {since_signing} AS days FROM partner p \
@@ -377,6 +381,7 @@ impl MetricsSql {
             values: |from, to| windows(from, to, 1),
         });
         statements.push(Sql {
+            name: "registrations",
             text: format!(
                 "SELECT {submitted} AS submitted, {converted} AS converted, \
                    {decided} AS decided, {on_time} AS on_time \
@@ -398,6 +403,7 @@ impl MetricsSql {
             days_between("r.submitted_at", "r.decided_at")
         );
         statements.push(Sql {
+            name: "median hours to decision",
             text: format!(
                 "WITH d AS (SELECT {hours} AS hours FROM deal_registration r \
                    WHERE r.decided_at >= ? AND r.decided_at < ?), \
@@ -408,6 +414,7 @@ impl MetricsSql {
             values: |from, to| windows(from, to, 1),
         });
         statements.push(Sql {
+            name: "pipeline by stage and segment",
             text: format!(
                 "SELECT o.stage AS stage, {SEGMENT} AS segment, CAST(COUNT(*) AS BIGINT) AS n, \
                    {sum} AS amount, {unconverted_n} AS unconverted \
@@ -418,6 +425,7 @@ impl MetricsSql {
             values: |from, to| windows(from, to, 1),
         });
         statements.push(Sql {
+            name: "outcomes by segment",
             text: format!(
                 "SELECT {SEGMENT} AS segment, {won_n} AS won, {lost_n} AS lost, \
                    {won_amount} AS won_amount, {won_converted} AS won_converted \
@@ -433,6 +441,7 @@ impl MetricsSql {
             values: |from, to| windows(from, to, 1),
         });
         statements.push(Sql {
+            name: "certification completion",
             text: format!(
                 "SELECT CAST(COUNT(*) AS BIGINT) AS enrolled, {earned} AS earned FROM certification \
                  WHERE enrolled_at >= ? AND enrolled_at < ?",
@@ -442,6 +451,7 @@ impl MetricsSql {
         });
         let month = month_of("p.signed_at");
         statements.push(Sql {
+            name: "cohorts",
             text: format!(
                 "SELECT {month} AS month, CAST(COUNT(*) AS BIGINT) AS n FROM partner p \
                  WHERE p.signed_at >= ? AND p.signed_at < ? GROUP BY 1 ORDER BY 1"
@@ -454,6 +464,7 @@ impl MetricsSql {
             .collect::<Vec<_>>()
             .join(" ");
         statements.push(Sql {
+            name: "cohort milestones on time",
             text: format!(
                 "SELECT {month} AS month, ms.milestone AS milestone, CAST(COUNT(*) AS BIGINT) AS n \
                  FROM partner p JOIN partner_milestone ms ON ms.partner_id = p.id \
@@ -509,6 +520,7 @@ impl MetricsSql {
             ));
         }
         statements.push(Sql {
+            name: "rep adoption",
             text: format!(
                 "SELECT o.owner_id AS owner_id, {} FROM opportunity o \
                  WHERE o.owner_id IS NOT NULL AND (({created}) OR ({closed})) \
@@ -801,6 +813,34 @@ async fn metrics_baseline(db: &DatabaseConnection, sql: &MetricsSql) -> Vec<u8> 
         "unconvertedOpportunities": unconverted_total,
     } } });
     serde_json::to_vec(&body).unwrap()
+}
+
+/// Each programMetrics statement's time, run once in a read-only transaction,
+/// with PostgreSQL's JIT compilation as configured or turned off for it
+/// (`SET LOCAL jit = off`): where a request's time goes.
+async fn statement_times(db: &DatabaseConnection, sql: &MetricsSql, jit: bool) -> Vec<f64> {
+    use sea_orm::TransactionTrait;
+    let (from, to) = (from(), as_of());
+    let txn = db.begin().await.unwrap();
+    if !jit {
+        txn.execute_unprepared("SET LOCAL jit = off").await.unwrap();
+    }
+    let mut times = Vec::new();
+    for s in &sql.statements {
+        let started = Instant::now();
+        black_box(
+            txn.query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                &s.text,
+                (s.values)(from, to),
+            ))
+            .await
+            .unwrap(),
+        );
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    txn.rollback().await.unwrap();
+    times
 }
 
 /// The per-partner statements of `service::scores` for a page of `PAGE` partners.
@@ -1349,6 +1389,8 @@ struct Results {
     rss_idle: f64,
     rss_after: f64,
     rss_peak: f64,
+    /// Each programMetrics statement: name, ms with JIT, ms without.
+    statement_ms: Vec<(&'static str, f64, f64)>,
 }
 
 async fn warm_up<FA, FutA, A, FB, FutB, B>(warmup: usize, mut a: FA, mut b: FB)
@@ -1503,6 +1545,27 @@ async fn run(
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (rss_after, rss_peak) = server.memory_mib();
 
+    // Where programMetrics' time goes: each statement, best of three, with
+    // and without JIT compilation.
+    let best = |runs: Vec<Vec<f64>>| -> Vec<f64> {
+        (0..runs[0].len())
+            .map(|i| runs.iter().map(|r| r[i]).fold(f64::INFINITY, f64::min))
+            .collect()
+    };
+    let mut with_jit = Vec::new();
+    let mut without_jit = Vec::new();
+    for _ in 0..3 {
+        with_jit.push(statement_times(&db, &metrics_sql, true).await);
+        without_jit.push(statement_times(&db, &metrics_sql, false).await);
+    }
+    let statement_ms: Vec<(&'static str, f64, f64)> = metrics_sql
+        .statements
+        .iter()
+        .map(|s| s.name)
+        .zip(best(with_jit).into_iter().zip(best(without_jit)))
+        .map(|(name, (on, off))| (name, on, off))
+        .collect();
+
     drop(server);
     db.close().await.unwrap();
     drop(database);
@@ -1514,6 +1577,7 @@ async fn run(
         rss_idle,
         rss_after,
         rss_peak,
+        statement_ms,
     }
 }
 
@@ -1571,6 +1635,19 @@ fn table(r: &Results, machine: &str) -> String {
         r.rss_after - r.rss_idle,
         r.rss_peak
     );
+    let _ = writeln!(
+        out,
+        "\nprogramMetrics' statements, each run alone (best of three), with PostgreSQL's JIT compilation on (as configured) and off:\n"
+    );
+    let _ = writeln!(out, "| Statement | JIT on (ms) | JIT off (ms) |");
+    let _ = writeln!(out, "|---|---:|---:|");
+    let (mut on_total, mut off_total) = (0.0, 0.0);
+    for (name, on, off) in &r.statement_ms {
+        on_total += on;
+        off_total += off;
+        let _ = writeln!(out, "| {name} | {on:.1} | {off:.1} |");
+    }
+    let _ = writeln!(out, "| **all** | {on_total:.1} | {off_total:.1} |");
     let _ = writeln!(
         out,
         "\nTargets: each shape at most 1.5× its baseline (time ratios ≤ 1.50×); server RSS after the run within 30 MB of idle."
