@@ -63,7 +63,9 @@ use partnergraph::{
     ids::{self, NodeType},
 };
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement, TransactionTrait, Value,
+};
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
@@ -536,7 +538,7 @@ impl MetricsSql {
     }
 }
 
-async fn rows(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Vec<QueryResult> {
+async fn rows(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Vec<QueryResult> {
     db.query_all_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
@@ -622,11 +624,23 @@ impl Outcomes {
 /// programMetrics as raw SQL: the eleven aggregates and the owners' lookup,
 /// decoded and serialized as the same JSON document.
 async fn metrics_baseline(db: &DatabaseConnection, sql: &MetricsSql) -> Vec<u8> {
+    // The same snapshot and session setting as the service: one read-only
+    // repeatable-read transaction with JIT compilation off.
+    let txn = db
+        .begin_with_options(sea_orm::TransactionOptions {
+            isolation_level: Some(sea_orm::IsolationLevel::RepeatableRead),
+            access_mode: Some(sea_orm::AccessMode::ReadOnly),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    txn.execute_unprepared("SET LOCAL jit = off").await.unwrap();
     let (from, to) = (from(), as_of());
     let mut results = Vec::with_capacity(sql.statements.len());
     for s in &sql.statements {
-        results.push(rows(db, &s.text, (s.values)(from, to)).await);
+        results.push(rows(&txn, &s.text, (s.values)(from, to)).await);
     }
+    txn.commit().await.unwrap();
     let [status, live, medians, registrations, hours, pipeline, outcomes, certification, cohorts, reached, reps] =
         <[Vec<QueryResult>; 11]>::try_from(results).ok().unwrap();
 
@@ -819,7 +833,6 @@ async fn metrics_baseline(db: &DatabaseConnection, sql: &MetricsSql) -> Vec<u8> 
 /// with PostgreSQL's JIT compilation as configured or turned off for it
 /// (`SET LOCAL jit = off`): where a request's time goes.
 async fn statement_times(db: &DatabaseConnection, sql: &MetricsSql, jit: bool) -> Vec<f64> {
-    use sea_orm::TransactionTrait;
     let (from, to) = (from(), as_of());
     let txn = db.begin().await.unwrap();
     if !jit {
