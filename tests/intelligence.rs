@@ -631,8 +631,13 @@ backend_test!(the_daily_job_records_a_changed_recommendation_once, |app| {
     assert_eq!(edges[0]["node"]["data"]["recommendedTier"], "SILVER");
 });
 
+// Every request looks its token up (no token cache), so counts are exact.
 backend_test!(
     a_scored_page_of_partners_costs_a_fixed_number_of_statements,
+    partnergraph::config::ServerConfig {
+        token_cache_ttl: std::time::Duration::ZERO,
+        ..Default::default()
+    },
     |app| {
         use partnergraph::clock::Clock;
         for i in 0..100 {
