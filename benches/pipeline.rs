@@ -95,61 +95,6 @@ LIMIT 51";
 
 const STAGES: [&str; 4] = ["REGISTERED", "QUALIFIED", "PROPOSAL", "NEGOTIATION"];
 
-/// A PostgreSQL database that exists for one benchmark run and is removed after it.
-struct BenchDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl BenchDatabase {
-    async fn create(admin_url: &str) -> Self {
-        let name = format!("pg_bench_{}", Uuid::new_v4().simple());
-        let admin = sea_orm::Database::connect(admin_url)
-            .await
-            .expect("cannot connect to BENCH_POSTGRES_URL");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let mut parsed = url::Url::parse(admin_url).unwrap();
-        parsed.set_path(&format!("/{name}"));
-        let url = parsed.to_string();
-        BenchDatabase {
-            admin_url: admin_url.to_owned(),
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for BenchDatabase {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let target = name.clone();
-        // Drop runs outside async; a runtime of its own removes the database.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let admin = sea_orm::Database::connect(&admin_url).await?;
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {target} WITH (FORCE)"))
-                    .await?;
-                admin.close().await
-            })
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => eprintln!("dropped database {name}"),
-            other => eprintln!("WARNING: could not drop database {name}: {other:?}"),
-        }
-    }
-}
-
 /// Inserts `rows` in chunks of [`SEED_CHUNK`] through `txn`.
 async fn insert_chunked<A, I>(txn: &sea_orm::DatabaseTransaction, rows: I)
 where

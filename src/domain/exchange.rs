@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use super::{
     inputs::{CurrencyCode, InvalidInput},
-    money::minor_digits,
+    money::{div_round_half_away, minor_digits},
 };
 
 /// Decimal places a rate may have.
@@ -76,15 +76,10 @@ impl Conversion {
 
     /// `minor` converted, rounded half away from zero (what the SQL computes too).
     pub fn apply(&self, minor: i64) -> i64 {
-        let product = i128::from(minor) * i128::from(self.numerator);
-        let den = i128::from(self.denominator);
-        let half = den / 2;
-        let rounded = if product >= 0 {
-            (product + half) / den
-        } else {
-            -((-product + half) / den)
-        };
-        i64::try_from(rounded).unwrap_or(i64::MAX)
+        div_round_half_away(
+            i128::from(minor) * i128::from(self.numerator),
+            i128::from(self.denominator),
+        )
     }
 }
 

@@ -45,6 +45,18 @@ impl Money {
     }
 }
 
+/// `numerator / denominator` (denominator > 0) rounded half away from zero:
+/// how amounts are converted, averaged and weighted (SPEC §4.5).
+pub fn div_round_half_away(numerator: i128, denominator: i128) -> i64 {
+    let half = denominator / 2;
+    let quotient = if numerator >= 0 {
+        (numerator + half) / denominator
+    } else {
+        -((-numerator + half) / denominator)
+    };
+    i64::try_from(quotient).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use crate::{
     domain::{
         exchange::Conversion,
         inputs::{self, Weight},
-        money::Money as DomainMoney,
+        money::{div_round_half_away, Money as DomainMoney},
         DbEnum, MilestoneKind, OpportunityStage, PartnerStatus,
     },
     error::{ApiError, ApiResult},
@@ -310,10 +310,11 @@ impl ProgramMetricsQuery {
             let weight = Weight::from_basis_points(settings.influence_weight_bps);
             let sourced = outcome(Segment::PartnerSourced).won_amount;
             let influenced = outcome(Segment::Influenced).won_amount;
-            let weighted = (RawDecimal::from(influenced) * weight.as_decimal())
-                .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
             let attributed = sourced
-                + i64::try_from(weighted.mantissa()).unwrap_or(0) / 10i64.pow(weighted.scale());
+                + div_round_half_away(
+                    i128::from(influenced) * i128::from(settings.influence_weight_bps),
+                    10_000,
+                );
             let percent = (RawDecimal::from(attributed - costs) / RawDecimal::from(costs)
                 * RawDecimal::from(100))
             .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);

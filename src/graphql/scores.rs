@@ -154,13 +154,10 @@ pub fn average(total: i64, n: i64, base: &str) -> Option<Money> {
     if n <= 0 {
         return None;
     }
-    let (total, n) = (i128::from(total), i128::from(n));
-    let rounded = if total >= 0 {
-        (2 * total + n) / (2 * n)
-    } else {
-        -((-2 * total + n) / (2 * n))
-    };
-    Some(money(i64::try_from(rounded).unwrap_or(i64::MAX), base))
+    Some(money(
+        domain::money::div_round_half_away(i128::from(total), i128::from(n)),
+        base,
+    ))
 }
 
 /// A share, with what it is a share of.
