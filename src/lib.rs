@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod policy;
 pub mod service;
+pub mod signal;
 pub mod telemetry;
 pub mod unit_of_work;
 pub mod webhooks;

@@ -10,19 +10,23 @@
 //! lock only from those inserts to the commit, and taking no other lock in
 //! between, means it cannot deadlock with row locks.
 
+mod record;
+
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use entity::{audit_entry, outbox_event};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, NotSet, Set, SqlErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend,
+    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, NotSet,
+    QueryFilter, Set, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{auth::Principal, domain::DbEnum, events::signal};
+pub use record::{Record, Versioned};
+
+use crate::{auth::Principal, domain::DbEnum, signal};
 
 /// The advisory lock that orders outbox writes ("pgoutbox").
 const OUTBOX_LOCK: i64 = 0x7067_6f75_7462_6f78;
@@ -121,6 +125,132 @@ impl UnitOfWork {
         self.now
     }
 
+    /// Inserts `row` and audits its creation.
+    pub async fn create<E>(&self, operation: &str, row: E::ActiveModel) -> Result<E::Model, DbErr>
+    where
+        E: Record,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        let created = row.insert(&self.txn).await?;
+        self.audit(Change {
+            operation,
+            entity_type: E::AUDIT_TYPE,
+            entity_id: E::id(&created),
+            before: None,
+            after: Some(&E::snapshot(&created)),
+        })
+        .await?;
+        Ok(created)
+    }
+
+    /// Writes the `Set` fields of `changes` to `current`'s row only if the row
+    /// is still at `current`'s version, in the same statement that bumps the
+    /// version and `updated_at`; re-reads the row and audits the change. A row
+    /// that moved on (or went away) is [`UpdateError::Stale`].
+    pub async fn update<E>(
+        &self,
+        operation: &str,
+        current: &E::Model,
+        changes: E::ActiveModel,
+    ) -> Result<E::Model, UpdateError>
+    where
+        E: Versioned,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        let (id, version) = (E::id(current), E::version(current));
+        let result = E::update_many()
+            .set(changes)
+            .col_expr(E::version_column(), Expr::value(version + 1))
+            .col_expr(E::updated_at_column(), Expr::value(self.now))
+            .filter(E::id_column().eq(id))
+            .filter(E::version_column().eq(version))
+            .exec(&self.txn)
+            .await?;
+        let row = E::find()
+            .filter(E::id_column().eq(id))
+            .one(&self.txn)
+            .await?;
+        let updated = match row {
+            Some(row) if result.rows_affected == 1 => row,
+            row => return Err(UpdateError::Stale(row.as_ref().map(E::version))),
+        };
+        self.audit_update::<E>(operation, current, &updated).await?;
+        Ok(updated)
+    }
+
+    /// Writes the `Set` fields of `changes` to a row of a table without a
+    /// version (attributions, milestones) and audits the change.
+    pub async fn update_unversioned<E>(
+        &self,
+        operation: &str,
+        current: &E::Model,
+        changes: E::ActiveModel,
+    ) -> Result<E::Model, DbErr>
+    where
+        E: Record,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        let id = E::id(current);
+        E::update_many()
+            .set(changes)
+            .filter(E::id_column().eq(id))
+            .exec(&self.txn)
+            .await?;
+        let updated = E::find()
+            .filter(E::id_column().eq(id))
+            .one(&self.txn)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(format!("{} {id}", E::AUDIT_TYPE)))?;
+        self.audit_update::<E>(operation, current, &updated).await?;
+        Ok(updated)
+    }
+
+    /// Deletes `current`'s row and audits it.
+    pub async fn delete<E>(&self, operation: &str, current: &E::Model) -> Result<(), DbErr>
+    where
+        E: Record,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        let id = E::id(current);
+        E::delete_many()
+            .filter(E::id_column().eq(id))
+            .exec(&self.txn)
+            .await?;
+        self.audit(Change {
+            operation,
+            entity_type: E::AUDIT_TYPE,
+            entity_id: id,
+            before: Some(&E::snapshot(current)),
+            after: None,
+        })
+        .await
+    }
+
+    async fn audit_update<E>(
+        &self,
+        operation: &str,
+        before: &E::Model,
+        after: &E::Model,
+    ) -> Result<(), DbErr>
+    where
+        E: Record,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        self.audit(Change {
+            operation,
+            entity_type: E::AUDIT_TYPE,
+            entity_id: E::id(after),
+            before: Some(&E::snapshot(before)),
+            after: Some(&E::snapshot(after)),
+        })
+        .await
+    }
+
     pub async fn audit(&self, change: Change<'_>) -> Result<(), DbErr> {
         audit_entry::ActiveModel {
             id: NotSet,
@@ -190,6 +320,21 @@ impl UnitOfWork {
         self.txn.commit().await?;
         signal::outbox_committed();
         Ok(())
+    }
+}
+
+/// Why a versioned update wrote nothing.
+#[derive(Debug)]
+pub enum UpdateError {
+    /// The row is no longer at the version that was read: it is now at this
+    /// version, or gone (`None`).
+    Stale(Option<i32>),
+    Db(DbErr),
+}
+
+impl From<DbErr> for UpdateError {
+    fn from(error: DbErr) -> Self {
+        UpdateError::Db(error)
     }
 }
 

@@ -55,7 +55,7 @@ fn forget_all() {
 /// until dropped.
 pub async fn follow_revocations(db: DatabaseConnection) {
     if db.get_database_backend() == DatabaseBackend::Postgres {
-        crate::events::signal::listen(db, CHANNEL, forget_all).await;
+        crate::signal::listen(db, CHANNEL, forget_all).await;
     }
 }
 

@@ -18,7 +18,7 @@ use sea_orm::{
 };
 use tokio::sync::{broadcast, Notify};
 
-use super::signal;
+use crate::signal;
 
 /// An outbox row as subscribers receive it.
 pub type SharedEvent = Arc<outbox_event::Model>;

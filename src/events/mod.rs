@@ -1,9 +1,9 @@
-//! Events out of the outbox: the wake-up signal, who may see which event in
-//! which view, the in-process bus, and the feed that replays then goes live.
+//! Events out of the outbox: who may see which event in which view, the
+//! in-process bus, and the feed that replays then goes live. The wake-up
+//! after a commit is `crate::signal`, shared with the token cache.
 
 pub mod bus;
 pub mod feed;
-pub mod signal;
 pub mod view;
 
 /// Every event type the outbox carries (SPEC §6).

@@ -177,7 +177,7 @@ pub fn spawn(
         settings: settings.clone(),
     });
     let dispatcher = {
-        let mut committed = crate::events::signal::committed();
+        let mut committed = crate::signal::committed();
         tokio::spawn(async move {
             loop {
                 match dispatch::dispatch_all(&db, clock.now()).await {
