@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod activation;
 pub mod certifications;
+pub mod conflicts;
 pub mod enums;
 pub mod exchange;
 pub mod inputs;
