@@ -7,6 +7,7 @@ pub mod certifications;
 pub mod conflicts;
 pub mod enums;
 pub mod exchange;
+pub mod incentives;
 pub mod inputs;
 pub mod money;
 pub mod partner_status;
