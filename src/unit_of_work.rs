@@ -20,6 +20,7 @@ use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend,
     DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, NotSet,
     QueryFilter, Set, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    TryInsertResult,
 };
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -136,12 +137,49 @@ impl UnitOfWork {
         self.audit(Change {
             operation,
             entity_type: E::AUDIT_TYPE,
-            entity_id: E::id(&created),
+            entity_id: E::audit_id(&created),
             before: None,
             after: Some(&E::snapshot(&created)),
         })
         .await?;
         Ok(created)
+    }
+
+    /// Inserts `row` unless a row with the same `key` (the columns of a
+    /// unique index) exists: the new row, audited, or `None`. Concurrent
+    /// callers race safely: the database keeps one, the others get `None`.
+    pub async fn create_unless_exists<E>(
+        &self,
+        operation: &str,
+        row: E::ActiveModel,
+        key: impl IntoIterator<Item = E::Column>,
+    ) -> Result<Option<E::Model>, DbErr>
+    where
+        E: Record,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        // `exec_with_returning` reports a skipped row as "not found"; the
+        // list form reports it as no rows.
+        let TryInsertResult::Inserted(rows) = E::insert(row)
+            .on_conflict_do_nothing_on(key)
+            .exec_with_returning_many(&self.txn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(created) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        self.audit(Change {
+            operation,
+            entity_type: E::AUDIT_TYPE,
+            entity_id: E::audit_id(&created),
+            before: None,
+            after: Some(&E::snapshot(&created)),
+        })
+        .await?;
+        Ok(Some(created))
     }
 
     /// Writes the `Set` fields of `changes` to `current`'s row only if the row
@@ -215,15 +253,14 @@ impl UnitOfWork {
         E::Model: IntoActiveModel<E::ActiveModel> + Sync,
         E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
     {
-        let id = E::id(current);
         E::delete_many()
-            .filter(E::id_column().eq(id))
+            .filter(E::id_column().eq(E::id(current)))
             .exec(&self.txn)
             .await?;
         self.audit(Change {
             operation,
             entity_type: E::AUDIT_TYPE,
-            entity_id: id,
+            entity_id: E::audit_id(current),
             before: Some(&E::snapshot(current)),
             after: None,
         })
@@ -244,7 +281,7 @@ impl UnitOfWork {
         self.audit(Change {
             operation,
             entity_type: E::AUDIT_TYPE,
-            entity_id: E::id(after),
+            entity_id: E::audit_id(after),
             before: Some(&E::snapshot(before)),
             after: Some(&E::snapshot(after)),
         })

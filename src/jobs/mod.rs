@@ -30,7 +30,7 @@ use crate::{
     ids::{self, NodeType},
     service::{
         certifications::{self, status_event},
-        registrations, settings,
+        deals, settings,
         unit_of_work::{Actor, Change, Event, UnitOfWork},
     },
 };
@@ -340,7 +340,7 @@ async fn remind_expiring_registrations(
                 subject_type: "DealRegistration",
                 subject_id: row.id,
                 partner_id: Some(row.partner_id),
-                payload: json!({ "dealRegistration": registrations::snapshot(&row), "protectionEndsAt": row.protection_ends_at }),
+                payload: json!({ "dealRegistration": deals::registration::snapshot(&row), "protectionEndsAt": row.protection_ends_at }),
             })
             .await?;
             }
@@ -399,8 +399,8 @@ async fn expire_registrations(db: &DatabaseConnection, now: DateTime<Utc>) -> Re
                 expired.version += 1;
                 expired.updated_at = now;
                 let (before, after) = (
-                    registrations::snapshot(&row),
-                    registrations::snapshot(&expired),
+                    deals::registration::snapshot(&row),
+                    deals::registration::snapshot(&expired),
                 );
                 uow.audit(Change {
                     operation: "expireDealRegistration",

@@ -1,128 +1,20 @@
-//! The activation runway: recording milestones (once each) and reading a
-//! partner's runway.
+//! The activation runway (SPEC §4.1): a partner's runway, and the
+//! milestones people record by hand. Recording any milestone is
+//! `milestones::reach`.
 
 use chrono::{DateTime, Utc};
-use entity::{certification, certification_track, partner, partner_milestone};
-use sea_orm::{
-    sea_query::OnConflict, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set,
-};
-use serde_json::json;
+use entity::{partner, partner_milestone};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::{
-    settings,
-    unit_of_work::{Change, Event, UnitOfWork},
-    Caller, Outcome,
-};
+use super::{milestones, settings, unit_of_work::UnitOfWork, Caller, Outcome};
 use crate::{
     domain::{
         activation::{runway, Runway},
-        certifications::certification_complete,
-        CertificationKind, CertificationStatus, DbEnum, MilestoneKind, UserError, UserErrorCode,
+        DbEnum, MilestoneKind, UserError, UserErrorCode,
     },
     error::ApiError,
-    ids::{self, NodeType},
 };
-
-/// Records that `partner_id` reached `milestone` at `at`, once: a second call
-/// changes nothing and emits nothing. Returns whether it was new. Registration
-/// and pipeline code call this for `FIRST_REGISTERED_DEAL` and `FIRST_CLOSED_WON`.
-pub async fn reach(
-    uow: &UnitOfWork,
-    partner_id: Uuid,
-    milestone: MilestoneKind,
-    at: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let inserted = partner_milestone::Entity::insert(partner_milestone::ActiveModel {
-        partner_id: Set(partner_id),
-        milestone: Set(milestone.as_str().to_owned()),
-        achieved_at: Set(at),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            partner_milestone::Column::PartnerId,
-            partner_milestone::Column::Milestone,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(uow.conn())
-    .await?;
-    if inserted == 0 {
-        return Ok(false);
-    }
-    let after = json!({ "milestone": milestone.as_str(), "achievedAt": at });
-    uow.audit(Change {
-        operation: "reachMilestone",
-        entity_type: "Partner",
-        entity_id: partner_id,
-        before: None,
-        after: Some(&after),
-    })
-    .await?;
-    uow.emit(Event {
-        event_type: "partner.milestone_reached",
-        subject_type: "Partner",
-        subject_id: partner_id,
-        partner_id: Some(partner_id),
-        payload: json!({
-            "partnerId": ids::encode(NodeType::Partner, partner_id),
-            "milestone": milestone.as_str(),
-            "achievedAt": at,
-        }),
-    })
-    .await?;
-    Ok(true)
-}
-
-/// Records `CERTIFICATION_COMPLETE` if the partner now holds the required
-/// active certifications (settings: distinct contacts per kind).
-pub async fn check_certification_complete(
-    uow: &UnitOfWork,
-    partner_id: Uuid,
-) -> Result<bool, ApiError> {
-    let settings = settings::get(uow.conn()).await?;
-    let active = certification::Entity::find()
-        .filter(certification::Column::PartnerId.eq(partner_id))
-        .filter(certification::Column::Status.eq(CertificationStatus::Active.as_str()))
-        .all(uow.conn())
-        .await?;
-    let tracks = certification_track::Entity::find()
-        .filter(certification_track::Column::Id.is_in(active.iter().map(|c| c.track_id)))
-        .all(uow.conn())
-        .await?;
-    let contacts_with = |kind: CertificationKind| {
-        let mut contacts: Vec<Uuid> = active
-            .iter()
-            .filter(|c| {
-                tracks
-                    .iter()
-                    .any(|t| t.id == c.track_id && t.kind == kind.as_str())
-            })
-            .map(|c| c.contact_id)
-            .collect();
-        contacts.sort_unstable();
-        contacts.dedup();
-        contacts.len()
-    };
-    let complete = certification_complete(
-        contacts_with(CertificationKind::Sales),
-        contacts_with(CertificationKind::Technical),
-        settings.required_sales_certifications,
-        settings.required_technical_certifications,
-    );
-    if !complete {
-        return Ok(false);
-    }
-    Ok(reach(
-        uow,
-        partner_id,
-        MilestoneKind::CertificationComplete,
-        uow.now(),
-    )
-    .await?)
-}
 
 /// The milestones `partner_id` reached.
 pub async fn achieved(
@@ -200,7 +92,7 @@ pub async fn record(
         )
         .into());
     }
-    if !reach(&uow, partner_id, milestone, at).await? {
+    if !milestones::reach(&uow, partner_id, milestone, at).await? {
         return Err(UserError::on_field(
             "milestone",
             UserErrorCode::AlreadyExists,

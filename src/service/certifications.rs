@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{
-    activation,
+    milestones,
     pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
     unit_of_work::{violated_unique_constraint, Change, Event, UnitOfWork},
     Caller, Failure, Outcome,
@@ -584,7 +584,7 @@ pub async fn award(
     changed.earned_at = Set(Some(earned_at));
     changed.expires_at = Set(Some(expires));
     let saved = save(&uow, "awardCertification", current.as_ref(), changed).await?;
-    activation::check_certification_complete(&uow, saved.partner_id).await?;
+    milestones::check_certification_complete(&uow, saved.partner_id).await?;
     uow.commit().await?;
     Ok(saved)
 }

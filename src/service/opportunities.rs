@@ -2,64 +2,34 @@
 //! upserts. Partner-sourced opportunities are created by registration approval.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{
-    deal_registration, opportunity, opportunity_attribution, opportunity_external_id,
-    registration_conflict,
-};
+use entity::{deal_registration, opportunity, opportunity_attribution, opportunity_external_id};
 use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, IntoIden, JoinType},
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryResult, QuerySelect,
-    QueryTrait, Select, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, IntoActiveModel, QueryFilter, QueryResult, QuerySelect, QueryTrait, Select,
+    Set,
 };
-use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{
-    activation,
+    deals::{accounts, attribution, conflicts, opportunity as opportunity_record},
+    milestones,
     pagination::{paginate_as, KeyValue, Ordering, Page, PageArgs},
-    registrations::{self, attribute},
     rows, settings,
-    unit_of_work::{violated_unique_constraint, Change, Event, UnitOfWork},
+    unit_of_work::{violated_unique_constraint, UnitOfWork},
     Caller, Failure, Outcome,
 };
 use crate::{
     auth::Principal,
     domain::{
-        accounts::normalize_company_name,
         inputs::{DisplayName, Percent, Weight},
         money::Money,
-        registrations::partner_vs_direct,
-        AttributionRole, ConflictKind, DbEnum, DealRegistrationStatus, MilestoneKind,
-        OpportunitySource, OpportunityStage, OrderDirection, PrincipalKind, UserError,
-        UserErrorCode,
+        AttributionRole, DbEnum, MilestoneKind, OpportunitySource, OpportunityStage,
+        OrderDirection, PrincipalKind, UserError, UserErrorCode,
     },
     error::ApiError,
-    ids::{self, NodeType},
     policy,
 };
-
-pub fn snapshot(o: &opportunity::Model) -> Value {
-    json!({
-        "id": ids::encode(NodeType::Opportunity, o.id),
-        "name": o.name,
-        "companyName": o.company_name,
-        "companyDomain": o.company_domain,
-        "source": o.source,
-        "stage": o.stage,
-        "nextStep": o.next_step,
-        "amount": { "minorUnits": o.amount_minor, "currency": o.currency },
-        "expectedCloseDate": o.expected_close_date,
-        "closedAt": o.closed_at,
-        "closedLostReason": o.closed_lost_reason,
-        "dealRegistrationId": o.deal_registration_id.map(|id| ids::encode(NodeType::DealRegistration, id)),
-        "discountPercent": o.discount_bps,
-        "marginPercent": o.margin_bps,
-        "competitorIntel": o.competitor_intel,
-        "internalNotes": o.internal_notes,
-        "version": o.version,
-    })
-}
 
 /// The opportunity with `id`, if the caller may see it (partners: only those
 /// attributed to their partner).
@@ -72,30 +42,6 @@ pub async fn find(
         .filter(policy::opportunity_rows(caller.principal))
         .one(db)
         .await?)
-}
-
-/// Every partner's attribution on an opportunity (staff only).
-pub async fn attributions(
-    db: &impl ConnectionTrait,
-    opportunity_id: Uuid,
-) -> Result<Vec<opportunity_attribution::Model>, DbErr> {
-    opportunity_attribution::Entity::find()
-        .filter(opportunity_attribution::Column::OpportunityId.eq(opportunity_id))
-        .all(db)
-        .await
-}
-
-/// One partner's own attribution on an opportunity.
-pub async fn attribution_of(
-    db: &impl ConnectionTrait,
-    opportunity_id: Uuid,
-    partner_id: Uuid,
-) -> Result<Option<opportunity_attribution::Model>, DbErr> {
-    opportunity_attribution::Entity::find()
-        .filter(opportunity_attribution::Column::OpportunityId.eq(opportunity_id))
-        .filter(opportunity_attribution::Column::PartnerId.eq(partner_id))
-        .one(db)
-        .await
 }
 
 // ---- the pipeline ----
@@ -113,13 +59,6 @@ pub struct OpportunityFilter {
 fn stage_names(stages: &[OpportunityStage]) -> Vec<&'static str> {
     stages.iter().map(|s| s.as_str()).collect()
 }
-
-const OPEN: [OpportunityStage; 4] = [
-    OpportunityStage::Registered,
-    OpportunityStage::Qualified,
-    OpportunityStage::Proposal,
-    OpportunityStage::Negotiation,
-];
 
 /// A listed opportunity with the relations a pipeline page shows beside it,
 /// read by the page query itself: one statement, however many rows.
@@ -315,7 +254,7 @@ pub async fn list(
         condition = condition.add(policy::attributed_to(partner_id));
     }
     if let Some(open) = filter.open {
-        let open_stages = opportunity::Column::Stage.is_in(stage_names(&OPEN));
+        let open_stages = opportunity::Column::Stage.is_in(stage_names(&accounts::OPEN_STAGES));
         condition = condition.add(if open {
             Condition::all().add(open_stages)
         } else {
@@ -367,10 +306,6 @@ fn stage_of(o: &opportunity::Model) -> Result<OpportunityStage, ApiError> {
     })
 }
 
-fn not_found() -> Failure {
-    UserError::on_field("id", UserErrorCode::NotFound, "no opportunity has this id").into()
-}
-
 /// A direct opportunity, or one a CRM upsert creates.
 pub struct NewOpportunity {
     pub name: DisplayName,
@@ -386,152 +321,34 @@ pub struct NewOpportunity {
     pub internal_notes: Option<String>,
 }
 
-async fn insert_direct(
-    uow: &UnitOfWork,
-    caller: &Caller<'_>,
-    new: NewOpportunity,
-    crm_managed: bool,
-) -> Result<opportunity::Model, DbErr> {
-    let now = uow.now();
-    let company_key = normalize_company_name(new.company_name.as_str());
-    opportunity::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(new.name.into_inner()),
-        company_name: Set(new.company_name.into_inner()),
-        company_domain: Set(new.company_domain.clone()),
-        company_key: Set(company_key),
-        domain_key: Set(new.company_domain),
-        source: Set(OpportunitySource::Direct.as_str().to_owned()),
-        stage: Set(OpportunityStage::Registered.as_str().to_owned()),
-        next_step: Set(new.next_step),
-        amount_minor: Set(new.amount.minor_units),
-        currency: Set(new.amount.currency.into_inner()),
-        expected_close_date: Set(new.expected_close_date),
-        closed_at: Set(None),
-        closed_lost_reason: Set(None),
-        qualified_at: Set(None),
-        deal_registration_id: Set(None),
-        owner_id: Set(new.owner_id.or(caller.principal.staff_user_id)),
-        discount_bps: Set(new.discount.map(Percent::basis_points)),
-        margin_bps: Set(new.margin.map(Percent::basis_points)),
-        competitor_intel: Set(new.competitor_intel),
-        internal_notes: Set(new.internal_notes),
-        crm_managed: Set(crm_managed),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(uow.conn())
-    .await
-}
-
-/// Conflict detection when staff create a direct opportunity: every active
-/// partner registration on the account gets a conflict and goes to review.
-async fn flag_conflicting_registrations(
-    uow: &UnitOfWork,
-    created: &opportunity::Model,
-) -> Outcome<()> {
-    let now = uow.now();
-    let claims = deal_registration::Entity::find()
-        .filter(
-            Condition::any()
-                .add(deal_registration::Column::DomainKey.eq(created.domain_key.as_str()))
-                .add(deal_registration::Column::CompanyKey.eq(created.company_key.as_str())),
-        )
-        .filter(deal_registration::Column::Status.is_in([
-            DealRegistrationStatus::Submitted.as_str(),
-            DealRegistrationStatus::UnderReview.as_str(),
-        ]))
-        .all(uow.conn())
-        .await?;
-    for claim in claims {
-        let recommendation = partner_vs_direct(claim.submitted_at, created.created_at, false);
-        registration_conflict::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            registration_id: Set(claim.id),
-            kind: Set(ConflictKind::DirectOpportunity.as_str().to_owned()),
-            other_registration_id: Set(None),
-            other_opportunity_id: Set(Some(created.id)),
-            rule: Set(recommendation.rule.to_owned()),
-            recommendation: Set(recommendation.resolution.as_str().to_owned()),
-            resolution: Set(None),
-            rationale: Set(None),
-            resolved_by: Set(None),
-            resolved_at: Set(None),
-            created_at: Set(now),
+impl NewOpportunity {
+    /// The opportunity to create: direct, owned by the caller unless the
+    /// input names an owner.
+    fn draft(
+        self,
+        caller: &Caller<'_>,
+        stage: OpportunityStage,
+        crm_managed: bool,
+    ) -> opportunity_record::Draft {
+        opportunity_record::Draft {
+            name: self.name.into_inner(),
+            company_name: self.company_name.into_inner(),
+            company_domain: self.company_domain,
+            source: OpportunitySource::Direct,
+            stage,
+            amount_minor: self.amount.minor_units,
+            currency: self.amount.currency.into_inner(),
+            expected_close_date: self.expected_close_date,
+            deal_registration_id: None,
+            owner_id: self.owner_id.or(caller.principal.staff_user_id),
+            next_step: self.next_step,
+            discount_bps: self.discount.map(Percent::basis_points),
+            margin_bps: self.margin.map(Percent::basis_points),
+            competitor_intel: self.competitor_intel,
+            internal_notes: self.internal_notes,
+            crm_managed,
         }
-        .insert(uow.conn())
-        .await?;
-        let mut review = claim.clone().into_active_model();
-        review.status = Set(DealRegistrationStatus::UnderReview.as_str().to_owned());
-        review.version = Set(claim.version + 1);
-        review.updated_at = Set(now);
-        // Versioned: a registration decided meanwhile is not put back under review.
-        let written = deal_registration::Entity::update_many()
-            .set(review)
-            .filter(deal_registration::Column::Id.eq(claim.id))
-            .filter(deal_registration::Column::Version.eq(claim.version))
-            .exec(uow.conn())
-            .await?;
-        if written.rows_affected == 0 {
-            return Err(UserError {
-                field: None,
-                code: UserErrorCode::StaleVersion,
-                message: "a registration on this account changed at the same time; try again"
-                    .into(),
-            }
-            .into());
-        }
-        let reviewed = deal_registration::Entity::find_by_id(claim.id)
-            .one(uow.conn())
-            .await?
-            .ok_or_else(not_found)?;
-        let (before, after) = (
-            registrations::snapshot(&claim),
-            registrations::snapshot(&reviewed),
-        );
-        uow.audit(Change {
-            operation: "flagRegistrationConflict",
-            entity_type: "DealRegistration",
-            entity_id: claim.id,
-            before: Some(&before),
-            after: Some(&after),
-        })
-        .await?;
-        uow.emit(Event {
-            event_type: "deal_registration.conflict_detected",
-            subject_type: "DealRegistration",
-            subject_id: claim.id,
-            partner_id: Some(claim.partner_id),
-            payload: json!({ "dealRegistration": registrations::snapshot(&reviewed), "recommendations": [recommendation.resolution.as_str()] }),
-        })
-        .await?;
     }
-    Ok(())
-}
-
-async fn announce_created(
-    uow: &UnitOfWork,
-    operation: &str,
-    created: &opportunity::Model,
-) -> Result<(), DbErr> {
-    let after = snapshot(created);
-    uow.audit(Change {
-        operation,
-        entity_type: "Opportunity",
-        entity_id: created.id,
-        before: None,
-        after: Some(&after),
-    })
-    .await?;
-    uow.emit(Event {
-        event_type: "opportunity.created",
-        subject_type: "Opportunity",
-        subject_id: created.id,
-        partner_id: None,
-        payload: json!({ "opportunity": after }),
-    })
-    .await
 }
 
 pub async fn create(
@@ -540,54 +357,11 @@ pub async fn create(
     new: NewOpportunity,
 ) -> Outcome<opportunity::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
-    let created = insert_direct(&uow, caller, new, false).await?;
-    announce_created(&uow, "createOpportunity", &created).await?;
-    flag_conflicting_registrations(&uow, &created).await?;
+    let draft = new.draft(caller, OpportunityStage::Registered, false);
+    let created = opportunity_record::create(&uow, "createOpportunity", draft, None).await?;
+    conflicts::flag_for_direct_opportunity(&uow, &created).await?;
     uow.commit().await?;
     Ok(created)
-}
-
-/// Writes `changed` if the row is still at `current.version`, with audit.
-async fn save(
-    uow: &UnitOfWork,
-    operation: &str,
-    current: &opportunity::Model,
-    mut changed: opportunity::ActiveModel,
-) -> Outcome<opportunity::Model> {
-    changed.version = Set(current.version + 1);
-    changed.updated_at = Set(uow.now());
-    let result = opportunity::Entity::update_many()
-        .set(changed)
-        .filter(opportunity::Column::Id.eq(current.id))
-        .filter(opportunity::Column::Version.eq(current.version))
-        .exec(uow.conn())
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(stale(current.version + 1));
-    }
-    let saved = opportunity::Entity::find_by_id(current.id)
-        .one(uow.conn())
-        .await?
-        .ok_or_else(not_found)?;
-    let (before, after) = (snapshot(current), snapshot(&saved));
-    uow.audit(Change {
-        operation,
-        entity_type: "Opportunity",
-        entity_id: saved.id,
-        before: Some(&before),
-        after: Some(&after),
-    })
-    .await?;
-    Ok(saved)
-}
-
-fn stale(version: i32) -> Failure {
-    UserError::on_field(
-        "expectedVersion",
-        UserErrorCode::StaleVersion,
-        format!("the opportunity changed since you read it; it is at version {version} or later"),
-    )
-    .into()
 }
 
 async fn load(
@@ -596,9 +370,11 @@ async fn load(
     id: Uuid,
     expected_version: Option<i32>,
 ) -> Outcome<opportunity::Model> {
-    let current = find(uow.conn(), caller, id).await?.ok_or_else(not_found)?;
+    let current = find(uow.conn(), caller, id)
+        .await?
+        .ok_or_else(opportunity_record::not_found)?;
     if expected_version.is_some_and(|v| v != current.version) {
-        return Err(stale(current.version));
+        return Err(opportunity_record::stale(current.version));
     }
     Ok(current)
 }
@@ -611,9 +387,9 @@ async fn partner_may_work(
     o: &opportunity::Model,
 ) -> Outcome<()> {
     let Some(partner_id) = caller.principal.partner_id else {
-        return Err(not_found());
+        return Err(opportunity_record::not_found());
     };
-    let own = attribution_of(uow.conn(), o.id, partner_id).await?;
+    let own = attribution::of_partner(uow.conn(), o.id, partner_id).await?;
     if own.is_none_or(|a| a.role != AttributionRole::Sourced.as_str()) {
         return Err(UserError::on_field(
             "id",
@@ -688,7 +464,7 @@ pub async fn update(
     if let Some(notes) = changes.internal_notes {
         changed.internal_notes = Set(notes);
     }
-    let saved = save(&uow, "updateOpportunity", &current, changed).await?;
+    let saved = opportunity_record::save(&uow, "updateOpportunity", &current, changed).await?;
     uow.commit().await?;
     Ok(saved)
 }
@@ -736,7 +512,7 @@ pub async fn move_stage(
         )
         .into());
     }
-    let attributions = attributions(uow.conn(), id).await?;
+    let attributions = attribution::of_opportunity(uow.conn(), id).await?;
     let sourced = attributions
         .iter()
         .any(|a| a.role == AttributionRole::Sourced.as_str());
@@ -758,33 +534,24 @@ pub async fn move_stage(
         changed.closed_at = Set(Some(now));
         changed.closed_lost_reason = Set(reason);
     }
-    let saved = save(&uow, "moveOpportunityStage", &current, changed).await?;
+    let saved = opportunity_record::save(&uow, "moveOpportunityStage", &current, changed).await?;
     for partner_id in attributions.iter().map(|a| a.partner_id) {
-        uow.emit(stage_event(&saved, from, partner_id)).await?;
+        uow.emit(opportunity_record::stage_event(
+            &saved,
+            from,
+            Some(partner_id),
+        ))
+        .await?;
         if stage == OpportunityStage::ClosedWon {
-            activation::reach(&uow, partner_id, MilestoneKind::FirstClosedWon, now).await?;
+            milestones::reach(&uow, partner_id, MilestoneKind::FirstClosedWon, now).await?;
         }
     }
     if attributions.is_empty() {
-        uow.emit(Event {
-            partner_id: None,
-            ..stage_event(&saved, from, Uuid::nil())
-        })
-        .await?;
+        uow.emit(opportunity_record::stage_event(&saved, from, None))
+            .await?;
     }
     uow.commit().await?;
     Ok(saved)
-}
-
-/// `opportunity.stage_changed` for one partner involved (each sees its own).
-fn stage_event(o: &opportunity::Model, from: OpportunityStage, partner_id: Uuid) -> Event<'static> {
-    Event {
-        event_type: "opportunity.stage_changed",
-        subject_type: "Opportunity",
-        subject_id: o.id,
-        partner_id: Some(partner_id),
-        payload: json!({ "opportunity": snapshot(o), "previousStage": from.as_str(), "stage": o.stage }),
-    }
 }
 
 /// Reopens a closed opportunity at `stage` (ADMIN).
@@ -817,12 +584,9 @@ pub async fn reopen(
     changed.stage = Set(stage.as_str().to_owned());
     changed.closed_at = Set(None);
     changed.closed_lost_reason = Set(None);
-    let saved = save(&uow, "reopenOpportunity", &current, changed).await?;
-    uow.emit(Event {
-        partner_id: None,
-        ..stage_event(&saved, from, Uuid::nil())
-    })
-    .await?;
+    let saved = opportunity_record::save(&uow, "reopenOpportunity", &current, changed).await?;
+    uow.emit(opportunity_record::stage_event(&saved, from, None))
+        .await?;
     uow.commit().await?;
     Ok(saved)
 }
@@ -850,7 +614,7 @@ pub async fn add_partner(
         )
         .into());
     }
-    let existing = attributions(uow.conn(), id).await?;
+    let existing = attribution::of_opportunity(uow.conn(), id).await?;
     if existing.iter().any(|a| a.partner_id == partner_id) {
         return Err(UserError::on_field(
             "partnerId",
@@ -882,21 +646,12 @@ pub async fn add_partner(
     };
     // The database holds "at most one SOURCED" too: a concurrent request
     // that passed the check above loses here, with the same answer.
-    attribute(&uow, id, partner_id, role, credit)
+    attribution::credit(&uow, "addOpportunityPartner", id, partner_id, role, credit)
         .await
         .map_err(|error| match violated_unique_constraint(&error) {
             Some("uq_opportunity_attribution_sourced") => already_sourced(),
             _ => error.into(),
         })?;
-    let after = json!({ "partnerId": ids::encode(NodeType::Partner, partner_id), "role": role.as_str(), "credit": credit });
-    uow.audit(Change {
-        operation: "addOpportunityPartner",
-        entity_type: "Opportunity",
-        entity_id: id,
-        before: None,
-        after: Some(&after),
-    })
-    .await?;
     uow.commit().await?;
     Ok(current)
 }
@@ -909,12 +664,7 @@ pub async fn remove_partner(
 ) -> Outcome<opportunity::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load(&uow, caller, id, None).await?;
-    let removed = opportunity_attribution::Entity::delete_many()
-        .filter(opportunity_attribution::Column::OpportunityId.eq(id))
-        .filter(opportunity_attribution::Column::PartnerId.eq(partner_id))
-        .exec(uow.conn())
-        .await?;
-    if removed.rows_affected == 0 {
+    if !attribution::uncredit(&uow, "removeOpportunityPartner", id, partner_id).await? {
         return Err(UserError::on_field(
             "partnerId",
             UserErrorCode::NotFound,
@@ -922,15 +672,6 @@ pub async fn remove_partner(
         )
         .into());
     }
-    let before = json!({ "partnerId": ids::encode(NodeType::Partner, partner_id) });
-    uow.audit(Change {
-        operation: "removeOpportunityPartner",
-        entity_type: "Opportunity",
-        entity_id: id,
-        before: Some(&before),
-        after: None,
-    })
-    .await?;
     uow.commit().await?;
     Ok(current)
 }
@@ -961,7 +702,7 @@ pub async fn upsert_by_external_id(
             let current = opportunity::Entity::find_by_id(link.opportunity_id)
                 .one(uow.conn())
                 .await?
-                .ok_or_else(not_found)?;
+                .ok_or_else(opportunity_record::not_found)?;
             let new = crm.opportunity;
             let unchanged = current.stage == crm.stage.as_str()
                 && current.amount_minor == new.amount.minor_units
@@ -986,13 +727,20 @@ pub async fn upsert_by_external_id(
                 .stage
                 .is_closed()
                 .then_some(current.closed_at.unwrap_or(now)));
-            let saved = save(&uow, "upsertOpportunityByExternalId", &current, changed).await?;
+            let saved =
+                opportunity_record::save(&uow, "upsertOpportunityByExternalId", &current, changed)
+                    .await?;
             if saved.stage != current.stage {
                 let from = stage_of(&current)?;
-                for a in attributions(uow.conn(), saved.id).await? {
-                    uow.emit(stage_event(&saved, from, a.partner_id)).await?;
+                for a in attribution::of_opportunity(uow.conn(), saved.id).await? {
+                    uow.emit(opportunity_record::stage_event(
+                        &saved,
+                        from,
+                        Some(a.partner_id),
+                    ))
+                    .await?;
                     if crm.stage == OpportunityStage::ClosedWon {
-                        activation::reach(&uow, a.partner_id, MilestoneKind::FirstClosedWon, now)
+                        milestones::reach(&uow, a.partner_id, MilestoneKind::FirstClosedWon, now)
                             .await?;
                     }
                 }
@@ -1000,25 +748,17 @@ pub async fn upsert_by_external_id(
             saved
         }
         None => {
-            let created = insert_direct(&uow, caller, crm.opportunity, true).await?;
-            let mut staged = created.clone().into_active_model();
-            staged.stage = Set(crm.stage.as_str().to_owned());
-            if crm.stage >= OpportunityStage::Qualified {
-                staged.qualified_at = Set(Some(now));
-            }
-            if crm.stage.is_closed() {
-                staged.closed_at = Set(Some(now));
-            }
-            let created = staged.update(uow.conn()).await?;
-            opportunity_external_id::ActiveModel {
+            const OPERATION: &str = "upsertOpportunityByExternalId";
+            let draft = crm.opportunity.draft(caller, crm.stage, true);
+            let created = opportunity_record::create(&uow, OPERATION, draft, None).await?;
+            let link = opportunity_external_id::ActiveModel {
                 opportunity_id: Set(created.id),
                 system: Set(crm.system),
                 external_id: Set(crm.external_id),
-            }
-            .insert(uow.conn())
-            .await?;
-            announce_created(&uow, "upsertOpportunityByExternalId", &created).await?;
-            flag_conflicting_registrations(&uow, &created).await?;
+            };
+            uow.create::<opportunity_external_id::Entity>(OPERATION, link)
+                .await?;
+            conflicts::flag_for_direct_opportunity(&uow, &created).await?;
             created
         }
     };

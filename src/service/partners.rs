@@ -483,7 +483,7 @@ pub async fn change_status(
     uow.emit(partner_event("partner.status_changed", &updated, payload))
         .await?;
     if status == PartnerStatus::Signed {
-        super::activation::reach(&uow, id, MilestoneKind::AgreementSigned, uow.now()).await?;
+        super::milestones::reach(&uow, id, MilestoneKind::AgreementSigned, uow.now()).await?;
     }
     uow.commit().await?;
     Ok(updated)

@@ -1,24 +1,24 @@
-//! Deal registrations (SPEC §4.2): submission with certification gating,
-//! duplicate and conflict detection, review, protection and extension.
+//! Deal registrations (SPEC §4.2), the use cases: the registration queue,
+//! submission with certification gating and duplicate and conflict
+//! detection, changes while undecided, review, and extension. The record,
+//! its decisions and conflicts are `service::deals`.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use entity::{
-    certification, certification_track, deal_registration, opportunity, opportunity_attribution,
-    registration_conflict, registration_sequence,
-};
+use entity::{deal_registration, registration_sequence};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait, OnConflict, Query},
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, Set,
+    sea_query::{Expr, ExprTrait, OnConflict},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, Set,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    activation,
+    deals::{accounts, conflicts, registration},
+    milestones,
     pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
     settings,
-    unit_of_work::{violated_unique_constraint, Change, Event, UnitOfWork},
+    unit_of_work::{violated_unique_constraint, UnitOfWork},
     Caller, Failure, Outcome,
 };
 use crate::{
@@ -26,112 +26,20 @@ use crate::{
         accounts::{normalize_company_name, normalize_domain},
         inputs::{DisplayName, EmailAddress},
         money::Money,
-        registrations::{can_move, partner_vs_direct, partner_vs_partner, reference, Claim},
-        AttributionRole, CertificationKind, CertificationStatus, ConflictKind, ConflictResolution,
-        DbEnum, DealRegistrationStatus, MilestoneKind, OpportunitySource, OpportunityStage,
-        OrderDirection, PartnerType, PrincipalKind, UserError, UserErrorCode,
+        registrations::reference,
+        CertificationKind, DbEnum, DealRegistrationStatus, MilestoneKind, OrderDirection,
+        PartnerType, PrincipalKind, UserError, UserErrorCode,
     },
     error::ApiError,
-    ids::{self, NodeType},
     policy,
 };
 
+pub use super::deals::{
+    conflicts::{of_registration as conflicts, resolve as resolve_conflict},
+    registration::find,
+};
+
 use DealRegistrationStatus as Status;
-
-/// The partner-facing and internal view of a registration, keyed by GraphQL
-/// field names (the partner view is projected from it by the policy).
-pub fn snapshot(r: &deal_registration::Model) -> Value {
-    json!({
-        "id": ids::encode(NodeType::DealRegistration, r.id),
-        "reference": r.reference,
-        "partnerId": ids::encode(NodeType::Partner, r.partner_id),
-        "status": r.status,
-        "companyName": r.company_name,
-        "companyDomain": r.company_domain,
-        "customerContactName": r.customer_contact_name,
-        "customerContactEmail": r.customer_contact_email,
-        "estimatedAmount": { "minorUnits": r.amount_minor, "currency": r.currency },
-        "expectedCloseDate": r.expected_close_date,
-        "product": r.product,
-        "notes": r.notes,
-        "internalNotes": r.internal_notes,
-        "submittedAt": r.submitted_at,
-        "submittedBy": r.submitted_by,
-        "decidedAt": r.decided_at,
-        "decisionReason": r.decision_reason,
-        "protectionStartsAt": r.protection_starts_at,
-        "protectionEndsAt": r.protection_ends_at,
-        "extensionCount": r.extension_count,
-        "slaDueAt": r.sla_due_at,
-        "version": r.version,
-    })
-}
-
-fn registration_event(
-    event_type: &'static str,
-    r: &deal_registration::Model,
-    extra: Value,
-) -> Event<'static> {
-    let mut payload = json!({ "dealRegistration": snapshot(r) });
-    if let (Some(payload), Some(extra)) = (payload.as_object_mut(), extra.as_object()) {
-        payload.extend(extra.clone());
-    }
-    Event {
-        event_type,
-        subject_type: "DealRegistration",
-        subject_id: r.id,
-        partner_id: Some(r.partner_id),
-        payload,
-    }
-}
-
-fn parse_status(r: &deal_registration::Model) -> Result<Status, ApiError> {
-    Status::parse(&r.status).ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!(
-            "registration {} has status {}",
-            r.id,
-            r.status
-        ))
-    })
-}
-
-/// Registrations that still claim their account at `now`.
-fn active_claims(now: DateTime<Utc>) -> Condition {
-    Condition::any()
-        .add(
-            deal_registration::Column::Status
-                .is_in([Status::Submitted.as_str(), Status::UnderReview.as_str()]),
-        )
-        .add(
-            Condition::all()
-                .add(deal_registration::Column::Status.eq(Status::Approved.as_str()))
-                .add(deal_registration::Column::ProtectionEndsAt.gt(now)),
-        )
-}
-
-fn same_account_registrations(domain_key: &str, company_key: &str) -> Condition {
-    Condition::any()
-        .add(deal_registration::Column::DomainKey.eq(domain_key))
-        .add(deal_registration::Column::CompanyKey.eq(company_key))
-}
-
-fn same_account_opportunities(domain_key: &str, company_key: &str) -> Condition {
-    Condition::any()
-        .add(opportunity::Column::DomainKey.eq(domain_key))
-        .add(opportunity::Column::CompanyKey.eq(company_key))
-}
-
-fn open_stages() -> Vec<&'static str> {
-    [
-        OpportunityStage::Registered,
-        OpportunityStage::Qualified,
-        OpportunityStage::Proposal,
-        OpportunityStage::Negotiation,
-    ]
-    .into_iter()
-    .map(DbEnum::as_str)
-    .collect()
-}
 
 // ---- reads ----
 
@@ -214,27 +122,6 @@ pub async fn list(
     .await
 }
 
-pub async fn find(
-    db: &impl ConnectionTrait,
-    caller: &Caller<'_>,
-    id: Uuid,
-) -> Result<Option<deal_registration::Model>, ApiError> {
-    Ok(deal_registration::Entity::find_by_id(id)
-        .filter(policy::registration_rows(caller.principal))
-        .one(db)
-        .await?)
-}
-
-pub async fn conflicts(
-    db: &impl ConnectionTrait,
-    registration_id: Uuid,
-) -> Result<Vec<registration_conflict::Model>, DbErr> {
-    registration_conflict::Entity::find()
-        .filter(registration_conflict::Column::RegistrationId.eq(registration_id))
-        .all(db)
-        .await
-}
-
 // ---- submit ----
 
 /// A registration as submitted, already parsed at the boundary.
@@ -295,52 +182,6 @@ async fn next_reference(uow: &UnitOfWork) -> Result<String, DbErr> {
     Ok(reference(year, u32::try_from(last).unwrap_or_default()))
 }
 
-/// Whether `partner_id` has a contact with an active certification (of `kind`, if given).
-async fn certified(
-    db: &impl ConnectionTrait,
-    partner_id: Uuid,
-    kind: Option<CertificationKind>,
-) -> Result<bool, DbErr> {
-    let mut condition = Condition::all()
-        .add(certification::Column::PartnerId.eq(partner_id))
-        .add(certification::Column::Status.eq(CertificationStatus::Active.as_str()));
-    if let Some(kind) = kind {
-        let mut tracks = Query::select();
-        tracks
-            .column(certification_track::Column::Id)
-            .from(certification_track::Entity)
-            .and_where(certification_track::Column::Kind.eq(kind.as_str()));
-        condition = condition.add(certification::Column::TrackId.in_subquery(tracks.to_owned()));
-    }
-    Ok(certification::Entity::find()
-        .filter(condition)
-        .one(db)
-        .await?
-        .is_some())
-}
-
-/// Whether the partner sourced a closed-won deal on this account before.
-async fn incumbent(
-    db: &impl ConnectionTrait,
-    partner_id: Uuid,
-    domain_key: &str,
-    company_key: &str,
-) -> Result<bool, DbErr> {
-    let mut sourced = Query::select();
-    sourced
-        .column(opportunity_attribution::Column::OpportunityId)
-        .from(opportunity_attribution::Entity)
-        .and_where(opportunity_attribution::Column::PartnerId.eq(partner_id))
-        .and_where(opportunity_attribution::Column::Role.eq(AttributionRole::Sourced.as_str()));
-    Ok(opportunity::Entity::find()
-        .filter(same_account_opportunities(domain_key, company_key))
-        .filter(opportunity::Column::Stage.eq(OpportunityStage::ClosedWon.as_str()))
-        .filter(opportunity::Column::Id.in_subquery(sourced.to_owned()))
-        .one(db)
-        .await?
-        .is_some())
-}
-
 /// Who submitted, as the partner will see it.
 fn submitter(caller: &Caller<'_>) -> String {
     match caller.principal.kind() {
@@ -366,6 +207,7 @@ pub async fn submit(
     caller: &Caller<'_>,
     new: NewRegistration,
 ) -> Outcome<deal_registration::Model> {
+    const OPERATION: &str = "submitDealRegistration";
     let partner_id = match (caller.principal.kind(), new.partner_id) {
         (PrincipalKind::Partner, _) => caller.principal.partner_id,
         (PrincipalKind::Staff, partner_id) => partner_id,
@@ -398,7 +240,8 @@ pub async fn submit(
     let settings = settings::get(uow.conn()).await?;
     let gated =
         settings.certification_gating && partner.partner_type != PartnerType::Referral.as_str();
-    if gated && !certified(uow.conn(), partner.id, Some(CertificationKind::Sales)).await? {
+    if gated && !accounts::certified(uow.conn(), partner.id, Some(CertificationKind::Sales)).await?
+    {
         return Err(UserError {
             field: None,
             code: UserErrorCode::CertificationRequired,
@@ -412,22 +255,40 @@ pub async fn submit(
     let domain_key = new.company_domain.clone();
     let company_key = normalize_company_name(new.company_name.as_str());
     let claims = deal_registration::Entity::find()
-        .filter(same_account_registrations(&domain_key, &company_key))
-        .filter(active_claims(now))
+        .filter(accounts::same_account_registrations(
+            &domain_key,
+            &company_key,
+        ))
+        .filter(accounts::active_claims(now))
         .all(uow.conn())
         .await?;
     if claims.iter().any(|c| c.partner_id == partner.id) {
         return Err(duplicate_registration());
     }
-    let registration = deal_registration::ActiveModel {
+    // Other partners' active registrations and open direct opportunities:
+    // with any, the registration starts under review.
+    let found = conflicts::find_for_submission(
+        uow.conn(),
+        partner.id,
+        (&domain_key, &company_key),
+        &claims,
+        now,
+    )
+    .await?;
+    let status = if found.is_empty() {
+        Status::Submitted
+    } else {
+        Status::UnderReview
+    };
+    let row = deal_registration::ActiveModel {
         id: Set(Uuid::now_v7()),
         reference: Set(next_reference(&uow).await?),
         partner_id: Set(partner.id),
-        status: Set(Status::Submitted.as_str().to_owned()),
+        status: Set(status.as_str().to_owned()),
         company_name: Set(new.company_name.as_str().to_owned()),
         company_domain: Set(new.company_domain),
-        company_key: Set(company_key.clone()),
-        domain_key: Set(domain_key.clone()),
+        company_key: Set(company_key),
+        domain_key: Set(domain_key),
         customer_contact_name: Set(new.customer_contact_name.into_inner()),
         customer_contact_email: Set(new.customer_contact_email.into_inner()),
         amount_minor: Set(new.estimated_amount.minor_units),
@@ -450,91 +311,21 @@ pub async fn submit(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(uow.conn())
-    .await
-    .map_err(|error| match violated_unique_constraint(&error) {
-        // A concurrent submission for the same account won the race.
-        Some("uq_deal_registration_pending_domain" | "uq_deal_registration_pending_company") => {
-            duplicate_registration()
-        }
-        _ => error.into(),
-    })?;
-
-    // Conflicts: other partners' active registrations and open direct opportunities.
-    let mut found = Vec::new();
-    let this_claim = Claim {
-        approved: false,
-        incumbent: incumbent(uow.conn(), partner.id, &domain_key, &company_key).await?,
-        submitted_at: now,
-        certified: certified(uow.conn(), partner.id, None).await?,
     };
-    for other in claims {
-        let other_claim = Claim {
-            approved: other.status == Status::Approved.as_str(),
-            incumbent: incumbent(uow.conn(), other.partner_id, &domain_key, &company_key).await?,
-            submitted_at: other.submitted_at,
-            certified: certified(uow.conn(), other.partner_id, None).await?,
-        };
-        let recommendation = partner_vs_partner(this_claim, other_claim);
-        found.push((
-            ConflictKind::PartnerRegistration,
-            Some(other.id),
-            None,
-            recommendation,
-        ));
+    let registration = uow
+        .create::<deal_registration::Entity>(OPERATION, row)
+        .await
+        .map_err(|error| match violated_unique_constraint(&error) {
+            // A concurrent submission for the same account won the race.
+            Some(
+                "uq_deal_registration_pending_domain" | "uq_deal_registration_pending_company",
+            ) => duplicate_registration(),
+            _ => error.into(),
+        })?;
+    for conflict in &found {
+        conflicts::record(&uow, OPERATION, registration.id, conflict).await?;
     }
-    let direct = opportunity::Entity::find()
-        .filter(same_account_opportunities(&domain_key, &company_key))
-        .filter(opportunity::Column::Source.eq(OpportunitySource::Direct.as_str()))
-        .filter(opportunity::Column::Stage.is_in(open_stages()))
-        .all(uow.conn())
-        .await?;
-    for opportunity in direct {
-        let qualified_before = opportunity.qualified_at.is_some_and(|q| q <= now);
-        let recommendation = partner_vs_direct(now, opportunity.created_at, qualified_before);
-        found.push((
-            ConflictKind::DirectOpportunity,
-            None,
-            Some(opportunity.id),
-            recommendation,
-        ));
-    }
-    let registration = if found.is_empty() {
-        registration
-    } else {
-        for (kind, other_registration, other_opportunity, recommendation) in &found {
-            registration_conflict::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                registration_id: Set(registration.id),
-                kind: Set(kind.as_str().to_owned()),
-                other_registration_id: Set(*other_registration),
-                other_opportunity_id: Set(*other_opportunity),
-                rule: Set(recommendation.rule.to_owned()),
-                recommendation: Set(recommendation.resolution.as_str().to_owned()),
-                resolution: Set(None),
-                rationale: Set(None),
-                resolved_by: Set(None),
-                resolved_at: Set(None),
-                created_at: Set(now),
-            }
-            .insert(uow.conn())
-            .await?;
-        }
-        let mut under_review = registration.into_active_model();
-        under_review.status = Set(Status::UnderReview.as_str().to_owned());
-        under_review.update(uow.conn()).await?
-    };
-    let after = snapshot(&registration);
-    uow.audit(Change {
-        operation: "submitDealRegistration",
-        entity_type: "DealRegistration",
-        entity_id: registration.id,
-        before: None,
-        after: Some(&after),
-    })
-    .await?;
-    uow.emit(registration_event(
+    uow.emit(registration::event(
         "deal_registration.submitted",
         &registration,
         json!({}),
@@ -543,121 +334,21 @@ pub async fn submit(
     if !found.is_empty() {
         let recommendations: Vec<&str> = found
             .iter()
-            .map(|(_, _, _, r)| r.resolution.as_str())
+            .map(|c| c.recommendation.resolution.as_str())
             .collect();
-        uow.emit(registration_event(
+        uow.emit(registration::event(
             "deal_registration.conflict_detected",
             &registration,
             json!({ "recommendations": recommendations }),
         ))
         .await?;
     }
-    activation::reach(&uow, partner.id, MilestoneKind::FirstRegisteredDeal, now).await?;
+    milestones::reach(&uow, partner.id, MilestoneKind::FirstRegisteredDeal, now).await?;
     uow.commit().await?;
     Ok(registration)
 }
 
-// ---- decisions ----
-
-fn not_found() -> Failure {
-    UserError::on_field(
-        "id",
-        UserErrorCode::NotFound,
-        "no deal registration has this id",
-    )
-    .into()
-}
-
-fn refuse_move(from: Status, to: Status) -> Failure {
-    UserError::on_field(
-        "id",
-        UserErrorCode::InvalidTransition,
-        format!(
-            "a {} registration cannot become {}",
-            from.as_str(),
-            to.as_str()
-        ),
-    )
-    .into()
-}
-
-/// Loads the registration (scoped), checks the version and the move.
-async fn load(
-    uow: &UnitOfWork,
-    caller: &Caller<'_>,
-    id: Uuid,
-    expected_version: Option<i32>,
-    to: Option<Status>,
-) -> Outcome<deal_registration::Model> {
-    let current = find(uow.conn(), caller, id).await?.ok_or_else(not_found)?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(UserError::on_field(
-            "expectedVersion",
-            UserErrorCode::StaleVersion,
-            format!(
-                "the registration changed since you read it; it is now at version {}",
-                current.version
-            ),
-        )
-        .into());
-    }
-    if let Some(to) = to {
-        let from = parse_status(&current)?;
-        if !can_move(from, to) {
-            return Err(refuse_move(from, to));
-        }
-    }
-    Ok(current)
-}
-
-/// Writes `changed` if the row is still at `current.version`, audits it and
-/// emits `deal_registration.status_changed` when the status moved.
-async fn save(
-    uow: &UnitOfWork,
-    operation: &str,
-    current: &deal_registration::Model,
-    mut changed: deal_registration::ActiveModel,
-) -> Outcome<deal_registration::Model> {
-    changed.version = Set(current.version + 1);
-    changed.updated_at = Set(uow.now());
-    let result = deal_registration::Entity::update_many()
-        .set(changed)
-        .filter(deal_registration::Column::Id.eq(current.id))
-        .filter(deal_registration::Column::Version.eq(current.version))
-        .exec(uow.conn())
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(UserError::on_field(
-            "expectedVersion",
-            UserErrorCode::StaleVersion,
-            "the registration changed meanwhile; read it again",
-        )
-        .into());
-    }
-    let saved = deal_registration::Entity::find_by_id(current.id)
-        .one(uow.conn())
-        .await?
-        .ok_or_else(not_found)?;
-    let (before, after) = (snapshot(current), snapshot(&saved));
-    uow.audit(Change {
-        operation,
-        entity_type: "DealRegistration",
-        entity_id: saved.id,
-        before: Some(&before),
-        after: Some(&after),
-    })
-    .await?;
-    if saved.status != current.status {
-        let extra = json!({ "previousStatus": current.status, "status": saved.status });
-        uow.emit(registration_event(
-            "deal_registration.status_changed",
-            &saved,
-            extra,
-        ))
-        .await?;
-    }
-    Ok(saved)
-}
+// ---- changes and decisions ----
 
 /// Changes while undecided.
 #[derive(Default)]
@@ -690,8 +381,8 @@ pub async fn update(
         .into());
     }
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
-    let current = load(&uow, caller, id, Some(expected_version), None).await?;
-    let status = parse_status(&current)?;
+    let current = registration::load(&uow, caller, id, Some(expected_version), None).await?;
+    let status = registration::status_of(&current)?;
     if !matches!(status, Status::Submitted | Status::UnderReview) {
         return Err(UserError::on_field(
             "id",
@@ -723,7 +414,7 @@ pub async fn update(
     if let Some(notes) = changes.internal_notes {
         changed.internal_notes = Set(notes);
     }
-    let saved = save(&uow, "updateDealRegistration", &current, changed).await?;
+    let saved = registration::save(&uow, "updateDealRegistration", &current, changed).await?;
     uow.commit().await?;
     Ok(saved)
 }
@@ -734,11 +425,11 @@ pub async fn withdraw(
     id: Uuid,
 ) -> Outcome<deal_registration::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
-    let current = load(&uow, caller, id, None, Some(Status::Withdrawn)).await?;
+    let current = registration::load(&uow, caller, id, None, Some(Status::Withdrawn)).await?;
     let mut changed = current.clone().into_active_model();
     changed.status = Set(Status::Withdrawn.as_str().to_owned());
     changed.decided_at = Set(Some(uow.now()));
-    let saved = save(&uow, "withdrawDealRegistration", &current, changed).await?;
+    let saved = registration::save(&uow, "withdrawDealRegistration", &current, changed).await?;
     uow.commit().await?;
     Ok(saved)
 }
@@ -750,25 +441,11 @@ pub async fn reject(
     reason: String,
 ) -> Outcome<deal_registration::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
-    let current = load(&uow, caller, id, None, Some(Status::Rejected)).await?;
-    let saved = decide_rejected(&uow, caller, &current, reason, "rejectDealRegistration").await?;
+    let current = registration::load(&uow, caller, id, None, Some(Status::Rejected)).await?;
+    let saved =
+        registration::reject(&uow, caller, &current, reason, "rejectDealRegistration").await?;
     uow.commit().await?;
     Ok(saved)
-}
-
-async fn decide_rejected(
-    uow: &UnitOfWork,
-    caller: &Caller<'_>,
-    current: &deal_registration::Model,
-    reason: String,
-    operation: &str,
-) -> Outcome<deal_registration::Model> {
-    let mut changed = current.clone().into_active_model();
-    changed.status = Set(Status::Rejected.as_str().to_owned());
-    changed.decided_at = Set(Some(uow.now()));
-    changed.decision_reason = Set(Some(reason));
-    changed.reviewer_id = Set(caller.principal.staff_user_id);
-    save(uow, operation, current, changed).await
 }
 
 /// Protection length for an approval: the override (1–365 days) or the setting.
@@ -794,126 +471,10 @@ pub async fn approve(
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let settings = settings::get(uow.conn()).await?;
     let days = protection_days(override_days, settings.protection_days)?;
-    let current = load(&uow, caller, id, None, Some(Status::Approved)).await?;
-    let saved = decide_approved(&uow, caller, &current, days, None).await?;
+    let current = registration::load(&uow, caller, id, None, Some(Status::Approved)).await?;
+    let saved = registration::approve(&uow, caller, &current, days, None).await?;
     uow.commit().await?;
     Ok(saved)
-}
-
-/// Approves: protection starts, and the opportunity is created at
-/// `REGISTERED`, `PARTNER_SOURCED`, with the partner `SOURCED` — or, for a
-/// co-sell, the registration joins the existing direct opportunity.
-async fn decide_approved(
-    uow: &UnitOfWork,
-    caller: &Caller<'_>,
-    current: &deal_registration::Model,
-    days: i64,
-    join_opportunity: Option<Uuid>,
-) -> Outcome<deal_registration::Model> {
-    let now = uow.now();
-    let opportunity_id = match join_opportunity {
-        Some(id) => id,
-        None => create_sourced_opportunity(uow, current).await?,
-    };
-    let mut changed = current.clone().into_active_model();
-    changed.status = Set(Status::Approved.as_str().to_owned());
-    changed.decided_at = Set(Some(now));
-    changed.reviewer_id = Set(caller.principal.staff_user_id);
-    changed.protection_starts_at = Set(Some(now));
-    changed.protection_ends_at = Set(Some(now + Duration::days(days)));
-    changed.opportunity_id = Set(Some(opportunity_id));
-    save(uow, "approveDealRegistration", current, changed).await
-}
-
-async fn create_sourced_opportunity(
-    uow: &UnitOfWork,
-    r: &deal_registration::Model,
-) -> Result<Uuid, DbErr> {
-    let now = uow.now();
-    let created = opportunity::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(format!("{} ({})", r.company_name, r.reference)),
-        company_name: Set(r.company_name.clone()),
-        company_domain: Set(r.company_domain.clone()),
-        company_key: Set(r.company_key.clone()),
-        domain_key: Set(r.domain_key.clone()),
-        source: Set(OpportunitySource::PartnerSourced.as_str().to_owned()),
-        stage: Set(OpportunityStage::Registered.as_str().to_owned()),
-        next_step: Set(None),
-        amount_minor: Set(r.amount_minor),
-        currency: Set(r.currency.clone()),
-        expected_close_date: Set(r.expected_close_date),
-        closed_at: Set(None),
-        closed_lost_reason: Set(None),
-        qualified_at: Set(None),
-        deal_registration_id: Set(Some(r.id)),
-        owner_id: Set(None),
-        discount_bps: Set(None),
-        margin_bps: Set(None),
-        competitor_intel: Set(None),
-        internal_notes: Set(None),
-        crm_managed: Set(false),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(uow.conn())
-    .await?;
-    attribute(
-        uow,
-        created.id,
-        r.partner_id,
-        AttributionRole::Sourced,
-        10_000,
-    )
-    .await?;
-    let after = super::opportunities::snapshot(&created);
-    uow.audit(Change {
-        operation: "approveDealRegistration",
-        entity_type: "Opportunity",
-        entity_id: created.id,
-        before: None,
-        after: Some(&after),
-    })
-    .await?;
-    uow.emit(Event {
-        event_type: "opportunity.created",
-        subject_type: "Opportunity",
-        subject_id: created.id,
-        partner_id: Some(r.partner_id),
-        payload: json!({ "opportunity": after }),
-    })
-    .await?;
-    Ok(created.id)
-}
-
-/// Gives `partner_id` a role on an opportunity (once per partner).
-pub async fn attribute(
-    uow: &UnitOfWork,
-    opportunity_id: Uuid,
-    partner_id: Uuid,
-    role: AttributionRole,
-    credit_bps: i32,
-) -> Result<(), DbErr> {
-    opportunity_attribution::Entity::insert(opportunity_attribution::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        opportunity_id: Set(opportunity_id),
-        partner_id: Set(partner_id),
-        role: Set(role.as_str().to_owned()),
-        credit_bps: Set(credit_bps),
-        created_at: Set(uow.now()),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            opportunity_attribution::Column::OpportunityId,
-            opportunity_attribution::Column::PartnerId,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(uow.conn())
-    .await?;
-    Ok(())
 }
 
 pub async fn extend(
@@ -933,7 +494,7 @@ pub async fn extend(
         )
         .into());
     }
-    let current = load(&uow, caller, id, None, None).await?;
+    let current = registration::load(&uow, caller, id, None, None).await?;
     let protected_until = current.protection_ends_at.filter(|end| *end > uow.now());
     let Some(ends) = protected_until.filter(|_| current.status == Status::Approved.as_str()) else {
         return Err(UserError::on_field(
@@ -958,8 +519,8 @@ pub async fn extend(
     changed.protection_ends_at = Set(Some(ends + Duration::days(i64::from(days))));
     changed.extension_count = Set(current.extension_count + 1);
     changed.decision_reason = Set(Some(reason.clone()));
-    let saved = save(&uow, "extendDealRegistration", &current, changed).await?;
-    uow.emit(registration_event(
+    let saved = registration::save(&uow, "extendDealRegistration", &current, changed).await?;
+    uow.emit(registration::event(
         "deal_registration.extended",
         &saved,
         json!({ "days": days, "reason": reason }),
@@ -967,177 +528,4 @@ pub async fn extend(
     .await?;
     uow.commit().await?;
     Ok(saved)
-}
-
-/// `resolveRegistrationConflict`: the decision and its rationale are kept;
-/// both parties' registrations move accordingly and each is told the outcome,
-/// never who the other party is.
-pub async fn resolve_conflict(
-    db: &DatabaseConnection,
-    caller: &Caller<'_>,
-    conflict_id: Uuid,
-    resolution: ConflictResolution,
-    rationale: String,
-) -> Outcome<deal_registration::Model> {
-    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
-    let Some(conflict) = registration_conflict::Entity::find_by_id(conflict_id)
-        .one(uow.conn())
-        .await?
-    else {
-        return Err(UserError::on_field(
-            "conflictId",
-            UserErrorCode::NotFound,
-            "no registration conflict has this id",
-        )
-        .into());
-    };
-    if conflict.resolved_at.is_some() {
-        return Err(UserError::on_field(
-            "conflictId",
-            UserErrorCode::InvalidTransition,
-            "the conflict is already resolved",
-        )
-        .into());
-    }
-    let kind = ConflictKind::parse(&conflict.kind);
-    let fits = match (kind, resolution) {
-        (_, ConflictResolution::Manual) => false,
-        (Some(ConflictKind::PartnerRegistration), r) => matches!(
-            r,
-            ConflictResolution::PartnerWins | ConflictResolution::OtherPartnerWins
-        ),
-        (Some(ConflictKind::DirectOpportunity), r) => matches!(
-            r,
-            ConflictResolution::PartnerWins
-                | ConflictResolution::DirectWins
-                | ConflictResolution::CoSell
-        ),
-        (None, _) => false,
-    };
-    if !fits {
-        return Err(UserError::on_field(
-            "resolution",
-            UserErrorCode::InvalidValue,
-            "not a decision for this kind of conflict",
-        )
-        .into());
-    }
-    let settings = settings::get(uow.conn()).await?;
-    let current = load(&uow, caller, conflict.registration_id, None, None).await?;
-    let lost =
-        "another claim on this account was preferred under the rules of engagement".to_owned();
-    let mut decided = current.clone();
-    let this_wins = matches!(
-        resolution,
-        ConflictResolution::PartnerWins | ConflictResolution::CoSell
-    );
-    if this_wins && parse_status(&current)? != Status::Approved {
-        let join = (resolution == ConflictResolution::CoSell)
-            .then_some(conflict.other_opportunity_id)
-            .flatten();
-        decided = decide_approved(
-            &uow,
-            caller,
-            &current,
-            i64::from(settings.protection_days),
-            join,
-        )
-        .await?;
-        if let Some(opportunity_id) = join {
-            let split = 5_000;
-            attribute(
-                &uow,
-                opportunity_id,
-                current.partner_id,
-                AttributionRole::CoSell,
-                split,
-            )
-            .await?;
-        }
-    } else if !this_wins && can_move(parse_status(&current)?, Status::Rejected) {
-        decided = decide_rejected(
-            &uow,
-            caller,
-            &current,
-            lost.clone(),
-            "resolveRegistrationConflict",
-        )
-        .await?;
-        if let (ConflictResolution::DirectWins, Some(opportunity_id)) =
-            (resolution, conflict.other_opportunity_id)
-        {
-            attribute(
-                &uow,
-                opportunity_id,
-                current.partner_id,
-                AttributionRole::Influenced,
-                settings.influence_weight_bps,
-            )
-            .await?;
-        }
-    }
-    // The other partner's registration moves the opposite way.
-    if let Some(other_id) = conflict.other_registration_id {
-        if let Some(other) = deal_registration::Entity::find_by_id(other_id)
-            .one(uow.conn())
-            .await?
-        {
-            let other_status = parse_status(&other)?;
-            if this_wins && can_move(other_status, Status::Rejected) {
-                let other = decide_rejected(
-                    &uow,
-                    caller,
-                    &other,
-                    lost.clone(),
-                    "resolveRegistrationConflict",
-                )
-                .await?;
-                uow.emit(registration_event(
-                    "deal_registration.conflict_resolved",
-                    &other,
-                    json!({ "outcome": "LOST" }),
-                ))
-                .await?;
-            } else if !this_wins && can_move(other_status, Status::Approved) {
-                let other = decide_approved(
-                    &uow,
-                    caller,
-                    &other,
-                    i64::from(settings.protection_days),
-                    None,
-                )
-                .await?;
-                uow.emit(registration_event(
-                    "deal_registration.conflict_resolved",
-                    &other,
-                    json!({ "outcome": "WON" }),
-                ))
-                .await?;
-            }
-        }
-    }
-    let mut resolved = conflict.clone().into_active_model();
-    resolved.resolution = Set(Some(resolution.as_str().to_owned()));
-    resolved.rationale = Set(Some(rationale.clone()));
-    resolved.resolved_by = Set(caller.principal.staff_user_id);
-    resolved.resolved_at = Set(Some(uow.now()));
-    resolved.update(uow.conn()).await?;
-    let after = json!({ "resolution": resolution.as_str(), "rationale": rationale, "recommendation": conflict.recommendation });
-    uow.audit(Change {
-        operation: "resolveRegistrationConflict",
-        entity_type: "RegistrationConflict",
-        entity_id: conflict.id,
-        before: None,
-        after: Some(&after),
-    })
-    .await?;
-    let outcome = if this_wins { "WON" } else { "LOST" };
-    uow.emit(registration_event(
-        "deal_registration.conflict_resolved",
-        &decided,
-        json!({ "outcome": outcome }),
-    ))
-    .await?;
-    uow.commit().await?;
-    Ok(decided)
 }

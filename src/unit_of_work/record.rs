@@ -22,6 +22,12 @@ where
     fn id(row: &Self::Model) -> Uuid;
     fn id_column() -> Self::Column;
 
+    /// The id the audit entry names: the row's own, unless the row is a
+    /// part of another entity (an attribution is a change of its opportunity).
+    fn audit_id(row: &Self::Model) -> Uuid {
+        Self::id(row)
+    }
+
     /// The full (internal) view the audit entry stores before and after.
     fn snapshot(row: &Self::Model) -> Value;
 }

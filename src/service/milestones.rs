@@ -1,0 +1,125 @@
+//! Recording activation milestones (SPEC §4.1), once each: the write that
+//! partner, registration, pipeline and certification changes share. Reading
+//! the runway is `activation`.
+
+use chrono::{DateTime, Utc};
+use entity::{certification, certification_track, partner_milestone};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::settings;
+use crate::{
+    domain::{
+        certifications::certification_complete, CertificationKind, CertificationStatus, DbEnum,
+        MilestoneKind,
+    },
+    error::ApiError,
+    ids::{self, NodeType},
+    unit_of_work::{Event, Record, UnitOfWork},
+};
+
+/// A milestone is audited as a change of its partner.
+impl Record for partner_milestone::Entity {
+    const AUDIT_TYPE: &'static str = "Partner";
+
+    fn id(row: &partner_milestone::Model) -> Uuid {
+        row.partner_id
+    }
+
+    /// Milestones are only ever created (`create_unless_exists`), never
+    /// changed or deleted one by one.
+    fn id_column() -> partner_milestone::Column {
+        partner_milestone::Column::PartnerId
+    }
+
+    fn snapshot(row: &partner_milestone::Model) -> Value {
+        json!({ "milestone": row.milestone, "achievedAt": row.achieved_at })
+    }
+}
+
+/// Records that `partner_id` reached `milestone` at `at`, once: a second call
+/// changes nothing and emits nothing. Returns whether it was new.
+pub async fn reach(
+    uow: &UnitOfWork,
+    partner_id: Uuid,
+    milestone: MilestoneKind,
+    at: DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    let row = partner_milestone::ActiveModel {
+        partner_id: Set(partner_id),
+        milestone: Set(milestone.as_str().to_owned()),
+        achieved_at: Set(at),
+    };
+    let key = [
+        partner_milestone::Column::PartnerId,
+        partner_milestone::Column::Milestone,
+    ];
+    let created = uow
+        .create_unless_exists::<partner_milestone::Entity>("reachMilestone", row, key)
+        .await?;
+    if created.is_none() {
+        return Ok(false);
+    }
+    uow.emit(Event {
+        event_type: "partner.milestone_reached",
+        subject_type: "Partner",
+        subject_id: partner_id,
+        partner_id: Some(partner_id),
+        payload: json!({
+            "partnerId": ids::encode(NodeType::Partner, partner_id),
+            "milestone": milestone.as_str(),
+            "achievedAt": at,
+        }),
+    })
+    .await?;
+    Ok(true)
+}
+
+/// Records `CERTIFICATION_COMPLETE` if the partner now holds the required
+/// active certifications (settings: distinct contacts per kind).
+pub async fn check_certification_complete(
+    uow: &UnitOfWork,
+    partner_id: Uuid,
+) -> Result<bool, ApiError> {
+    let settings = settings::get(uow.conn()).await?;
+    let active = certification::Entity::find()
+        .filter(certification::Column::PartnerId.eq(partner_id))
+        .filter(certification::Column::Status.eq(CertificationStatus::Active.as_str()))
+        .all(uow.conn())
+        .await?;
+    let tracks = certification_track::Entity::find()
+        .filter(certification_track::Column::Id.is_in(active.iter().map(|c| c.track_id)))
+        .all(uow.conn())
+        .await?;
+    let contacts_with = |kind: CertificationKind| {
+        let mut contacts: Vec<Uuid> = active
+            .iter()
+            .filter(|c| {
+                tracks
+                    .iter()
+                    .any(|t| t.id == c.track_id && t.kind == kind.as_str())
+            })
+            .map(|c| c.contact_id)
+            .collect();
+        contacts.sort_unstable();
+        contacts.dedup();
+        contacts.len()
+    };
+    let complete = certification_complete(
+        contacts_with(CertificationKind::Sales),
+        contacts_with(CertificationKind::Technical),
+        settings.required_sales_certifications,
+        settings.required_technical_certifications,
+    );
+    if !complete {
+        return Ok(false);
+    }
+    Ok(reach(
+        uow,
+        partner_id,
+        MilestoneKind::CertificationComplete,
+        uow.now(),
+    )
+    .await?)
+}
