@@ -22,7 +22,11 @@ use sea_orm::{
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{auth::Principal, domain::DbEnum, events::signal};
+use crate::{
+    auth::Principal,
+    domain::{ActorKind, PrincipalKind},
+    events::signal,
+};
 
 /// The advisory lock that orders outbox writes ("pgoutbox").
 const OUTBOX_LOCK: i64 = 0x7067_6f75_7462_6f78;
@@ -30,8 +34,7 @@ const OUTBOX_LOCK: i64 = 0x7067_6f75_7462_6f78;
 /// Who made a change, as the audit log and the outbox record it.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    /// `STAFF`, `PARTNER` or `SYSTEM`.
-    pub kind: &'static str,
+    pub kind: ActorKind,
     /// The staff user, when a person is behind the token.
     pub id: Option<Uuid>,
     pub token_id: Option<Uuid>,
@@ -41,7 +44,10 @@ pub struct Actor {
 impl Actor {
     pub fn principal(principal: &Principal, request_id: Option<String>) -> Self {
         Self {
-            kind: principal.kind().as_str(),
+            kind: match principal.kind() {
+                PrincipalKind::Staff => ActorKind::Staff,
+                PrincipalKind::Partner => ActorKind::Partner,
+            },
             id: principal.staff_user_id,
             token_id: Some(principal.token_id),
             request_id,
@@ -51,7 +57,7 @@ impl Actor {
     /// Background jobs and the CLI.
     pub fn system() -> Self {
         Self {
-            kind: "SYSTEM",
+            kind: ActorKind::System,
             id: None,
             token_id: None,
             request_id: None,
@@ -125,7 +131,7 @@ impl UnitOfWork {
         audit_entry::ActiveModel {
             id: NotSet,
             occurred_at: Set(self.now),
-            actor_kind: Set(self.actor.kind.to_owned()),
+            actor_kind: Set(self.actor.kind),
             actor_id: Set(self.actor.id),
             token_id: Set(self.actor.token_id),
             request_id: Set(self.actor.request_id.clone()),
@@ -146,7 +152,7 @@ impl UnitOfWork {
             event_id: Set(Uuid::now_v7()),
             event_type: Set(event.event_type.to_owned()),
             occurred_at: Set(self.now),
-            actor_kind: Set(self.actor.kind.to_owned()),
+            actor_kind: Set(self.actor.kind),
             actor_id: Set(self.actor.id),
             subject_type: Set(event.subject_type.to_owned()),
             subject_id: Set(event.subject_id),

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::ActorKind;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "outbox_event")]
 pub struct Model {
@@ -12,7 +14,7 @@ pub struct Model {
     pub event_id: Uuid,
     pub event_type: String,
     pub occurred_at: DateTimeUtc,
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<Uuid>,
     pub subject_type: String,
     pub subject_id: Uuid,

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::DeliveryStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_delivery")]
 pub struct Model {
@@ -16,8 +18,7 @@ pub struct Model {
     /// `{"type","timestamp","data"}`, exactly as sent.
     #[sea_orm(column_type = "Text")]
     pub body: String,
-    /// `PENDING`, `SUCCEEDED` or `FAILED`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempt_count: i32,
     /// When the next attempt is due (pending only).
     pub next_attempt_at: Option<DateTimeUtc>,

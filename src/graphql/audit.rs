@@ -47,7 +47,7 @@ impl From<audit_entry::Model> for AuditEntry {
         };
         Self {
             occurred_at: e.occurred_at,
-            actor_kind: e.actor_kind,
+            actor_kind: e.actor_kind.to_string(),
             actor_id: e
                 .actor_id
                 .map(|id| ID(ids::encode(ids::NodeType::StaffUser, id))),

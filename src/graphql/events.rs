@@ -14,11 +14,12 @@ use super::{
     certifications::Certification,
     connection::PageInfo,
     context::{self, RequestContext},
+    enums::{CertificationStatus, DealRegistrationStatus, OpportunityStage, PartnerStatus},
     partners::Partner,
     registrations::{DealRegistration, Opportunity},
 };
 use crate::{
-    domain::{CertificationStatus, DealRegistrationStatus, OpportunityStage, PartnerStatus},
+    domain,
     error::{ApiError, ApiResult},
     events::{
         self,
@@ -200,7 +201,8 @@ impl EventQuery {
 /// the feed cursor.
 macro_rules! change_object {
     ($name:ident, $doc:literal, $object:ident: $object_ty:ty => $find:path,
-     $previous:ident, $status:ident: $status_ty:ty, $previous_key:literal, $status_key:literal) => {
+     $previous:ident, $status:ident: $status_ty:ty = $stored_ty:ty,
+     $previous_key:literal, $status_key:literal) => {
         #[doc = $doc]
         #[derive(SimpleObject)]
         #[graphql(complex)]
@@ -220,8 +222,8 @@ macro_rules! change_object {
         impl From<Seen> for $name {
             fn from(seen: Seen) -> Self {
                 Self {
-                    $previous: status(&seen, $previous_key),
-                    $status: status(&seen, $status_key),
+                    $previous: status::<$stored_ty>(&seen, $previous_key).map(Into::into),
+                    $status: status::<$stored_ty>(&seen, $status_key).map(Into::into),
                     occurred_at: seen.event.occurred_at,
                     cursor: events::encode_cursor(seen.event.id),
                     subject_id: seen.event.subject_id,
@@ -244,27 +246,31 @@ macro_rules! change_object {
 change_object!(
     DealRegistrationStatusChange, "A deal registration moved to another status.",
     deal_registration: DealRegistration => registrations::find,
-    previous_status, status: DealRegistrationStatus, "previousStatus", "status"
+    previous_status, status: DealRegistrationStatus = domain::DealRegistrationStatus,
+    "previousStatus", "status"
 );
 change_object!(
     OpportunityStageChange, "An opportunity moved to another stage.",
     opportunity: Opportunity => opportunities::find,
-    previous_stage, stage: OpportunityStage, "previousStage", "stage"
+    previous_stage, stage: OpportunityStage = domain::OpportunityStage,
+    "previousStage", "stage"
 );
 change_object!(
     CertificationStatusChange, "A certification moved to another status.",
     certification: Certification => certifications::find,
-    previous_status, status: CertificationStatus, "previousStatus", "status"
+    previous_status, status: CertificationStatus = domain::CertificationStatus,
+    "previousStatus", "status"
 );
 change_object!(
     PartnerStatusChange, "A partner moved to another status.",
     partner: Partner => partners::find,
-    previous_status, status: PartnerStatus, "previousStatus", "status"
+    previous_status, status: PartnerStatus = domain::PartnerStatus,
+    "previousStatus", "status"
 );
 
-/// The value of a status field of the payload, as the enum it is.
-fn status<T: crate::domain::DbEnum>(seen: &Seen, key: &str) -> Option<T> {
-    seen.data().get(key)?.as_str().and_then(T::parse)
+/// The value of a status field of the payload, as the enum it is stored as.
+fn status<T: std::str::FromStr>(seen: &Seen, key: &str) -> Option<T> {
+    seen.data().get(key)?.as_str()?.parse().ok()
 }
 
 /// Live changes over WebSocket (`graphql-transport-ws` or `graphql-ws`).

@@ -24,8 +24,7 @@ use serde_json::json;
 use crate::{
     clock::SharedClock,
     domain::{
-        CertificationStatus, DbEnum, DealRegistrationStatus, MilestoneKind, OpportunityStage,
-        PartnerStatus,
+        CertificationStatus, DealRegistrationStatus, MilestoneKind, OpportunityStage, PartnerStatus,
     },
     ids::{self, NodeType},
     service::{
@@ -118,7 +117,7 @@ async fn expire_certifications(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    let active = CertificationStatus::Active.as_str();
+    let active = CertificationStatus::Active;
     let due = Condition::all()
         .add(certification::Column::Status.eq(active))
         .add(certification::Column::ExpiresAt.lte(now));
@@ -131,7 +130,7 @@ async fn expire_certifications(
             let updated = certification::Entity::update_many()
                 .col_expr(
                     certification::Column::Status,
-                    Expr::value(CertificationStatus::Expired.as_str()),
+                    Expr::value(CertificationStatus::Expired),
                 )
                 .col_expr(certification::Column::Version, Expr::value(row.version + 1))
                 .col_expr(certification::Column::UpdatedAt, Expr::value(now))
@@ -141,7 +140,7 @@ async fn expire_certifications(
                 .await?;
             if updated.rows_affected == 1 {
                 let mut expired = row.clone();
-                expired.status = CertificationStatus::Expired.as_str().to_owned();
+                expired.status = CertificationStatus::Expired;
                 expired.version += 1;
                 expired.updated_at = now;
                 let (before, after) = (
@@ -174,7 +173,7 @@ async fn remind_expiring_certifications(
         .map(|s| s.certification_expiring_days)
         .unwrap_or(30);
     let due = Condition::all()
-        .add(certification::Column::Status.eq(CertificationStatus::Active.as_str()))
+        .add(certification::Column::Status.eq(CertificationStatus::Active))
         .add(certification::Column::ExpiresAt.lte(now + Duration::days(i64::from(lead))))
         .add(certification::Column::ExpiresAt.gt(now))
         .add(
@@ -237,13 +236,11 @@ async fn flag_activation_overdue(
     let mut live = Query::select();
     live.column(partner_milestone::Column::PartnerId)
         .from(partner_milestone::Entity)
-        .and_where(
-            partner_milestone::Column::Milestone.eq(MilestoneKind::FirstRegisteredDeal.as_str()),
-        );
+        .and_where(partner_milestone::Column::Milestone.eq(MilestoneKind::FirstRegisteredDeal));
     let due = Condition::all()
         .add(partner::Column::SignedAt.lte(now - Duration::days(i64::from(days))))
         .add(partner::Column::ActivationOverdueNotifiedAt.is_null())
-        .add(partner::Column::Status.ne(PartnerStatus::Offboarded.as_str()))
+        .add(partner::Column::Status.ne(PartnerStatus::Offboarded))
         .add(partner::Column::Id.not_in_subquery(live.to_owned()));
     Ok(in_batches!(
         db,
@@ -299,7 +296,7 @@ async fn remind_expiring_registrations(
         .map(|s| s.registration_expiring_days)
         .unwrap_or(15);
     let due = Condition::all()
-        .add(deal_registration::Column::Status.eq(DealRegistrationStatus::Approved.as_str()))
+        .add(deal_registration::Column::Status.eq(DealRegistrationStatus::Approved))
         .add(deal_registration::Column::ProtectionEndsAt.gt(now))
         .add(deal_registration::Column::ProtectionEndsAt.lte(now + Duration::days(i64::from(lead))))
         .add(
@@ -352,16 +349,13 @@ async fn remind_expiring_registrations(
 /// Approved registrations whose protection ended while their opportunity is
 /// still open become EXPIRED.
 async fn expire_registrations(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let closed = [
-        OpportunityStage::ClosedWon.as_str(),
-        OpportunityStage::ClosedLost.as_str(),
-    ];
+    let closed = [OpportunityStage::ClosedWon, OpportunityStage::ClosedLost];
     let mut closed_deals = Query::select();
     closed_deals
         .column(opportunity::Column::Id)
         .from(opportunity::Entity)
         .and_where(opportunity::Column::Stage.is_in(closed));
-    let approved = DealRegistrationStatus::Approved.as_str();
+    let approved = DealRegistrationStatus::Approved;
     let due = Condition::all()
         .add(deal_registration::Column::Status.eq(approved))
         .add(deal_registration::Column::ProtectionEndsAt.lte(now))
@@ -382,7 +376,7 @@ async fn expire_registrations(db: &DatabaseConnection, now: DateTime<Utc>) -> Re
             let updated = deal_registration::Entity::update_many()
                 .col_expr(
                     deal_registration::Column::Status,
-                    Expr::value(DealRegistrationStatus::Expired.as_str()),
+                    Expr::value(DealRegistrationStatus::Expired),
                 )
                 .col_expr(
                     deal_registration::Column::Version,
@@ -395,7 +389,7 @@ async fn expire_registrations(db: &DatabaseConnection, now: DateTime<Utc>) -> Re
                 .await?;
             if updated.rows_affected == 1 {
                 let mut expired = row.clone();
-                expired.status = DealRegistrationStatus::Expired.as_str().to_owned();
+                expired.status = DealRegistrationStatus::Expired;
                 expired.version += 1;
                 expired.updated_at = now;
                 let (before, after) = (

@@ -19,7 +19,8 @@ use crate::{
     domain::{
         activation::{runway, Runway},
         certifications::certification_complete,
-        CertificationKind, CertificationStatus, DbEnum, MilestoneKind, UserError, UserErrorCode,
+        CertificationKind, CertificationStatus, MilestoneKind, MilestoneRules, UserError,
+        UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -36,7 +37,7 @@ pub async fn reach(
 ) -> Result<bool, DbErr> {
     let inserted = partner_milestone::Entity::insert(partner_milestone::ActiveModel {
         partner_id: Set(partner_id),
-        milestone: Set(milestone.as_str().to_owned()),
+        milestone: Set(milestone),
         achieved_at: Set(at),
     })
     .on_conflict(
@@ -52,7 +53,7 @@ pub async fn reach(
     if inserted == 0 {
         return Ok(false);
     }
-    let after = json!({ "milestone": milestone.as_str(), "achievedAt": at });
+    let after = json!({ "milestone": milestone, "achievedAt": at });
     uow.audit(Change {
         operation: "reachMilestone",
         entity_type: "Partner",
@@ -68,7 +69,7 @@ pub async fn reach(
         partner_id: Some(partner_id),
         payload: json!({
             "partnerId": ids::encode(NodeType::Partner, partner_id),
-            "milestone": milestone.as_str(),
+            "milestone": milestone,
             "achievedAt": at,
         }),
     })
@@ -85,7 +86,7 @@ pub async fn check_certification_complete(
     let settings = settings::get(uow.conn()).await?;
     let active = certification::Entity::find()
         .filter(certification::Column::PartnerId.eq(partner_id))
-        .filter(certification::Column::Status.eq(CertificationStatus::Active.as_str()))
+        .filter(certification::Column::Status.eq(CertificationStatus::Active))
         .all(uow.conn())
         .await?;
     let tracks = certification_track::Entity::find()
@@ -95,11 +96,7 @@ pub async fn check_certification_complete(
     let contacts_with = |kind: CertificationKind| {
         let mut contacts: Vec<Uuid> = active
             .iter()
-            .filter(|c| {
-                tracks
-                    .iter()
-                    .any(|t| t.id == c.track_id && t.kind == kind.as_str())
-            })
+            .filter(|c| tracks.iter().any(|t| t.id == c.track_id && t.kind == kind))
             .map(|c| c.contact_id)
             .collect();
         contacts.sort_unstable();
@@ -134,7 +131,7 @@ pub async fn achieved(
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|m| Some((MilestoneKind::parse(&m.milestone)?, m.achieved_at)))
+        .map(|m| (m.milestone, m.achieved_at))
         .collect())
 }
 
@@ -167,10 +164,7 @@ pub async fn record(
         return Err(UserError::on_field(
             "milestone",
             UserErrorCode::InvalidValue,
-            format!(
-                "{} is recorded by the system from the data",
-                milestone.as_str()
-            ),
+            format!("{} is recorded by the system from the data", milestone),
         )
         .into());
     }

@@ -23,7 +23,7 @@ use super::{
     Caller, Failure, Outcome,
 };
 use crate::{
-    domain::{scores::ActivityKind, DbEnum, UserError, UserErrorCode},
+    domain::{scores::ActivityKind, UserError, UserErrorCode},
     error::ApiError,
     ids::{self, NodeType},
     policy,
@@ -240,7 +240,7 @@ pub async fn record(
         let candidate = partner_activity::Model {
             id: Uuid::now_v7(),
             partner_id,
-            kind: kind.as_str().to_owned(),
+            kind,
             occurred_at,
             count,
             contact_id,
@@ -274,7 +274,7 @@ pub async fn record(
         partner_activity::ActiveModel {
             id: Set(activity.id),
             partner_id: Set(activity.partner_id),
-            kind: Set(activity.kind.clone()),
+            kind: Set(activity.kind),
             occurred_at: Set(activity.occurred_at),
             count: Set(activity.count),
             contact_id: Set(activity.contact_id),

@@ -18,7 +18,8 @@ use crate::{
         ScopeSet,
     },
     domain::{
-        inputs::DisplayName, DbEnum, OrderDirection, PrincipalKind, Role, UserError, UserErrorCode,
+        inputs::DisplayName, OrderDirection, PrincipalKind, Role, RoleKind, UserError,
+        UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -186,9 +187,4 @@ pub async fn revoke(
     // Only now: a lookup racing the commit must not keep the token alive.
     crate::auth::cache::tokens_revoked(db).await;
     Ok(revoked)
-}
-
-/// The role a stored client acts with.
-pub fn role_of(client: &api_client::Model) -> Option<Role> {
-    Role::parse(&client.role)
 }

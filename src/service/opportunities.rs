@@ -30,9 +30,8 @@ use crate::{
         inputs::{DisplayName, Percent, Weight},
         money::Money,
         registrations::partner_vs_direct,
-        AttributionRole, ConflictKind, DbEnum, DealRegistrationStatus, MilestoneKind,
-        OpportunitySource, OpportunityStage, OrderDirection, PrincipalKind, UserError,
-        UserErrorCode,
+        AttributionRole, ConflictKind, DealRegistrationStatus, MilestoneKind, OpportunitySource,
+        OpportunityStage, OrderDirection, PrincipalKind, StageRules, UserError, UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -110,10 +109,6 @@ pub struct OpportunityFilter {
     pub expected_close_to: Option<NaiveDate>,
 }
 
-fn stage_names(stages: &[OpportunityStage]) -> Vec<&'static str> {
-    stages.iter().map(|s| s.as_str()).collect()
-}
-
 const OPEN: [OpportunityStage; 4] = [
     OpportunityStage::Registered,
     OpportunityStage::Qualified,
@@ -139,8 +134,8 @@ pub struct OpportunitySummary {
     pub id: Uuid,
     pub name: String,
     pub company_name: String,
-    pub source: String,
-    pub stage: String,
+    pub source: OpportunitySource,
+    pub stage: OpportunityStage,
     pub amount_minor: i64,
     pub currency: String,
     pub expected_close_date: NaiveDate,
@@ -158,7 +153,7 @@ pub struct RegistrationSummary {
     pub id: Uuid,
     pub partner_id: Uuid,
     pub reference: String,
-    pub status: String,
+    pub status: DealRegistrationStatus,
     pub protection_ends_at: Option<DateTime<Utc>>,
 }
 
@@ -176,7 +171,7 @@ macro_rules! page_columns {
             /// The model in the columns from `start` on; `None` when an
             /// outer join found no row (its id is NULL).
             fn read(row: &QueryResult, start: usize) -> Result<Option<$($model)::+>, DbErr> {
-                let Some($id) = rows::column(row, start)? else {
+                let Some($id) = rows::read(row, start)? else {
                     return Ok(None);
                 };
                 let mut at = start;
@@ -185,7 +180,7 @@ macro_rules! page_columns {
                     $id,
                     $($field: {
                         at += 1;
-                        rows::column(row, at)?
+                        rows::read(row, at)?
                     }),*
                 }))
             }
@@ -306,16 +301,16 @@ pub async fn list(
 ) -> Result<Page<ListedOpportunity>, ApiError> {
     let mut condition = policy::opportunity_rows(caller.principal);
     if !filter.stages.is_empty() {
-        condition = condition.add(opportunity::Column::Stage.is_in(stage_names(&filter.stages)));
+        condition = condition.add(opportunity::Column::Stage.is_in(filter.stages));
     }
     if let Some(source) = filter.source {
-        condition = condition.add(opportunity::Column::Source.eq(source.as_str()));
+        condition = condition.add(opportunity::Column::Source.eq(source));
     }
     if let Some(partner_id) = filter.partner_id {
         condition = condition.add(policy::attributed_to(partner_id));
     }
     if let Some(open) = filter.open {
-        let open_stages = opportunity::Column::Stage.is_in(stage_names(&OPEN));
+        let open_stages = opportunity::Column::Stage.is_in(OPEN);
         condition = condition.add(if open {
             Condition::all().add(open_stages)
         } else {
@@ -357,16 +352,6 @@ pub async fn external_ids(
         .await
 }
 
-fn stage_of(o: &opportunity::Model) -> Result<OpportunityStage, ApiError> {
-    OpportunityStage::parse(&o.stage).ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!(
-            "opportunity {} has stage {}",
-            o.id,
-            o.stage
-        ))
-    })
-}
-
 fn not_found() -> Failure {
     UserError::on_field("id", UserErrorCode::NotFound, "no opportunity has this id").into()
 }
@@ -401,8 +386,8 @@ async fn insert_direct(
         company_domain: Set(new.company_domain.clone()),
         company_key: Set(company_key),
         domain_key: Set(new.company_domain),
-        source: Set(OpportunitySource::Direct.as_str().to_owned()),
-        stage: Set(OpportunityStage::Registered.as_str().to_owned()),
+        source: Set(OpportunitySource::Direct),
+        stage: Set(OpportunityStage::Registered),
         next_step: Set(new.next_step),
         amount_minor: Set(new.amount.minor_units),
         currency: Set(new.amount.currency.into_inner()),
@@ -439,8 +424,8 @@ async fn flag_conflicting_registrations(
                 .add(deal_registration::Column::CompanyKey.eq(created.company_key.as_str())),
         )
         .filter(deal_registration::Column::Status.is_in([
-            DealRegistrationStatus::Submitted.as_str(),
-            DealRegistrationStatus::UnderReview.as_str(),
+            DealRegistrationStatus::Submitted,
+            DealRegistrationStatus::UnderReview,
         ]))
         .all(uow.conn())
         .await?;
@@ -449,11 +434,11 @@ async fn flag_conflicting_registrations(
         registration_conflict::ActiveModel {
             id: Set(Uuid::now_v7()),
             registration_id: Set(claim.id),
-            kind: Set(ConflictKind::DirectOpportunity.as_str().to_owned()),
+            kind: Set(ConflictKind::DirectOpportunity),
             other_registration_id: Set(None),
             other_opportunity_id: Set(Some(created.id)),
             rule: Set(recommendation.rule.to_owned()),
-            recommendation: Set(recommendation.resolution.as_str().to_owned()),
+            recommendation: Set(recommendation.resolution),
             resolution: Set(None),
             rationale: Set(None),
             resolved_by: Set(None),
@@ -463,7 +448,7 @@ async fn flag_conflicting_registrations(
         .insert(uow.conn())
         .await?;
         let mut review = claim.clone().into_active_model();
-        review.status = Set(DealRegistrationStatus::UnderReview.as_str().to_owned());
+        review.status = Set(DealRegistrationStatus::UnderReview);
         review.version = Set(claim.version + 1);
         review.updated_at = Set(now);
         // Versioned: a registration decided meanwhile is not put back under review.
@@ -503,7 +488,7 @@ async fn flag_conflicting_registrations(
             subject_type: "DealRegistration",
             subject_id: claim.id,
             partner_id: Some(claim.partner_id),
-            payload: json!({ "dealRegistration": registrations::snapshot(&reviewed), "recommendations": [recommendation.resolution.as_str()] }),
+            payload: json!({ "dealRegistration": registrations::snapshot(&reviewed), "recommendations": [recommendation.resolution] }),
         })
         .await?;
     }
@@ -614,7 +599,7 @@ async fn partner_may_work(
         return Err(not_found());
     };
     let own = attribution_of(uow.conn(), o.id, partner_id).await?;
-    if own.is_none_or(|a| a.role != AttributionRole::Sourced.as_str()) {
+    if own.is_none_or(|a| a.role != AttributionRole::Sourced) {
         return Err(UserError::on_field(
             "id",
             UserErrorCode::InvalidValue,
@@ -704,7 +689,7 @@ pub async fn move_stage(
 ) -> Outcome<opportunity::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load(&uow, caller, id, expected_version).await?;
-    let from = stage_of(&current)?;
+    let from = current.stage;
     let refuse = |message: &str| -> Failure {
         UserError::on_field("stage", UserErrorCode::InvalidTransition, message).into()
     };
@@ -739,8 +724,8 @@ pub async fn move_stage(
     let attributions = attributions(uow.conn(), id).await?;
     let sourced = attributions
         .iter()
-        .any(|a| a.role == AttributionRole::Sourced.as_str());
-    if current.source == OpportunitySource::PartnerSourced.as_str()
+        .any(|a| a.role == AttributionRole::Sourced);
+    if current.source == OpportunitySource::PartnerSourced
         && stage != OpportunityStage::Registered
         && !sourced
     {
@@ -750,7 +735,7 @@ pub async fn move_stage(
     }
     let now = uow.now();
     let mut changed = current.clone().into_active_model();
-    changed.stage = Set(stage.as_str().to_owned());
+    changed.stage = Set(stage);
     if stage >= OpportunityStage::Qualified && current.qualified_at.is_none() {
         changed.qualified_at = Set(Some(now));
     }
@@ -783,7 +768,7 @@ fn stage_event(o: &opportunity::Model, from: OpportunityStage, partner_id: Uuid)
         subject_type: "Opportunity",
         subject_id: o.id,
         partner_id: Some(partner_id),
-        payload: json!({ "opportunity": snapshot(o), "previousStage": from.as_str(), "stage": o.stage }),
+        payload: json!({ "opportunity": snapshot(o), "previousStage": from, "stage": o.stage }),
     }
 }
 
@@ -804,7 +789,7 @@ pub async fn reopen(
     }
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load(&uow, caller, id, None).await?;
-    let from = stage_of(&current)?;
+    let from = current.stage;
     if !from.is_closed() {
         return Err(UserError::on_field(
             "id",
@@ -814,7 +799,7 @@ pub async fn reopen(
         .into());
     }
     let mut changed = current.clone().into_active_model();
-    changed.stage = Set(stage.as_str().to_owned());
+    changed.stage = Set(stage);
     changed.closed_at = Set(None);
     changed.closed_lost_reason = Set(None);
     let saved = save(&uow, "reopenOpportunity", &current, changed).await?;
@@ -868,9 +853,7 @@ pub async fn add_partner(
         .into()
     };
     if role == AttributionRole::Sourced
-        && existing
-            .iter()
-            .any(|a| a.role == AttributionRole::Sourced.as_str())
+        && existing.iter().any(|a| a.role == AttributionRole::Sourced)
     {
         return Err(already_sourced());
     }
@@ -888,7 +871,7 @@ pub async fn add_partner(
             Some("uq_opportunity_attribution_sourced") => already_sourced(),
             _ => error.into(),
         })?;
-    let after = json!({ "partnerId": ids::encode(NodeType::Partner, partner_id), "role": role.as_str(), "credit": credit });
+    let after = json!({ "partnerId": ids::encode(NodeType::Partner, partner_id), "role": role, "credit": credit });
     uow.audit(Change {
         operation: "addOpportunityPartner",
         entity_type: "Opportunity",
@@ -963,7 +946,7 @@ pub async fn upsert_by_external_id(
                 .await?
                 .ok_or_else(not_found)?;
             let new = crm.opportunity;
-            let unchanged = current.stage == crm.stage.as_str()
+            let unchanged = current.stage == crm.stage
                 && current.amount_minor == new.amount.minor_units
                 && current.currency == new.amount.currency.as_str()
                 && current.expected_close_date == new.expected_close_date
@@ -974,7 +957,7 @@ pub async fn upsert_by_external_id(
             }
             let mut changed = current.clone().into_active_model();
             changed.name = Set(new.name.into_inner());
-            changed.stage = Set(crm.stage.as_str().to_owned());
+            changed.stage = Set(crm.stage);
             changed.amount_minor = Set(new.amount.minor_units);
             changed.currency = Set(new.amount.currency.into_inner());
             changed.expected_close_date = Set(new.expected_close_date);
@@ -988,7 +971,7 @@ pub async fn upsert_by_external_id(
                 .then_some(current.closed_at.unwrap_or(now)));
             let saved = save(&uow, "upsertOpportunityByExternalId", &current, changed).await?;
             if saved.stage != current.stage {
-                let from = stage_of(&current)?;
+                let from = current.stage;
                 for a in attributions(uow.conn(), saved.id).await? {
                     uow.emit(stage_event(&saved, from, a.partner_id)).await?;
                     if crm.stage == OpportunityStage::ClosedWon {
@@ -1002,7 +985,7 @@ pub async fn upsert_by_external_id(
         None => {
             let created = insert_direct(&uow, caller, crm.opportunity, true).await?;
             let mut staged = created.clone().into_active_model();
-            staged.stage = Set(crm.stage.as_str().to_owned());
+            staged.stage = Set(crm.stage);
             if crm.stage >= OpportunityStage::Qualified {
                 staged.qualified_at = Set(Some(now));
             }

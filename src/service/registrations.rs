@@ -28,8 +28,8 @@ use crate::{
         money::Money,
         registrations::{can_move, partner_vs_direct, partner_vs_partner, reference, Claim},
         AttributionRole, CertificationKind, CertificationStatus, ConflictKind, ConflictResolution,
-        DbEnum, DealRegistrationStatus, MilestoneKind, OpportunitySource, OpportunityStage,
-        OrderDirection, PartnerType, PrincipalKind, UserError, UserErrorCode,
+        DealRegistrationStatus, MilestoneKind, OpportunitySource, OpportunityStage, OrderDirection,
+        PartnerType, PrincipalKind, UserError, UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -85,26 +85,13 @@ fn registration_event(
     }
 }
 
-fn parse_status(r: &deal_registration::Model) -> Result<Status, ApiError> {
-    Status::parse(&r.status).ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!(
-            "registration {} has status {}",
-            r.id,
-            r.status
-        ))
-    })
-}
-
 /// Registrations that still claim their account at `now`.
 fn active_claims(now: DateTime<Utc>) -> Condition {
     Condition::any()
-        .add(
-            deal_registration::Column::Status
-                .is_in([Status::Submitted.as_str(), Status::UnderReview.as_str()]),
-        )
+        .add(deal_registration::Column::Status.is_in([Status::Submitted, Status::UnderReview]))
         .add(
             Condition::all()
-                .add(deal_registration::Column::Status.eq(Status::Approved.as_str()))
+                .add(deal_registration::Column::Status.eq(Status::Approved))
                 .add(deal_registration::Column::ProtectionEndsAt.gt(now)),
         )
 }
@@ -121,16 +108,13 @@ fn same_account_opportunities(domain_key: &str, company_key: &str) -> Condition 
         .add(opportunity::Column::CompanyKey.eq(company_key))
 }
 
-fn open_stages() -> Vec<&'static str> {
+fn open_stages() -> [OpportunityStage; 4] {
     [
         OpportunityStage::Registered,
         OpportunityStage::Qualified,
         OpportunityStage::Proposal,
         OpportunityStage::Negotiation,
     ]
-    .into_iter()
-    .map(DbEnum::as_str)
-    .collect()
 }
 
 // ---- reads ----
@@ -153,9 +137,7 @@ pub async fn list(
 ) -> Result<Page<deal_registration::Model>, ApiError> {
     let mut condition = policy::registration_rows(caller.principal);
     if !filter.statuses.is_empty() {
-        condition = condition.add(
-            deal_registration::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())),
-        );
+        condition = condition.add(deal_registration::Column::Status.is_in(filter.statuses));
     }
     if let Some(partner_id) = filter.partner_id {
         condition = condition.add(deal_registration::Column::PartnerId.eq(partner_id));
@@ -173,7 +155,7 @@ pub async fn list(
             ));
         }
         condition = condition
-            .add(deal_registration::Column::Status.eq(Status::Approved.as_str()))
+            .add(deal_registration::Column::Status.eq(Status::Approved))
             .add(deal_registration::Column::ProtectionEndsAt.gt(caller.now))
             .add(
                 deal_registration::Column::ProtectionEndsAt
@@ -181,8 +163,8 @@ pub async fn list(
             );
     }
     if let Some(breached) = filter.sla_breached {
-        let undecided = deal_registration::Column::Status
-            .is_in([Status::Submitted.as_str(), Status::UnderReview.as_str()]);
+        let undecided =
+            deal_registration::Column::Status.is_in([Status::Submitted, Status::UnderReview]);
         let late = Condition::any()
             .add(
                 Condition::all()
@@ -303,13 +285,13 @@ async fn certified(
 ) -> Result<bool, DbErr> {
     let mut condition = Condition::all()
         .add(certification::Column::PartnerId.eq(partner_id))
-        .add(certification::Column::Status.eq(CertificationStatus::Active.as_str()));
+        .add(certification::Column::Status.eq(CertificationStatus::Active));
     if let Some(kind) = kind {
         let mut tracks = Query::select();
         tracks
             .column(certification_track::Column::Id)
             .from(certification_track::Entity)
-            .and_where(certification_track::Column::Kind.eq(kind.as_str()));
+            .and_where(certification_track::Column::Kind.eq(kind));
         condition = condition.add(certification::Column::TrackId.in_subquery(tracks.to_owned()));
     }
     Ok(certification::Entity::find()
@@ -331,10 +313,10 @@ async fn incumbent(
         .column(opportunity_attribution::Column::OpportunityId)
         .from(opportunity_attribution::Entity)
         .and_where(opportunity_attribution::Column::PartnerId.eq(partner_id))
-        .and_where(opportunity_attribution::Column::Role.eq(AttributionRole::Sourced.as_str()));
+        .and_where(opportunity_attribution::Column::Role.eq(AttributionRole::Sourced));
     Ok(opportunity::Entity::find()
         .filter(same_account_opportunities(domain_key, company_key))
-        .filter(opportunity::Column::Stage.eq(OpportunityStage::ClosedWon.as_str()))
+        .filter(opportunity::Column::Stage.eq(OpportunityStage::ClosedWon))
         .filter(opportunity::Column::Id.in_subquery(sourced.to_owned()))
         .one(db)
         .await?
@@ -344,11 +326,8 @@ async fn incumbent(
 /// Who submitted, as the partner will see it.
 fn submitter(caller: &Caller<'_>) -> String {
     match caller.principal.kind() {
-        PrincipalKind::Partner => format!("{} (partner)", caller.principal.role.as_str()),
-        PrincipalKind::Staff => format!(
-            "{} (on the partner's behalf)",
-            caller.principal.role.as_str()
-        ),
+        PrincipalKind::Partner => format!("{} (partner)", caller.principal.role),
+        PrincipalKind::Staff => format!("{} (on the partner's behalf)", caller.principal.role),
     }
 }
 
@@ -396,8 +375,7 @@ pub async fn submit(
         .into());
     };
     let settings = settings::get(uow.conn()).await?;
-    let gated =
-        settings.certification_gating && partner.partner_type != PartnerType::Referral.as_str();
+    let gated = settings.certification_gating && partner.partner_type != PartnerType::Referral;
     if gated && !certified(uow.conn(), partner.id, Some(CertificationKind::Sales)).await? {
         return Err(UserError {
             field: None,
@@ -423,7 +401,7 @@ pub async fn submit(
         id: Set(Uuid::now_v7()),
         reference: Set(next_reference(&uow).await?),
         partner_id: Set(partner.id),
-        status: Set(Status::Submitted.as_str().to_owned()),
+        status: Set(Status::Submitted),
         company_name: Set(new.company_name.as_str().to_owned()),
         company_domain: Set(new.company_domain),
         company_key: Set(company_key.clone()),
@@ -471,7 +449,7 @@ pub async fn submit(
     };
     for other in claims {
         let other_claim = Claim {
-            approved: other.status == Status::Approved.as_str(),
+            approved: other.status == Status::Approved,
             incumbent: incumbent(uow.conn(), other.partner_id, &domain_key, &company_key).await?,
             submitted_at: other.submitted_at,
             certified: certified(uow.conn(), other.partner_id, None).await?,
@@ -486,7 +464,7 @@ pub async fn submit(
     }
     let direct = opportunity::Entity::find()
         .filter(same_account_opportunities(&domain_key, &company_key))
-        .filter(opportunity::Column::Source.eq(OpportunitySource::Direct.as_str()))
+        .filter(opportunity::Column::Source.eq(OpportunitySource::Direct))
         .filter(opportunity::Column::Stage.is_in(open_stages()))
         .all(uow.conn())
         .await?;
@@ -507,11 +485,11 @@ pub async fn submit(
             registration_conflict::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 registration_id: Set(registration.id),
-                kind: Set(kind.as_str().to_owned()),
+                kind: Set(*kind),
                 other_registration_id: Set(*other_registration),
                 other_opportunity_id: Set(*other_opportunity),
                 rule: Set(recommendation.rule.to_owned()),
-                recommendation: Set(recommendation.resolution.as_str().to_owned()),
+                recommendation: Set(recommendation.resolution),
                 resolution: Set(None),
                 rationale: Set(None),
                 resolved_by: Set(None),
@@ -522,7 +500,7 @@ pub async fn submit(
             .await?;
         }
         let mut under_review = registration.into_active_model();
-        under_review.status = Set(Status::UnderReview.as_str().to_owned());
+        under_review.status = Set(Status::UnderReview);
         under_review.update(uow.conn()).await?
     };
     let after = snapshot(&registration);
@@ -541,10 +519,8 @@ pub async fn submit(
     ))
     .await?;
     if !found.is_empty() {
-        let recommendations: Vec<&str> = found
-            .iter()
-            .map(|(_, _, _, r)| r.resolution.as_str())
-            .collect();
+        let recommendations: Vec<ConflictResolution> =
+            found.iter().map(|(_, _, _, r)| r.resolution).collect();
         uow.emit(registration_event(
             "deal_registration.conflict_detected",
             &registration,
@@ -572,11 +548,7 @@ fn refuse_move(from: Status, to: Status) -> Failure {
     UserError::on_field(
         "id",
         UserErrorCode::InvalidTransition,
-        format!(
-            "a {} registration cannot become {}",
-            from.as_str(),
-            to.as_str()
-        ),
+        format!("a {from} registration cannot become {to}"),
     )
     .into()
 }
@@ -602,7 +574,7 @@ async fn load(
         .into());
     }
     if let Some(to) = to {
-        let from = parse_status(&current)?;
+        let from = current.status;
         if !can_move(from, to) {
             return Err(refuse_move(from, to));
         }
@@ -691,7 +663,7 @@ pub async fn update(
     }
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load(&uow, caller, id, Some(expected_version), None).await?;
-    let status = parse_status(&current)?;
+    let status = current.status;
     if !matches!(status, Status::Submitted | Status::UnderReview) {
         return Err(UserError::on_field(
             "id",
@@ -736,7 +708,7 @@ pub async fn withdraw(
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load(&uow, caller, id, None, Some(Status::Withdrawn)).await?;
     let mut changed = current.clone().into_active_model();
-    changed.status = Set(Status::Withdrawn.as_str().to_owned());
+    changed.status = Set(Status::Withdrawn);
     changed.decided_at = Set(Some(uow.now()));
     let saved = save(&uow, "withdrawDealRegistration", &current, changed).await?;
     uow.commit().await?;
@@ -764,7 +736,7 @@ async fn decide_rejected(
     operation: &str,
 ) -> Outcome<deal_registration::Model> {
     let mut changed = current.clone().into_active_model();
-    changed.status = Set(Status::Rejected.as_str().to_owned());
+    changed.status = Set(Status::Rejected);
     changed.decided_at = Set(Some(uow.now()));
     changed.decision_reason = Set(Some(reason));
     changed.reviewer_id = Set(caller.principal.staff_user_id);
@@ -816,7 +788,7 @@ async fn decide_approved(
         None => create_sourced_opportunity(uow, current).await?,
     };
     let mut changed = current.clone().into_active_model();
-    changed.status = Set(Status::Approved.as_str().to_owned());
+    changed.status = Set(Status::Approved);
     changed.decided_at = Set(Some(now));
     changed.reviewer_id = Set(caller.principal.staff_user_id);
     changed.protection_starts_at = Set(Some(now));
@@ -837,8 +809,8 @@ async fn create_sourced_opportunity(
         company_domain: Set(r.company_domain.clone()),
         company_key: Set(r.company_key.clone()),
         domain_key: Set(r.domain_key.clone()),
-        source: Set(OpportunitySource::PartnerSourced.as_str().to_owned()),
-        stage: Set(OpportunityStage::Registered.as_str().to_owned()),
+        source: Set(OpportunitySource::PartnerSourced),
+        stage: Set(OpportunityStage::Registered),
         next_step: Set(None),
         amount_minor: Set(r.amount_minor),
         currency: Set(r.currency.clone()),
@@ -899,7 +871,7 @@ pub async fn attribute(
         id: Set(Uuid::now_v7()),
         opportunity_id: Set(opportunity_id),
         partner_id: Set(partner_id),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         credit_bps: Set(credit_bps),
         created_at: Set(uow.now()),
     })
@@ -935,7 +907,7 @@ pub async fn extend(
     }
     let current = load(&uow, caller, id, None, None).await?;
     let protected_until = current.protection_ends_at.filter(|end| *end > uow.now());
-    let Some(ends) = protected_until.filter(|_| current.status == Status::Approved.as_str()) else {
+    let Some(ends) = protected_until.filter(|_| current.status == Status::Approved) else {
         return Err(UserError::on_field(
             "id",
             UserErrorCode::InvalidTransition,
@@ -999,20 +971,18 @@ pub async fn resolve_conflict(
         )
         .into());
     }
-    let kind = ConflictKind::parse(&conflict.kind);
-    let fits = match (kind, resolution) {
+    let fits = match (conflict.kind, resolution) {
         (_, ConflictResolution::Manual) => false,
-        (Some(ConflictKind::PartnerRegistration), r) => matches!(
+        (ConflictKind::PartnerRegistration, r) => matches!(
             r,
             ConflictResolution::PartnerWins | ConflictResolution::OtherPartnerWins
         ),
-        (Some(ConflictKind::DirectOpportunity), r) => matches!(
+        (ConflictKind::DirectOpportunity, r) => matches!(
             r,
             ConflictResolution::PartnerWins
                 | ConflictResolution::DirectWins
                 | ConflictResolution::CoSell
         ),
-        (None, _) => false,
     };
     if !fits {
         return Err(UserError::on_field(
@@ -1031,7 +1001,7 @@ pub async fn resolve_conflict(
         resolution,
         ConflictResolution::PartnerWins | ConflictResolution::CoSell
     );
-    if this_wins && parse_status(&current)? != Status::Approved {
+    if this_wins && current.status != Status::Approved {
         let join = (resolution == ConflictResolution::CoSell)
             .then_some(conflict.other_opportunity_id)
             .flatten();
@@ -1054,7 +1024,7 @@ pub async fn resolve_conflict(
             )
             .await?;
         }
-    } else if !this_wins && can_move(parse_status(&current)?, Status::Rejected) {
+    } else if !this_wins && can_move(current.status, Status::Rejected) {
         decided = decide_rejected(
             &uow,
             caller,
@@ -1082,7 +1052,7 @@ pub async fn resolve_conflict(
             .one(uow.conn())
             .await?
         {
-            let other_status = parse_status(&other)?;
+            let other_status = other.status;
             if this_wins && can_move(other_status, Status::Rejected) {
                 let other = decide_rejected(
                     &uow,
@@ -1117,12 +1087,12 @@ pub async fn resolve_conflict(
         }
     }
     let mut resolved = conflict.clone().into_active_model();
-    resolved.resolution = Set(Some(resolution.as_str().to_owned()));
+    resolved.resolution = Set(Some(resolution));
     resolved.rationale = Set(Some(rationale.clone()));
     resolved.resolved_by = Set(caller.principal.staff_user_id);
     resolved.resolved_at = Set(Some(uow.now()));
     resolved.update(uow.conn()).await?;
-    let after = json!({ "resolution": resolution.as_str(), "rationale": rationale, "recommendation": conflict.recommendation });
+    let after = json!({ "resolution": resolution, "rationale": rationale, "recommendation": conflict.recommendation });
     uow.audit(Change {
         operation: "resolveRegistrationConflict",
         entity_type: "RegistrationConflict",

@@ -107,7 +107,7 @@ pub async fn deliveries(
     let mut select = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id));
     if let Some(status) = status {
-        select = select.filter(webhook_delivery::Column::Status.eq(status.as_str()));
+        select = select.filter(webhook_delivery::Column::Status.eq(status));
     }
     let ordering = Ordering {
         key: webhook_delivery::Column::CreatedAt,
@@ -335,7 +335,7 @@ pub async fn update(
         }
         Some(false) if current.enabled => {
             changed.enabled = Set(false);
-            changed.disabled_reason = Set(Some(DisabledReason::Manual.as_str().to_owned()));
+            changed.disabled_reason = Set(Some(DisabledReason::Manual));
         }
         _ => {}
     }
@@ -464,7 +464,7 @@ pub async fn redeliver(
     webhook_delivery::Entity::update_many()
         .col_expr(
             webhook_delivery::Column::Status,
-            Expr::value(DeliveryStatus::Pending.as_str()),
+            Expr::value(DeliveryStatus::Pending),
         )
         .col_expr(webhook_delivery::Column::AttemptCount, Expr::value(0))
         .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(now))

@@ -68,7 +68,7 @@ pub fn new_delivery(
         outbox_event_id: Set(outbox_event_id),
         event_type: Set(event_type.to_owned()),
         body: Set(body),
-        status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+        status: Set(DeliveryStatus::Pending),
         attempt_count: Set(0),
         next_attempt_at: Set(Some(now)),
         lease_until: Set(None),

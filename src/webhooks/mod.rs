@@ -21,6 +21,7 @@ use std::{
 };
 
 use chrono::Duration;
+pub use entity::enums::{DeliveryStatus, DisabledReason};
 use entity::webhook_endpoint;
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
@@ -38,45 +39,6 @@ pub const TEST_EVENT: &str = "webhook.test";
 
 /// How long the secret before a rotation keeps signing.
 pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
-
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    Pending,
-    Succeeded,
-    Failed,
-}
-
-impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "PENDING",
-            DeliveryStatus::Succeeded => "SUCCEEDED",
-            DeliveryStatus::Failed => "FAILED",
-        }
-    }
-}
-
-/// Why an endpoint stopped receiving.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisabledReason {
-    /// Someone turned it off (`updateWebhookEndpoint(enabled: false)`).
-    Manual,
-    /// The receiver answered `410 Gone`.
-    Gone,
-    /// Every attempt failed for five days.
-    Failing,
-}
-
-impl DisabledReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisabledReason::Manual => "MANUAL",
-            DisabledReason::Gone => "GONE",
-            DisabledReason::Failing => "FAILING",
-        }
-    }
-}
 
 /// The endpoint as audit entries and events record it (never its secrets),
 /// keyed by GraphQL field names so the partner view can project it.
