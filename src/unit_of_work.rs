@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    domain::{ActorKind, PrincipalKind},
+    domain::{ActorKind, EntityType, EventType, PrincipalKind, SubjectType},
     events::signal,
 };
 
@@ -69,7 +69,7 @@ impl Actor {
 pub struct Change<'a> {
     /// The mutation or job, e.g. `updatePartner`.
     pub operation: &'a str,
-    pub entity_type: &'a str,
+    pub entity_type: EntityType,
     pub entity_id: Uuid,
     /// Snapshots before and after (`None` when created or deleted).
     pub before: Option<&'a Value>,
@@ -77,10 +77,10 @@ pub struct Change<'a> {
 }
 
 /// One event for the outbox.
-pub struct Event<'a> {
+pub struct Event {
     /// The public event type, e.g. `partner.status_changed`.
-    pub event_type: &'a str,
-    pub subject_type: &'a str,
+    pub event_type: EventType,
+    pub subject_type: SubjectType,
     pub subject_id: Uuid,
     /// The partner it concerns: partner principals only see their own.
     pub partner_id: Option<Uuid>,
@@ -136,7 +136,7 @@ impl UnitOfWork {
             token_id: Set(self.actor.token_id),
             request_id: Set(self.actor.request_id.clone()),
             operation: Set(change.operation.to_owned()),
-            entity_type: Set(change.entity_type.to_owned()),
+            entity_type: Set(change.entity_type),
             entity_id: Set(change.entity_id),
             changes: Set(diff(change.before, change.after)),
         }
@@ -146,15 +146,15 @@ impl UnitOfWork {
     }
 
     /// Queues an event; it is written at commit, or never if the unit rolls back.
-    pub async fn emit(&self, event: Event<'_>) -> Result<(), DbErr> {
+    pub async fn emit(&self, event: Event) -> Result<(), DbErr> {
         let row = outbox_event::ActiveModel {
             id: NotSet,
             event_id: Set(Uuid::now_v7()),
-            event_type: Set(event.event_type.to_owned()),
+            event_type: Set(event.event_type),
             occurred_at: Set(self.now),
             actor_kind: Set(self.actor.kind),
             actor_id: Set(self.actor.id),
-            subject_type: Set(event.subject_type.to_owned()),
+            subject_type: Set(event.subject_type),
             subject_id: Set(event.subject_id),
             partner_id: Set(event.partner_id),
             payload: Set(event.payload),

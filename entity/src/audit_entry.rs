@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::ActorKind;
+use crate::enums::{ActorKind, EntityType};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "audit_entry")]
@@ -15,7 +15,7 @@ pub struct Model {
     pub token_id: Option<Uuid>,
     pub request_id: Option<String>,
     pub operation: String,
-    pub entity_type: String,
+    pub entity_type: EntityType,
     pub entity_id: Uuid,
     /// `{"field": {"before": …, "after": …}}` for every changed field.
     pub changes: Json,

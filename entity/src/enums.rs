@@ -353,6 +353,103 @@ pub enum DisabledReason {
     Failing,
 }
 
+/// The public event types of the outbox (SPEC §6), by their public names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum EventType {
+    #[sea_orm(string_value = "partner.created")]
+    PartnerCreated,
+    #[sea_orm(string_value = "partner.status_changed")]
+    PartnerStatusChanged,
+    #[sea_orm(string_value = "partner.tier_changed")]
+    PartnerTierChanged,
+    #[sea_orm(string_value = "partner.milestone_reached")]
+    PartnerMilestoneReached,
+    #[sea_orm(string_value = "partner.activation_overdue")]
+    PartnerActivationOverdue,
+    #[sea_orm(string_value = "deal_registration.submitted")]
+    DealRegistrationSubmitted,
+    #[sea_orm(string_value = "deal_registration.status_changed")]
+    DealRegistrationStatusChanged,
+    #[sea_orm(string_value = "deal_registration.extended")]
+    DealRegistrationExtended,
+    #[sea_orm(string_value = "deal_registration.expiring")]
+    DealRegistrationExpiring,
+    #[sea_orm(string_value = "deal_registration.conflict_detected")]
+    DealRegistrationConflictDetected,
+    #[sea_orm(string_value = "deal_registration.conflict_resolved")]
+    DealRegistrationConflictResolved,
+    #[sea_orm(string_value = "opportunity.created")]
+    OpportunityCreated,
+    #[sea_orm(string_value = "opportunity.stage_changed")]
+    OpportunityStageChanged,
+    #[sea_orm(string_value = "certification.status_changed")]
+    CertificationStatusChanged,
+    #[sea_orm(string_value = "certification.expiring")]
+    CertificationExpiring,
+    /// The delivery `sendTestWebhook` makes; never in the outbox.
+    #[sea_orm(string_value = "webhook.test")]
+    WebhookTest,
+    /// An endpoint stopped receiving (410 Gone, or five days of failure).
+    #[sea_orm(string_value = "webhook_endpoint.disabled")]
+    WebhookEndpointDisabled,
+    /// Program intelligence (internal): recorded activity.
+    #[sea_orm(string_value = "partner.activity_recorded")]
+    PartnerActivityRecorded,
+    /// Program intelligence (internal): the daily tier recommendation changed.
+    #[sea_orm(string_value = "partner.tier_recommendation_changed")]
+    PartnerTierRecommendationChanged,
+}
+
+/// What an outbox event is about: each is a node type, so every subject
+/// has a global id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum SubjectType {
+    #[sea_orm(string_value = "Partner")]
+    Partner,
+    #[sea_orm(string_value = "DealRegistration")]
+    DealRegistration,
+    #[sea_orm(string_value = "Opportunity")]
+    Opportunity,
+    #[sea_orm(string_value = "Certification")]
+    Certification,
+    #[sea_orm(string_value = "WebhookEndpoint")]
+    WebhookEndpoint,
+}
+
+/// The type of an audited record, by its GraphQL type name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum EntityType {
+    #[sea_orm(string_value = "Partner")]
+    Partner,
+    #[sea_orm(string_value = "PartnerContact")]
+    PartnerContact,
+    #[sea_orm(string_value = "PartnerActivity")]
+    PartnerActivity,
+    #[sea_orm(string_value = "CertificationTrack")]
+    CertificationTrack,
+    #[sea_orm(string_value = "Certification")]
+    Certification,
+    #[sea_orm(string_value = "DealRegistration")]
+    DealRegistration,
+    #[sea_orm(string_value = "RegistrationConflict")]
+    RegistrationConflict,
+    #[sea_orm(string_value = "Opportunity")]
+    Opportunity,
+    #[sea_orm(string_value = "ApiClient")]
+    ApiClient,
+    #[sea_orm(string_value = "WebhookEndpoint")]
+    WebhookEndpoint,
+    #[sea_orm(string_value = "WebhookDelivery")]
+    WebhookDelivery,
+    #[sea_orm(string_value = "ExchangeRate")]
+    ExchangeRate,
+    #[sea_orm(string_value = "ProgramSettings")]
+    ProgramSettings,
+}
+
 text_forms!(
     PartnerType,
     PartnerTier,
@@ -374,6 +471,9 @@ text_forms!(
     ActivityKind,
     DeliveryStatus,
     DisabledReason,
+    EventType,
+    SubjectType,
+    EntityType,
 );
 
 #[cfg(test)]

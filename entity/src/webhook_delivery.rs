@@ -3,7 +3,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::DeliveryStatus;
+use crate::enums::{DeliveryStatus, EventType};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_delivery")]
@@ -14,7 +14,7 @@ pub struct Model {
     pub endpoint_id: Uuid,
     /// The outbox event delivered; null for `webhook.test`.
     pub outbox_event_id: Option<i64>,
-    pub event_type: String,
+    pub event_type: EventType,
     /// `{"type","timestamp","data"}`, exactly as sent.
     #[sea_orm(column_type = "Text")]
     pub body: String,

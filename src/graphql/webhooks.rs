@@ -75,11 +75,10 @@ impl WebhookEndpoint {
     }
 
     /// The event types it receives.
-    async fn event_types(&self) -> Vec<&str> {
-        self.0
-            .event_types
-            .split(' ')
-            .filter(|t| !t.is_empty())
+    async fn event_types(&self) -> Vec<String> {
+        crate::webhooks::event_types(&self.0)
+            .iter()
+            .map(ToString::to_string)
             .collect()
     }
 
@@ -175,8 +174,8 @@ impl WebhookDelivery {
     }
 
     /// The event type, e.g. `deal_registration.status_changed`.
-    async fn event_type(&self) -> &str {
-        &self.0.event_type
+    async fn event_type(&self) -> String {
+        self.0.event_type.to_string()
     }
 
     /// The event's feed cursor; null for `webhook.test`.
@@ -459,18 +458,22 @@ impl WebhookMutation {
                 Some(Ok(description)) => description,
                 None => None,
             };
-            if let Err(error) =
-                service::parse_event_types(&input.event_types, !request.principal.is_staff())
-            {
-                check.reject(error);
-            }
+            let event_types =
+                match service::parse_event_types(&input.event_types, !request.principal.is_staff())
+                {
+                    Ok(types) => Some(types),
+                    Err(error) => {
+                        check.reject(error);
+                        None
+                    }
+                };
             check.finish()?;
-            let Some(url) = url else {
+            let (Some(url), Some(event_types)) = (url, event_types) else {
                 return Err(Failure::User(Vec::new()));
             };
             let new = service::NewEndpoint {
                 url,
-                event_types: input.event_types,
+                event_types,
                 description,
             };
             service::create(context::db(ctx)?, &request.caller(), new).await
@@ -516,9 +519,13 @@ impl WebhookMutation {
                 },
             };
             check.finish()?;
+            let event_types = input
+                .event_types
+                .map(|types| service::parse_event_types(&types, !request.principal.is_staff()))
+                .transpose()?;
             let changes = service::EndpointChanges {
                 url,
-                event_types: input.event_types,
+                event_types,
                 description,
                 enabled: input.enabled,
             };

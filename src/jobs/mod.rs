@@ -24,7 +24,8 @@ use serde_json::json;
 use crate::{
     clock::SharedClock,
     domain::{
-        CertificationStatus, DealRegistrationStatus, MilestoneKind, OpportunityStage, PartnerStatus,
+        CertificationStatus, DealRegistrationStatus, EntityType, EventType, MilestoneKind,
+        OpportunityStage, PartnerStatus, SubjectType,
     },
     ids::{self, NodeType},
     service::{
@@ -149,7 +150,7 @@ async fn expire_certifications(
                 );
                 uow.audit(Change {
                     operation: "expireCertification",
-                    entity_type: "Certification",
+                    entity_type: EntityType::Certification,
                     entity_id: row.id,
                     before: Some(&before),
                     after: Some(&after),
@@ -203,15 +204,15 @@ async fn remind_expiring_certifications(
                 let after = json!({ "expiringNotifiedFor": row.expires_at });
                 uow.audit(Change {
                     operation: "remindCertificationExpiring",
-                    entity_type: "Certification",
+                    entity_type: EntityType::Certification,
                     entity_id: row.id,
                     before: None,
                     after: Some(&after),
                 })
                 .await?;
                 uow.emit(Event {
-                event_type: "certification.expiring",
-                subject_type: "Certification",
+                event_type: EventType::CertificationExpiring,
+                subject_type: SubjectType::Certification,
                 subject_id: row.id,
                 partner_id: Some(row.partner_id),
                 payload: json!({ "certification": certifications::snapshot(&row), "expiresAt": row.expires_at }),
@@ -261,15 +262,15 @@ async fn flag_activation_overdue(
                 let after = json!({ "activationOverdueNotifiedAt": now });
                 uow.audit(Change {
                     operation: "flagActivationOverdue",
-                    entity_type: "Partner",
+                    entity_type: EntityType::Partner,
                     entity_id: row.id,
                     before: None,
                     after: Some(&after),
                 })
                 .await?;
                 uow.emit(Event {
-                    event_type: "partner.activation_overdue",
-                    subject_type: "Partner",
+                    event_type: EventType::PartnerActivationOverdue,
+                    subject_type: SubjectType::Partner,
                     subject_id: row.id,
                     partner_id: Some(row.id),
                     payload: json!({
@@ -326,15 +327,15 @@ async fn remind_expiring_registrations(
                 let after = json!({ "expiringNotifiedFor": row.protection_ends_at });
                 uow.audit(Change {
                     operation: "remindDealRegistrationExpiring",
-                    entity_type: "DealRegistration",
+                    entity_type: EntityType::DealRegistration,
                     entity_id: row.id,
                     before: None,
                     after: Some(&after),
                 })
                 .await?;
                 uow.emit(Event {
-                event_type: "deal_registration.expiring",
-                subject_type: "DealRegistration",
+                event_type: EventType::DealRegistrationExpiring,
+                subject_type: SubjectType::DealRegistration,
                 subject_id: row.id,
                 partner_id: Some(row.partner_id),
                 payload: json!({ "dealRegistration": registrations::snapshot(&row), "protectionEndsAt": row.protection_ends_at }),
@@ -398,15 +399,15 @@ async fn expire_registrations(db: &DatabaseConnection, now: DateTime<Utc>) -> Re
                 );
                 uow.audit(Change {
                     operation: "expireDealRegistration",
-                    entity_type: "DealRegistration",
+                    entity_type: EntityType::DealRegistration,
                     entity_id: row.id,
                     before: Some(&before),
                     after: Some(&after),
                 })
                 .await?;
                 uow.emit(Event {
-                event_type: "deal_registration.status_changed",
-                subject_type: "DealRegistration",
+                event_type: EventType::DealRegistrationStatusChanged,
+                subject_type: SubjectType::DealRegistration,
                 subject_id: row.id,
                 partner_id: Some(row.partner_id),
                 payload: json!({ "dealRegistration": after, "previousStatus": approved, "status": expired.status }),

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::BATCH;
 use crate::{
-    domain::PartnerStatus,
+    domain::{EntityType, EventType, PartnerStatus, SubjectType},
     ids::{self, NodeType},
     service::{
         exchange_rates, scores, settings,
@@ -82,15 +82,15 @@ pub async fn record(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize
             );
             uow.audit(Change {
                 operation: "recordTierRecommendation",
-                entity_type: "Partner",
+                entity_type: EntityType::Partner,
                 entity_id: row.id,
                 before: Some(&before),
                 after: Some(&after),
             })
             .await?;
             uow.emit(Event {
-                event_type: "partner.tier_recommendation_changed",
-                subject_type: "Partner",
+                event_type: EventType::PartnerTierRecommendationChanged,
+                subject_type: SubjectType::Partner,
                 subject_id: row.id,
                 partner_id: Some(row.id),
                 payload: json!({

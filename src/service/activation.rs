@@ -19,8 +19,8 @@ use crate::{
     domain::{
         activation::{runway, Runway},
         certifications::certification_complete,
-        CertificationKind, CertificationStatus, MilestoneKind, MilestoneRules, UserError,
-        UserErrorCode,
+        CertificationKind, CertificationStatus, EntityType, EventType, MilestoneKind,
+        MilestoneRules, SubjectType, UserError, UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -56,15 +56,15 @@ pub async fn reach(
     let after = json!({ "milestone": milestone, "achievedAt": at });
     uow.audit(Change {
         operation: "reachMilestone",
-        entity_type: "Partner",
+        entity_type: EntityType::Partner,
         entity_id: partner_id,
         before: None,
         after: Some(&after),
     })
     .await?;
     uow.emit(Event {
-        event_type: "partner.milestone_reached",
-        subject_type: "Partner",
+        event_type: EventType::PartnerMilestoneReached,
+        subject_type: SubjectType::Partner,
         subject_id: partner_id,
         partner_id: Some(partner_id),
         payload: json!({

@@ -23,7 +23,7 @@ use super::{
     Caller, Failure, Outcome,
 };
 use crate::{
-    domain::{scores::ActivityKind, UserError, UserErrorCode},
+    domain::{scores::ActivityKind, EntityType, EventType, SubjectType, UserError, UserErrorCode},
     error::ApiError,
     ids::{self, NodeType},
     policy,
@@ -291,15 +291,15 @@ pub async fn record(
             } else {
                 "recordPartnerActivities"
             },
-            entity_type: "PartnerActivity",
+            entity_type: EntityType::PartnerActivity,
             entity_id: activity.id,
             before: None,
             after: Some(&after),
         })
         .await?;
         uow.emit(Event {
-            event_type: "partner.activity_recorded",
-            subject_type: "Partner",
+            event_type: EventType::PartnerActivityRecorded,
+            subject_type: SubjectType::Partner,
             subject_id: activity.partner_id,
             partner_id: Some(activity.partner_id),
             payload: json!({ "activity": after }),

@@ -18,7 +18,7 @@ use crate::{
         ScopeSet,
     },
     domain::{
-        inputs::DisplayName, OrderDirection, PrincipalKind, Role, RoleKind, UserError,
+        inputs::DisplayName, EntityType, OrderDirection, PrincipalKind, Role, RoleKind, UserError,
         UserErrorCode,
     },
     error::ApiError,
@@ -141,7 +141,7 @@ pub async fn create(
     let after = snapshot(&created);
     uow.audit(Change {
         operation: "createApiClient",
-        entity_type: "ApiClient",
+        entity_type: EntityType::ApiClient,
         entity_id: created.id,
         before: None,
         after: Some(&after),
@@ -177,7 +177,7 @@ pub async fn revoke(
     let (before, after) = (snapshot(&current), snapshot(&revoked));
     uow.audit(Change {
         operation: "revokeApiClient",
-        entity_type: "ApiClient",
+        entity_type: EntityType::ApiClient,
         entity_id: id,
         before: Some(&before),
         after: Some(&after),

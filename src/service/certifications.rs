@@ -18,7 +18,8 @@ use super::{
 use crate::{
     domain::{
         certifications::expires_at, inputs::DisplayName, CertificationKind, CertificationLevel,
-        CertificationStatus, OrderDirection, UserError, UserErrorCode,
+        CertificationStatus, EntityType, EventType, OrderDirection, SubjectType, UserError,
+        UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -145,7 +146,7 @@ pub async fn create_track(
     let after = track_snapshot(&track);
     uow.audit(Change {
         operation: "createCertificationTrack",
-        entity_type: "CertificationTrack",
+        entity_type: EntityType::CertificationTrack,
         entity_id: track.id,
         before: None,
         after: Some(&after),
@@ -224,7 +225,7 @@ pub async fn update_track(
     let (before, after) = (track_snapshot(&current), track_snapshot(&updated));
     uow.audit(Change {
         operation: "updateCertificationTrack",
-        entity_type: "CertificationTrack",
+        entity_type: EntityType::CertificationTrack,
         entity_id: id,
         before: Some(&before),
         after: Some(&after),
@@ -343,13 +344,10 @@ pub fn snapshot(c: &certification::Model) -> Value {
 }
 
 /// `certification.status_changed`, with the certification's snapshot.
-pub fn status_event(
-    c: &certification::Model,
-    previous: Option<CertificationStatus>,
-) -> Event<'static> {
+pub fn status_event(c: &certification::Model, previous: Option<CertificationStatus>) -> Event {
     Event {
-        event_type: "certification.status_changed",
-        subject_type: "Certification",
+        event_type: EventType::CertificationStatusChanged,
+        subject_type: SubjectType::Certification,
         subject_id: c.id,
         partner_id: Some(c.partner_id),
         payload: json!({ "certification": snapshot(c), "previousStatus": previous, "status": c.status }),
@@ -457,7 +455,7 @@ async fn save(
     let after = snapshot(&saved);
     uow.audit(Change {
         operation,
-        entity_type: "Certification",
+        entity_type: EntityType::Certification,
         entity_id: saved.id,
         before: before.as_ref(),
         after: Some(&after),

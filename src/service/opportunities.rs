@@ -30,8 +30,9 @@ use crate::{
         inputs::{DisplayName, Percent, Weight},
         money::Money,
         registrations::partner_vs_direct,
-        AttributionRole, ConflictKind, DealRegistrationStatus, MilestoneKind, OpportunitySource,
-        OpportunityStage, OrderDirection, PrincipalKind, StageRules, UserError, UserErrorCode,
+        AttributionRole, ConflictKind, DealRegistrationStatus, EntityType, EventType,
+        MilestoneKind, OpportunitySource, OpportunityStage, OrderDirection, PrincipalKind,
+        StageRules, SubjectType, UserError, UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -477,15 +478,15 @@ async fn flag_conflicting_registrations(
         );
         uow.audit(Change {
             operation: "flagRegistrationConflict",
-            entity_type: "DealRegistration",
+            entity_type: EntityType::DealRegistration,
             entity_id: claim.id,
             before: Some(&before),
             after: Some(&after),
         })
         .await?;
         uow.emit(Event {
-            event_type: "deal_registration.conflict_detected",
-            subject_type: "DealRegistration",
+            event_type: EventType::DealRegistrationConflictDetected,
+            subject_type: SubjectType::DealRegistration,
             subject_id: claim.id,
             partner_id: Some(claim.partner_id),
             payload: json!({ "dealRegistration": registrations::snapshot(&reviewed), "recommendations": [recommendation.resolution] }),
@@ -503,15 +504,15 @@ async fn announce_created(
     let after = snapshot(created);
     uow.audit(Change {
         operation,
-        entity_type: "Opportunity",
+        entity_type: EntityType::Opportunity,
         entity_id: created.id,
         before: None,
         after: Some(&after),
     })
     .await?;
     uow.emit(Event {
-        event_type: "opportunity.created",
-        subject_type: "Opportunity",
+        event_type: EventType::OpportunityCreated,
+        subject_type: SubjectType::Opportunity,
         subject_id: created.id,
         partner_id: None,
         payload: json!({ "opportunity": after }),
@@ -557,7 +558,7 @@ async fn save(
     let (before, after) = (snapshot(current), snapshot(&saved));
     uow.audit(Change {
         operation,
-        entity_type: "Opportunity",
+        entity_type: EntityType::Opportunity,
         entity_id: saved.id,
         before: Some(&before),
         after: Some(&after),
@@ -762,10 +763,10 @@ pub async fn move_stage(
 }
 
 /// `opportunity.stage_changed` for one partner involved (each sees its own).
-fn stage_event(o: &opportunity::Model, from: OpportunityStage, partner_id: Uuid) -> Event<'static> {
+fn stage_event(o: &opportunity::Model, from: OpportunityStage, partner_id: Uuid) -> Event {
     Event {
-        event_type: "opportunity.stage_changed",
-        subject_type: "Opportunity",
+        event_type: EventType::OpportunityStageChanged,
+        subject_type: SubjectType::Opportunity,
         subject_id: o.id,
         partner_id: Some(partner_id),
         payload: json!({ "opportunity": snapshot(o), "previousStage": from, "stage": o.stage }),
@@ -874,7 +875,7 @@ pub async fn add_partner(
     let after = json!({ "partnerId": ids::encode(NodeType::Partner, partner_id), "role": role, "credit": credit });
     uow.audit(Change {
         operation: "addOpportunityPartner",
-        entity_type: "Opportunity",
+        entity_type: EntityType::Opportunity,
         entity_id: id,
         before: None,
         after: Some(&after),
@@ -908,7 +909,7 @@ pub async fn remove_partner(
     let before = json!({ "partnerId": ids::encode(NodeType::Partner, partner_id) });
     uow.audit(Change {
         operation: "removeOpportunityPartner",
-        entity_type: "Opportunity",
+        entity_type: EntityType::Opportunity,
         entity_id: id,
         before: Some(&before),
         after: None,

@@ -18,8 +18,8 @@ use super::{
 use crate::{
     domain::{
         inputs::{DisplayName, EmailAddress, Percent, WebsiteUrl},
-        partner_status, MilestoneKind, OrderDirection, PartnerContactRole, PartnerStatus,
-        PartnerTier, PartnerType, UserError, UserErrorCode,
+        partner_status, EntityType, EventType, MilestoneKind, OrderDirection, PartnerContactRole,
+        PartnerStatus, PartnerTier, PartnerType, SubjectType, UserError, UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -271,14 +271,14 @@ pub async fn create(
     let after = snapshot(&created);
     uow.audit(Change {
         operation: "createPartner",
-        entity_type: "Partner",
+        entity_type: EntityType::Partner,
         entity_id: created.id,
         before: None,
         after: Some(&after),
     })
     .await?;
     uow.emit(partner_event(
-        "partner.created",
+        EventType::PartnerCreated,
         &created,
         json!({ "partner": after }),
     ))
@@ -287,10 +287,10 @@ pub async fn create(
     Ok(created)
 }
 
-fn partner_event<'a>(event_type: &'a str, p: &partner::Model, payload: Value) -> Event<'a> {
+fn partner_event(event_type: EventType, p: &partner::Model, payload: Value) -> Event {
     Event {
         event_type,
-        subject_type: "Partner",
+        subject_type: SubjectType::Partner,
         subject_id: p.id,
         partner_id: Some(p.id),
         payload,
@@ -411,7 +411,7 @@ pub async fn update(
     let (before, after) = (snapshot(&current), snapshot(&updated));
     uow.audit(Change {
         operation: "updatePartner",
-        entity_type: "Partner",
+        entity_type: EntityType::Partner,
         entity_id: id,
         before: Some(&before),
         after: Some(&after),
@@ -420,8 +420,12 @@ pub async fn update(
     if updated.tier != current.tier {
         let payload =
             json!({ "partner": after, "previousTier": current.tier, "tier": updated.tier });
-        uow.emit(partner_event("partner.tier_changed", &updated, payload))
-            .await?;
+        uow.emit(partner_event(
+            EventType::PartnerTierChanged,
+            &updated,
+            payload,
+        ))
+        .await?;
     }
     uow.commit().await?;
     Ok(updated)
@@ -455,7 +459,7 @@ pub async fn change_status(
     let (before, after) = (snapshot(&current), snapshot(&updated));
     uow.audit(Change {
         operation: "changePartnerStatus",
-        entity_type: "Partner",
+        entity_type: EntityType::Partner,
         entity_id: id,
         before: Some(&before),
         after: Some(&after),
@@ -463,8 +467,12 @@ pub async fn change_status(
     .await?;
     let payload =
         json!({ "partner": after, "previousStatus": current.status, "status": updated.status });
-    uow.emit(partner_event("partner.status_changed", &updated, payload))
-        .await?;
+    uow.emit(partner_event(
+        EventType::PartnerStatusChanged,
+        &updated,
+        payload,
+    ))
+    .await?;
     if status == PartnerStatus::Signed {
         super::activation::reach(&uow, id, MilestoneKind::AgreementSigned, uow.now()).await?;
     }
@@ -529,7 +537,7 @@ pub async fn add_contact(
     let after = contact_snapshot(&contact);
     uow.audit(Change {
         operation: "addPartnerContact",
-        entity_type: "PartnerContact",
+        entity_type: EntityType::PartnerContact,
         entity_id: contact.id,
         before: None,
         after: Some(&after),

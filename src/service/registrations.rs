@@ -28,8 +28,9 @@ use crate::{
         money::Money,
         registrations::{can_move, partner_vs_direct, partner_vs_partner, reference, Claim},
         AttributionRole, CertificationKind, CertificationStatus, ConflictKind, ConflictResolution,
-        DealRegistrationStatus, MilestoneKind, OpportunitySource, OpportunityStage, OrderDirection,
-        PartnerType, PrincipalKind, UserError, UserErrorCode,
+        DealRegistrationStatus, EntityType, EventType, MilestoneKind, OpportunitySource,
+        OpportunityStage, OrderDirection, PartnerType, PrincipalKind, SubjectType, UserError,
+        UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -67,18 +68,14 @@ pub fn snapshot(r: &deal_registration::Model) -> Value {
     })
 }
 
-fn registration_event(
-    event_type: &'static str,
-    r: &deal_registration::Model,
-    extra: Value,
-) -> Event<'static> {
+fn registration_event(event_type: EventType, r: &deal_registration::Model, extra: Value) -> Event {
     let mut payload = json!({ "dealRegistration": snapshot(r) });
     if let (Some(payload), Some(extra)) = (payload.as_object_mut(), extra.as_object()) {
         payload.extend(extra.clone());
     }
     Event {
         event_type,
-        subject_type: "DealRegistration",
+        subject_type: SubjectType::DealRegistration,
         subject_id: r.id,
         partner_id: Some(r.partner_id),
         payload,
@@ -506,14 +503,14 @@ pub async fn submit(
     let after = snapshot(&registration);
     uow.audit(Change {
         operation: "submitDealRegistration",
-        entity_type: "DealRegistration",
+        entity_type: EntityType::DealRegistration,
         entity_id: registration.id,
         before: None,
         after: Some(&after),
     })
     .await?;
     uow.emit(registration_event(
-        "deal_registration.submitted",
+        EventType::DealRegistrationSubmitted,
         &registration,
         json!({}),
     ))
@@ -522,7 +519,7 @@ pub async fn submit(
         let recommendations: Vec<ConflictResolution> =
             found.iter().map(|(_, _, _, r)| r.resolution).collect();
         uow.emit(registration_event(
-            "deal_registration.conflict_detected",
+            EventType::DealRegistrationConflictDetected,
             &registration,
             json!({ "recommendations": recommendations }),
         ))
@@ -613,7 +610,7 @@ async fn save(
     let (before, after) = (snapshot(current), snapshot(&saved));
     uow.audit(Change {
         operation,
-        entity_type: "DealRegistration",
+        entity_type: EntityType::DealRegistration,
         entity_id: saved.id,
         before: Some(&before),
         after: Some(&after),
@@ -622,7 +619,7 @@ async fn save(
     if saved.status != current.status {
         let extra = json!({ "previousStatus": current.status, "status": saved.status });
         uow.emit(registration_event(
-            "deal_registration.status_changed",
+            EventType::DealRegistrationStatusChanged,
             &saved,
             extra,
         ))
@@ -842,15 +839,15 @@ async fn create_sourced_opportunity(
     let after = super::opportunities::snapshot(&created);
     uow.audit(Change {
         operation: "approveDealRegistration",
-        entity_type: "Opportunity",
+        entity_type: EntityType::Opportunity,
         entity_id: created.id,
         before: None,
         after: Some(&after),
     })
     .await?;
     uow.emit(Event {
-        event_type: "opportunity.created",
-        subject_type: "Opportunity",
+        event_type: EventType::OpportunityCreated,
+        subject_type: SubjectType::Opportunity,
         subject_id: created.id,
         partner_id: Some(r.partner_id),
         payload: json!({ "opportunity": after }),
@@ -932,7 +929,7 @@ pub async fn extend(
     changed.decision_reason = Set(Some(reason.clone()));
     let saved = save(&uow, "extendDealRegistration", &current, changed).await?;
     uow.emit(registration_event(
-        "deal_registration.extended",
+        EventType::DealRegistrationExtended,
         &saved,
         json!({ "days": days, "reason": reason }),
     ))
@@ -1063,7 +1060,7 @@ pub async fn resolve_conflict(
                 )
                 .await?;
                 uow.emit(registration_event(
-                    "deal_registration.conflict_resolved",
+                    EventType::DealRegistrationConflictResolved,
                     &other,
                     json!({ "outcome": "LOST" }),
                 ))
@@ -1078,7 +1075,7 @@ pub async fn resolve_conflict(
                 )
                 .await?;
                 uow.emit(registration_event(
-                    "deal_registration.conflict_resolved",
+                    EventType::DealRegistrationConflictResolved,
                     &other,
                     json!({ "outcome": "WON" }),
                 ))
@@ -1095,7 +1092,7 @@ pub async fn resolve_conflict(
     let after = json!({ "resolution": resolution, "rationale": rationale, "recommendation": conflict.recommendation });
     uow.audit(Change {
         operation: "resolveRegistrationConflict",
-        entity_type: "RegistrationConflict",
+        entity_type: EntityType::RegistrationConflict,
         entity_id: conflict.id,
         before: None,
         after: Some(&after),
@@ -1103,7 +1100,7 @@ pub async fn resolve_conflict(
     .await?;
     let outcome = if this_wins { "WON" } else { "LOST" };
     uow.emit(registration_event(
-        "deal_registration.conflict_resolved",
+        EventType::DealRegistrationConflictResolved,
         &decided,
         json!({ "outcome": outcome }),
     ))

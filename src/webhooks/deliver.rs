@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::{signing, DeliveryStatus, Settings};
 use crate::{
     clock::SharedClock,
+    domain::{EntityType, EventType, SubjectType},
     unit_of_work::{Actor, Change, Event, UnitOfWork},
 };
 
@@ -373,15 +374,15 @@ async fn track_health(
         let (before, after) = (super::snapshot(endpoint), super::snapshot(&after));
         uow.audit(Change {
             operation: "disableWebhookEndpoint",
-            entity_type: "WebhookEndpoint",
+            entity_type: EntityType::WebhookEndpoint,
             entity_id: endpoint.id,
             before: Some(&before),
             after: Some(&after),
         })
         .await?;
         uow.emit(Event {
-            event_type: super::DISABLED_EVENT,
-            subject_type: "WebhookEndpoint",
+            event_type: EventType::WebhookEndpointDisabled,
+            subject_type: SubjectType::WebhookEndpoint,
             subject_id: endpoint.id,
             partner_id: endpoint.partner_id,
             payload: serde_json::json!({ "webhookEndpoint": after, "reason": reason }),
