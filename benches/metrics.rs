@@ -58,7 +58,7 @@ use partnergraph::{
         inputs::CurrencyCode,
         money::Money,
         scores::{self, ActivityKind, CertificationDepth, EngagementCounts, TierInputs},
-        DbEnum, Role,
+        Role,
     },
     ids::{self, NodeType},
 };
@@ -941,15 +941,24 @@ async fn engagement_counts(
         match kind.as_str() {
             "REGISTRATIONS" => entry.registrations_submitted = count,
             "CLOSED_WON" => entry.opportunities_closed_won = count,
-            other => match ActivityKind::parse(other) {
-                Some(ActivityKind::PortalLogin) => entry.portal_logins = count,
-                Some(ActivityKind::ResourceDownload) => entry.resource_downloads = count,
-                Some(ActivityKind::TrainingCompleted) => entry.trainings_completed = count,
-                None => {}
+            other => match other.parse() {
+                Ok(ActivityKind::PortalLogin) => entry.portal_logins = count,
+                Ok(ActivityKind::ResourceDownload) => entry.resource_downloads = count,
+                Ok(ActivityKind::TrainingCompleted) => entry.trainings_completed = count,
+                Err(_) => {}
             },
         }
     }
     counts
+}
+
+/// The GraphQL name of a value of an API-only enum (band, criterion).
+fn graphql_name<T: async_graphql::resolver_utils::EnumType>(value: T) -> &'static str {
+    T::items()
+        .iter()
+        .find(|item| item.value == value)
+        .map(|item| item.name)
+        .unwrap()
 }
 
 fn decimal(d: Decimal) -> Json {
@@ -1089,17 +1098,17 @@ async fn page_baseline(db: &DatabaseConnection, sql: &PageSql) -> Vec<u8> {
                     "tier": tier,
                     "engagement": {
                         "score": decimal(e.score),
-                        "band": e.band.as_str(),
+                        "band": graphql_name(e.band),
                         "components": e.components.iter().map(|c| json!({
-                            "kind": c.kind.as_str(), "count": c.count, "points": decimal(c.points),
+                            "kind": graphql_name(c.kind), "count": c.count, "points": decimal(c.points),
                         })).collect::<Vec<_>>(),
                     },
                     "tierQualification": q.map(|q| json!({
                         "score": q.score,
-                        "recommendedTier": q.recommended_tier.as_str(),
+                        "recommendedTier": q.recommended_tier,
                         "pointsToNextTier": scores::points_to_next_tier(q),
                         "criteria": q.criteria.iter().map(|c| json!({
-                            "criterion": c.kind.as_str(),
+                            "criterion": graphql_name(c.kind),
                             "value": c.value.map(decimal),
                             "points": c.points,
                             "maxPoints": c.kind.max_points(),

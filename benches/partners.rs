@@ -198,9 +198,9 @@ async fn seed(db: &DatabaseConnection, now: DateTime<Utc>) {
                     id: Set(Uuid::now_v7()),
                     name_key: Set(name.to_lowercase()),
                     name: Set(name),
-                    partner_type: Set("RESELLER".to_owned()),
-                    tier: Set("BRONZE".to_owned()),
-                    status: Set("ACTIVE".to_owned()),
+                    partner_type: Set(entity::PartnerType::Reseller),
+                    tier: Set(entity::PartnerTier::Bronze),
+                    status: Set(entity::PartnerStatus::Active),
                     website: Set(Some(format!("https://partner-{n:05}.example.com"))),
                     signed_at: Set(Some(signed_at)),
                     owner_id: Set(None),
@@ -244,7 +244,7 @@ async fn seed_contacts(db: &DatabaseConnection, now: DateTime<Utc>) -> Uuid {
             email: Set(format!(
                 "contact{n}@partner-{PRINCIPAL_PARTNER:05}.example.com"
             )),
-            role: Set("AE".to_owned()),
+            role: Set(entity::PartnerContactRole::Ae),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),

@@ -52,7 +52,8 @@ use partnergraph::{
     domain::{
         inputs::{CurrencyCode, Weight},
         money::Money,
-        Role,
+        AttributionRole, DealRegistrationStatus, OpportunitySource, OpportunityStage,
+        PartnerStatus, PartnerTier, PartnerType, Role,
     },
     ids::{self, NodeType},
     AppState,
@@ -93,7 +94,12 @@ LEFT JOIN deal_registration r ON r.id = o.deal_registration_id AND r.partner_id 
 ORDER BY o.created_at DESC, o.id DESC \
 LIMIT 51";
 
-const STAGES: [&str; 4] = ["REGISTERED", "QUALIFIED", "PROPOSAL", "NEGOTIATION"];
+const STAGES: [OpportunityStage; 4] = [
+    OpportunityStage::Registered,
+    OpportunityStage::Qualified,
+    OpportunityStage::Proposal,
+    OpportunityStage::Negotiation,
+];
 
 /// Inserts `rows` in chunks of [`SEED_CHUNK`] through `txn`.
 async fn insert_chunked<A, I>(txn: &sea_orm::DatabaseTransaction, rows: I)
@@ -139,9 +145,9 @@ async fn seed(db: &DatabaseConnection) -> Uuid {
                 id: Set(id),
                 name_key: Set(name.to_lowercase()),
                 name: Set(name),
-                partner_type: Set("REFERRAL".to_owned()),
-                tier: Set("BRONZE".to_owned()),
-                status: Set("ACTIVE".to_owned()),
+                partner_type: Set(PartnerType::Referral),
+                tier: Set(PartnerTier::Bronze),
+                status: Set(PartnerStatus::Active),
                 website: Set(Some(format!("https://partner-{:05}.example.com", n + 1))),
                 signed_at: Set(Some(base)),
                 owner_id: Set(None),
@@ -170,8 +176,8 @@ async fn seed(db: &DatabaseConnection) -> Uuid {
             company_domain: Set(format!("customer-{i:06}.example")),
             company_key: Set(format!("customer {i:06}")),
             domain_key: Set(format!("customer-{i:06}.example")),
-            source: Set("PARTNER_SOURCED".to_owned()),
-            stage: Set(STAGES[i % STAGES.len()].to_owned()),
+            source: Set(OpportunitySource::PartnerSourced),
+            stage: Set(STAGES[i % STAGES.len()]),
             next_step: Set(None),
             amount_minor: Set(amount(i)),
             currency: Set("USD".to_owned()),
@@ -198,7 +204,7 @@ async fn seed(db: &DatabaseConnection) -> Uuid {
             id: Set(registration_ids[i]),
             reference: Set(format!("DR-2026-{:06}", i + 1)),
             partner_id: Set(partner_of(i)),
-            status: Set("APPROVED".to_owned()),
+            status: Set(DealRegistrationStatus::Approved),
             company_name: Set(format!("Customer {i:06}")),
             company_domain: Set(format!("customer-{i:06}.example")),
             company_key: Set(format!("customer {i:06}")),
@@ -234,7 +240,7 @@ async fn seed(db: &DatabaseConnection) -> Uuid {
             id: Set(Uuid::now_v7()),
             opportunity_id: Set(opportunity_ids[i]),
             partner_id: Set(partner_of(i)),
-            role: Set("SOURCED".to_owned()),
+            role: Set(AttributionRole::Sourced),
             credit_bps: Set(10_000),
             created_at: Set(at(i)),
         }),

@@ -37,6 +37,7 @@ use entity::webhook_endpoint;
 use partnergraph::{
     clock::{Clock, SystemClock},
     db,
+    domain::{EventType, SubjectType},
     unit_of_work::{Actor, Event, UnitOfWork},
     webhooks::{self, dispatch, signing, target::TargetPolicy, Settings},
 };
@@ -178,10 +179,10 @@ async fn commit_events(db: &DatabaseConnection, count: usize, per_commit: usize)
     }
 }
 
-fn event() -> Event<'static> {
+fn event() -> Event {
     Event {
-        event_type: "partner.created",
-        subject_type: "Partner",
+        event_type: EventType::PartnerCreated,
+        subject_type: SubjectType::Partner,
         subject_id: Uuid::now_v7(),
         partner_id: None,
         payload: json!({ "partner": { "id": Uuid::now_v7().to_string(), "name": "Benchmark Partner", "tier": "BRONZE", "status": "PROSPECT" } }),
@@ -198,7 +199,7 @@ fn settings() -> Settings {
 async fn baseline(url: &str, secret: &str, count: usize, arrivals: &Arrivals) -> Duration {
     let settings = settings();
     let client = webhooks::http_client(&settings).unwrap();
-    let body = dispatch::body("partner.created", Utc::now(), event().payload);
+    let body = dispatch::body(EventType::PartnerCreated, Utc::now(), event().payload);
     let before = arrivals.count();
     let permits = Arc::new(tokio::sync::Semaphore::new(settings.concurrency));
     let started = Instant::now();

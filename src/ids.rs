@@ -4,6 +4,8 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use uuid::Uuid;
 
+use crate::domain::SubjectType;
+
 /// The entity types that have global ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeType {
@@ -57,10 +59,16 @@ impl NodeType {
     }
 }
 
-impl NodeType {
-    /// The node type named `name` (its GraphQL type name), if any.
-    pub fn from_name(name: &str) -> Option<NodeType> {
-        NodeType::ALL.into_iter().find(|t| t.name() == name)
+/// Every outbox subject is a node, so every subject has a global id.
+impl From<SubjectType> for NodeType {
+    fn from(subject: SubjectType) -> Self {
+        match subject {
+            SubjectType::Partner => NodeType::Partner,
+            SubjectType::DealRegistration => NodeType::DealRegistration,
+            SubjectType::Opportunity => NodeType::Opportunity,
+            SubjectType::Certification => NodeType::Certification,
+            SubjectType::WebhookEndpoint => NodeType::WebhookEndpoint,
+        }
     }
 }
 

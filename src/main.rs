@@ -12,7 +12,7 @@ use partnergraph::{
     db,
     domain::{
         inputs::{DisplayName, EmailAddress},
-        DbEnum, PrincipalKind, Role,
+        PrincipalKind, Role, RoleKind,
     },
     ids::{self, NodeType},
     AppState,
@@ -368,7 +368,7 @@ async fn create_token(args: TokenArgs) -> anyhow::Result<()> {
 }
 
 fn parse_role(text: &str) -> anyhow::Result<Role> {
-    Role::parse(&text.to_uppercase().replace('-', "_")).with_context(|| {
+    text.to_uppercase().replace('-', "_").parse().with_context(|| {
         format!("unknown role `{text}`; use ADMIN, PARTNER_MANAGER, SALES, VIEWER, PARTNER_ADMIN or PARTNER_REP")
     })
 }
@@ -384,7 +384,7 @@ async fn partner_for_role(
         (PrincipalKind::Staff, Some(_)) => {
             bail!("--partner is only for the partner roles PARTNER_ADMIN and PARTNER_REP")
         }
-        (PrincipalKind::Partner, None) => bail!("{} needs --partner PARTNER_ID", role.as_str()),
+        (PrincipalKind::Partner, None) => bail!("{role} needs --partner PARTNER_ID"),
         (PrincipalKind::Partner, Some(global_id)) => {
             let id = ids::decode_as(NodeType::Partner, global_id)
                 .with_context(|| format!("`{global_id}` is not a partner id (use the `id` that `partners {{ id }}` shows)"))?;

@@ -27,7 +27,11 @@ use uuid::Uuid;
 
 pub use record::{Record, Versioned};
 
-use crate::{auth::Principal, domain::DbEnum, signal};
+use crate::{
+    auth::Principal,
+    domain::{ActorKind, EntityType, EventType, PrincipalKind, SubjectType},
+    signal,
+};
 
 /// The advisory lock that orders outbox writes ("pgoutbox").
 const OUTBOX_LOCK: i64 = 0x7067_6f75_7462_6f78;
@@ -35,8 +39,7 @@ const OUTBOX_LOCK: i64 = 0x7067_6f75_7462_6f78;
 /// Who made a change, as the audit log and the outbox record it.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    /// `STAFF`, `PARTNER` or `SYSTEM`.
-    pub kind: &'static str,
+    pub kind: ActorKind,
     /// The staff user, when a person is behind the token.
     pub id: Option<Uuid>,
     pub token_id: Option<Uuid>,
@@ -46,7 +49,10 @@ pub struct Actor {
 impl Actor {
     pub fn principal(principal: &Principal, request_id: Option<String>) -> Self {
         Self {
-            kind: principal.kind().as_str(),
+            kind: match principal.kind() {
+                PrincipalKind::Staff => ActorKind::Staff,
+                PrincipalKind::Partner => ActorKind::Partner,
+            },
             id: principal.staff_user_id,
             token_id: Some(principal.token_id),
             request_id,
@@ -56,7 +62,7 @@ impl Actor {
     /// Background jobs and the CLI.
     pub fn system() -> Self {
         Self {
-            kind: "SYSTEM",
+            kind: ActorKind::System,
             id: None,
             token_id: None,
             request_id: None,
@@ -68,7 +74,7 @@ impl Actor {
 pub struct Change<'a> {
     /// The mutation or job, e.g. `updatePartner`.
     pub operation: &'a str,
-    pub entity_type: &'a str,
+    pub entity_type: EntityType,
     pub entity_id: Uuid,
     /// Snapshots before and after (`None` when created or deleted).
     pub before: Option<&'a Value>,
@@ -76,10 +82,10 @@ pub struct Change<'a> {
 }
 
 /// One event for the outbox.
-pub struct Event<'a> {
+pub struct Event {
     /// The public event type, e.g. `partner.status_changed`.
-    pub event_type: &'a str,
-    pub subject_type: &'a str,
+    pub event_type: EventType,
+    pub subject_type: SubjectType,
     pub subject_id: Uuid,
     /// The partner it concerns: partner principals only see their own.
     pub partner_id: Option<Uuid>,
@@ -292,12 +298,12 @@ impl UnitOfWork {
         audit_entry::ActiveModel {
             id: NotSet,
             occurred_at: Set(self.now),
-            actor_kind: Set(self.actor.kind.to_owned()),
+            actor_kind: Set(self.actor.kind),
             actor_id: Set(self.actor.id),
             token_id: Set(self.actor.token_id),
             request_id: Set(self.actor.request_id.clone()),
             operation: Set(change.operation.to_owned()),
-            entity_type: Set(change.entity_type.to_owned()),
+            entity_type: Set(change.entity_type),
             entity_id: Set(change.entity_id),
             changes: Set(diff(change.before, change.after)),
         }
@@ -307,15 +313,15 @@ impl UnitOfWork {
     }
 
     /// Queues an event; it is written at commit, or never if the unit rolls back.
-    pub async fn emit(&self, event: Event<'_>) -> Result<(), DbErr> {
+    pub async fn emit(&self, event: Event) -> Result<(), DbErr> {
         let row = outbox_event::ActiveModel {
             id: NotSet,
             event_id: Set(Uuid::now_v7()),
-            event_type: Set(event.event_type.to_owned()),
+            event_type: Set(event.event_type),
             occurred_at: Set(self.now),
-            actor_kind: Set(self.actor.kind.to_owned()),
+            actor_kind: Set(self.actor.kind),
             actor_id: Set(self.actor.id),
-            subject_type: Set(event.subject_type.to_owned()),
+            subject_type: Set(event.subject_type),
             subject_id: Set(event.subject_id),
             partner_id: Set(event.partner_id),
             payload: Set(event.payload),

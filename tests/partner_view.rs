@@ -406,7 +406,7 @@ backend_test!(
             let event_type = event["node"]["type"].as_str().unwrap();
             let (_, declared) = partner_view::PARTNER_EVENTS
                 .iter()
-                .find(|(t, _)| *t == event_type)
+                .find(|(t, _)| t.to_string() == event_type)
                 .unwrap_or_else(|| panic!("{event_type} reached a partner but is not declared"));
             for (key, value) in event["node"]["data"].as_object().unwrap() {
                 let (_, kind) = declared

@@ -172,7 +172,7 @@ backend_test!(
             .all(&app.db)
             .await
             .unwrap();
-        let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+        let types: Vec<String> = events.iter().map(|e| e.event_type.to_string()).collect();
         assert_eq!(
             types,
             [

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{PrincipalKind, Role};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "access_token")]
 pub struct Model {
@@ -9,9 +11,8 @@ pub struct Model {
     pub id: Uuid,
     #[sea_orm(unique)]
     pub token_hash: String,
-    /// `STAFF` or `PARTNER`.
-    pub kind: String,
-    pub role: String,
+    pub kind: PrincipalKind,
+    pub role: Role,
     pub staff_user_id: Option<Uuid>,
     pub partner_id: Option<Uuid>,
     /// Space-separated scopes, as in OAuth2.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_client")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub secret_hash: String,
     pub name: String,
     /// The role its tokens act with.
-    pub role: String,
+    pub role: Role,
     /// Set for integration clients bound to one partner.
     pub partner_id: Option<Uuid>,
     /// The scopes its tokens may carry, space-separated.

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::CertificationStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "certification")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub partner_id: Uuid,
     pub contact_id: Uuid,
     pub track_id: Uuid,
-    pub status: String,
+    pub status: CertificationStatus,
     pub enrolled_at: DateTimeUtc,
     pub earned_at: Option<DateTimeUtc>,
     pub expires_at: Option<DateTimeUtc>,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{CertificationKind, CertificationLevel};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "certification_track")]
 pub struct Model {
@@ -10,8 +12,8 @@ pub struct Model {
     /// Upper-case, unique.
     pub code: String,
     pub name: String,
-    pub kind: String,
-    pub level: String,
+    pub kind: CertificationKind,
+    pub level: CertificationLevel,
     pub validity_months: i32,
     pub active: bool,
     pub version: i32,

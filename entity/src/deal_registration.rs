@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::DealRegistrationStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "deal_registration")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub reference: String,
     pub partner_id: Uuid,
-    pub status: String,
+    pub status: DealRegistrationStatus,
     pub company_name: String,
     pub company_domain: String,
     pub company_key: String,

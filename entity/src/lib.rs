@@ -1,8 +1,8 @@
 //! SeaORM entities of PartnerGraph: tables, columns and relations only.
 //!
 //! This crate knows nothing about GraphQL or business rules. Enumerations are
-//! stored as their product names (`ACTIVE`, `GOLD`, …) in text columns; the
-//! typed enums live in the application's `domain` module.
+//! typed ([`enums`]) and stored as their product names (`ACTIVE`, `GOLD`, …)
+//! in text columns.
 
 pub mod access_token;
 pub mod api_client;
@@ -10,6 +10,7 @@ pub mod audit_entry;
 pub mod certification;
 pub mod certification_track;
 pub mod deal_registration;
+pub mod enums;
 pub mod exchange_rate;
 pub mod idempotency_key;
 pub mod opportunity;
@@ -28,6 +29,8 @@ pub mod webhook_attempt;
 pub mod webhook_delivery;
 pub mod webhook_dispatch_cursor;
 pub mod webhook_endpoint;
+
+pub use enums::*;
 
 pub mod prelude {
     pub use super::access_token::Entity as AccessToken;

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{OpportunitySource, OpportunityStage};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "opportunity")]
 pub struct Model {
@@ -14,8 +16,8 @@ pub struct Model {
     pub company_key: String,
     /// Normalised domain, for conflict matching.
     pub domain_key: String,
-    pub source: String,
-    pub stage: String,
+    pub source: OpportunitySource,
+    pub stage: OpportunityStage,
     pub next_step: Option<String>,
     pub amount_minor: i64,
     pub currency: String,

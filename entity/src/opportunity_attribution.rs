@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::AttributionRole;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "opportunity_attribution")]
 pub struct Model {
@@ -10,7 +12,7 @@ pub struct Model {
     pub opportunity_id: Uuid,
     pub partner_id: Uuid,
     /// `SOURCED`, `INFLUENCED` or `CO_SELL`.
-    pub role: String,
+    pub role: AttributionRole,
     /// Credit in basis points (10000 = 1.0).
     pub credit_bps: i32,
     pub created_at: DateTimeUtc,

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{ActorKind, EventType, SubjectType};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "outbox_event")]
 pub struct Model {
@@ -10,11 +12,11 @@ pub struct Model {
     pub id: i64,
     #[sea_orm(unique)]
     pub event_id: Uuid,
-    pub event_type: String,
+    pub event_type: EventType,
     pub occurred_at: DateTimeUtc,
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<Uuid>,
-    pub subject_type: String,
+    pub subject_type: SubjectType,
     pub subject_id: Uuid,
     /// The partner the event concerns, for row scoping of partner principals.
     pub partner_id: Option<Uuid>,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{PartnerStatus, PartnerTier, PartnerType};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "partner")]
 pub struct Model {
@@ -11,9 +13,9 @@ pub struct Model {
     /// Lower-cased name; unique, and what name search matches against.
     #[sea_orm(unique)]
     pub name_key: String,
-    pub partner_type: String,
-    pub tier: String,
-    pub status: String,
+    pub partner_type: PartnerType,
+    pub tier: PartnerTier,
+    pub status: PartnerStatus,
     pub website: Option<String>,
     pub signed_at: Option<DateTimeUtc>,
     pub owner_id: Option<Uuid>,
@@ -29,7 +31,7 @@ pub struct Model {
     pub customer_nps: Option<i32>,
     /// The tier the daily job last recommended (`partner.tier_recommendation_changed`
     /// is recorded when it changes).
-    pub recommended_tier: Option<String>,
+    pub recommended_tier: Option<PartnerTier>,
     /// When the job last worked out `recommended_tier` (it does so daily).
     pub recommended_tier_at: Option<DateTimeUtc>,
 }

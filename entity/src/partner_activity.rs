@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::ActivityKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "partner_activity")]
 pub struct Model {
@@ -10,7 +12,7 @@ pub struct Model {
     pub id: Uuid,
     pub partner_id: Uuid,
     /// `PORTAL_LOGIN`, `RESOURCE_DOWNLOAD` or `TRAINING_COMPLETED`.
-    pub kind: String,
+    pub kind: ActivityKind,
     pub occurred_at: DateTimeUtc,
     /// How many times it happened (≥ 1).
     pub count: i32,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::PartnerContactRole;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "partner_contact")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub name: String,
     /// Normalised (lower-case) e-mail address; unique per partner.
     pub email: String,
-    pub role: String,
+    pub role: PartnerContactRole,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

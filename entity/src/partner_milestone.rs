@@ -2,13 +2,15 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::MilestoneKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "partner_milestone")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub partner_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub milestone: String,
+    pub milestone: MilestoneKind,
     pub achieved_at: DateTimeUtc,
 }
 

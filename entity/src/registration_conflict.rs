@@ -3,19 +3,20 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{ConflictKind, ConflictResolution};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "registration_conflict")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub registration_id: Uuid,
-    /// `PARTNER_REGISTRATION` or `DIRECT_OPPORTUNITY`.
-    pub kind: String,
+    pub kind: ConflictKind,
     pub other_registration_id: Option<Uuid>,
     pub other_opportunity_id: Option<Uuid>,
     pub rule: String,
-    pub recommendation: String,
-    pub resolution: Option<String>,
+    pub recommendation: ConflictResolution,
+    pub resolution: Option<ConflictResolution>,
     pub rationale: Option<String>,
     pub resolved_by: Option<Uuid>,
     pub resolved_at: Option<DateTimeUtc>,

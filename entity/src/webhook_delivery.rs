@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{DeliveryStatus, EventType};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_delivery")]
 pub struct Model {
@@ -12,12 +14,11 @@ pub struct Model {
     pub endpoint_id: Uuid,
     /// The outbox event delivered; null for `webhook.test`.
     pub outbox_event_id: Option<i64>,
-    pub event_type: String,
+    pub event_type: EventType,
     /// `{"type","timestamp","data"}`, exactly as sent.
     #[sea_orm(column_type = "Text")]
     pub body: String,
-    /// `PENDING`, `SUCCEEDED` or `FAILED`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempt_count: i32,
     /// When the next attempt is due (pending only).
     pub next_attempt_at: Option<DateTimeUtc>,

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::DisabledReason;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_endpoint")]
 pub struct Model {
@@ -15,8 +17,8 @@ pub struct Model {
     /// The event types it receives, space-separated.
     pub event_types: String,
     pub enabled: bool,
-    /// Why it was disabled: `MANUAL`, `GONE` (the receiver answered 410) or `FAILING`.
-    pub disabled_reason: Option<String>,
+    /// Why it was disabled.
+    pub disabled_reason: Option<DisabledReason>,
     /// `whsec_…`: the current signing secret.
     pub secret: String,
     /// The secret before the last rotation; it signs too until it expires.

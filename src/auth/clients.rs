@@ -14,7 +14,7 @@ use super::{
     token::{self, NewToken, Secret},
     ScopeSet,
 };
-use crate::domain::{DbEnum, Role};
+use crate::domain::Role;
 
 pub const CLIENT_ID_PREFIX: &str = "pgci_";
 pub const CLIENT_SECRET_PREFIX: &str = "pgcs_";
@@ -44,7 +44,7 @@ pub async fn create(
         client_id: Set(client_id.expose().to_owned()),
         secret_hash: Set(token::hash(secret.expose())),
         name: Set(new.name),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         partner_id: Set(new.partner_id),
         scopes: Set(new.scopes.to_string()),
         created_by: Set(new.created_by),
@@ -99,14 +99,8 @@ pub async fn issue_token(
             requested
         }
     };
-    let Some(role) = Role::parse(&client.role) else {
-        return Err(DbErr::Custom(format!(
-            "client {} has unknown role {}",
-            client.id, client.role
-        )));
-    };
     let new = NewToken {
-        role,
+        role: client.role,
         staff_user_id: None,
         partner_id: client.partner_id,
         scopes: scopes.clone(),

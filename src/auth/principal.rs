@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::{Scope, ScopeSet};
 use crate::{
-    domain::{PrincipalKind, Role},
+    domain::{PrincipalKind, Role, RoleKind},
     error::ApiError,
 };
 

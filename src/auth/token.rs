@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{Principal, ScopeSet};
-use crate::domain::{DbEnum, Role};
+use crate::domain::{Role, RoleKind};
 
 /// Prefix of every access token.
 pub const ACCESS_TOKEN_PREFIX: &str = "pgat_";
@@ -69,8 +69,8 @@ pub async fn issue(
     access_token::ActiveModel {
         id: Set(id),
         token_hash: Set(hash(secret.expose())),
-        kind: Set(token.role.kind().as_str().to_owned()),
-        role: Set(token.role.as_str().to_owned()),
+        kind: Set(token.role.kind()),
+        role: Set(token.role),
         staff_user_id: Set(token.staff_user_id),
         partner_id: Set(token.partner_id),
         scopes: Set(token.scopes.to_string()),
@@ -113,7 +113,7 @@ pub async fn authenticate_until(
         .await?;
     Ok(row.and_then(|row| {
         let principal = Principal {
-            role: Role::parse(&row.role)?,
+            role: row.role,
             staff_user_id: row.staff_user_id,
             partner_id: row.partner_id,
             token_id: row.id,
@@ -143,7 +143,7 @@ pub async fn staff_user_for(
         id: Set(Uuid::now_v7()),
         email: Set(email.to_owned()),
         name: Set(name),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         created_at: Set(now),
     }
     .insert(db)

@@ -1,38 +1,19 @@
 //! The 120-day activation runway (SPEC §4.1).
 
-use async_graphql::Enum;
 use chrono::{DateTime, Duration, Utc};
+pub use entity::enums::MilestoneKind;
+use sea_orm::Iterable;
 
-/// A step on a partner's activation runway.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum MilestoneKind {
-    /// The partner agreement is signed (day 0; recorded when the partner becomes `SIGNED`).
-    AgreementSigned,
-    /// Onboarding is done (due day 14; recorded with `recordMilestone`).
-    OnboardingComplete,
-    /// The program's required certifications are held (due day 42; recorded by the system).
-    CertificationComplete,
-    /// A joint go-to-market plan is signed (due day 42; recorded with `recordMilestone`).
-    JointGtmPlanSigned,
-    /// The first deal registration is submitted (due day 70; recorded by the system). The partner is then live.
-    FirstRegisteredDeal,
-    /// The first attributed opportunity closes won (due day 120; recorded by the system).
-    FirstClosedWon,
+/// When each milestone is due, and who records it.
+pub trait MilestoneRules {
+    /// Days after signing by which the milestone is due.
+    fn due_day(self) -> i64;
+    /// Milestones a person records; the others the system records from the data.
+    fn recorded_by_hand(self) -> bool;
 }
 
-impl MilestoneKind {
-    /// Every milestone, in runway order.
-    pub const ALL: [MilestoneKind; 6] = [
-        MilestoneKind::AgreementSigned,
-        MilestoneKind::OnboardingComplete,
-        MilestoneKind::CertificationComplete,
-        MilestoneKind::JointGtmPlanSigned,
-        MilestoneKind::FirstRegisteredDeal,
-        MilestoneKind::FirstClosedWon,
-    ];
-
-    /// Days after signing by which the milestone is due.
-    pub fn due_day(self) -> i64 {
+impl MilestoneRules for MilestoneKind {
+    fn due_day(self) -> i64 {
         match self {
             MilestoneKind::AgreementSigned => 0,
             MilestoneKind::OnboardingComplete => 14,
@@ -42,8 +23,7 @@ impl MilestoneKind {
         }
     }
 
-    /// Milestones a person records; the others the system records from the data.
-    pub fn recorded_by_hand(self) -> bool {
+    fn recorded_by_hand(self) -> bool {
         matches!(
             self,
             MilestoneKind::OnboardingComplete | MilestoneKind::JointGtmPlanSigned
@@ -76,8 +56,8 @@ pub fn runway(
     activation_days: i32,
     now: DateTime<Utc>,
 ) -> Runway {
-    let milestones = MilestoneKind::ALL
-        .into_iter()
+    // Declaration order is runway order.
+    let milestones = MilestoneKind::iter()
         .map(|milestone| MilestoneState {
             milestone,
             due_at: signed_at.map(|s| s + Duration::days(milestone.due_day())),

@@ -1,42 +1,7 @@
 //! Certification vocabulary and rules (SPEC §4.4).
 
-use async_graphql::Enum;
 use chrono::{DateTime, Months, Utc};
-
-/// What a certification track certifies.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum CertificationKind {
-    /// Knowledge of the product.
-    Product,
-    /// Selling the product.
-    Sales,
-    /// Implementing and supporting the product.
-    Technical,
-}
-
-/// How advanced a certification track is.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum CertificationLevel {
-    /// The first level.
-    Foundation,
-    /// The second level.
-    Professional,
-    /// The highest level.
-    Expert,
-}
-
-/// Where a certification stands.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum CertificationStatus {
-    /// Enrolled, not yet earned.
-    InProgress,
-    /// Earned and valid until `expiresAt`.
-    Active,
-    /// Its validity ran out.
-    Expired,
-    /// Withdrawn by staff.
-    Revoked,
-}
+pub use entity::enums::{CertificationKind, CertificationLevel, CertificationStatus};
 
 /// When a certification earned at `earned_at` on a track valid for
 /// `validity_months` expires.

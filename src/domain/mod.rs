@@ -16,9 +16,11 @@ pub mod registrations;
 pub mod scores;
 pub mod user_error;
 
-pub use activation::MilestoneKind;
+pub use activation::{MilestoneKind, MilestoneRules};
 pub use certifications::{CertificationKind, CertificationLevel, CertificationStatus};
 pub use enums::*;
-pub use pipeline::{AttributionRole, ConflictKind, OpportunitySource, OpportunityStage};
+pub use pipeline::{
+    AttributionRole, ConflictKind, OpportunitySource, OpportunityStage, StageRules,
+};
 pub use registrations::{ConflictResolution, DealRegistrationStatus};
 pub use user_error::{UserError, UserErrorCode};

@@ -19,7 +19,7 @@ pub fn can_move(from: PartnerStatus, to: PartnerStatus) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use async_graphql::resolver_utils::EnumType;
+    use sea_orm::Iterable;
 
     #[test]
     fn status_moves_follow_the_spec() {
@@ -36,24 +36,18 @@ mod tests {
             (Active, Offboarded),
             (Dormant, Offboarded),
         ];
-        for from in PartnerStatus::items() {
-            for to in PartnerStatus::items() {
-                let expected = allowed.contains(&(from.value, to.value));
-                assert_eq!(
-                    can_move(from.value, to.value),
-                    expected,
-                    "{} → {}",
-                    from.name,
-                    to.name
-                );
+        for from in PartnerStatus::iter() {
+            for to in PartnerStatus::iter() {
+                let expected = allowed.contains(&(from, to));
+                assert_eq!(can_move(from, to), expected, "{from} → {to}");
             }
         }
     }
 
     #[test]
     fn offboarded_is_final() {
-        for to in PartnerStatus::items() {
-            assert!(!can_move(Offboarded, to.value));
+        for to in PartnerStatus::iter() {
+            assert!(!can_move(Offboarded, to));
         }
     }
 

@@ -1,25 +1,8 @@
 //! Deal registration rules (SPEC §4.2): status moves, references and the
 //! rules of engagement that recommend how a conflict is resolved.
 
-use async_graphql::Enum;
 use chrono::{DateTime, Duration, Utc};
-
-/// Where a deal registration stands.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum DealRegistrationStatus {
-    /// Submitted, waiting for review.
-    Submitted,
-    /// A reviewer took it, or it conflicts with another claim on the account.
-    UnderReview,
-    /// Approved: the partner's claim is protected until `protectionEndsAt`.
-    Approved,
-    /// Rejected, with a reason the partner sees.
-    Rejected,
-    /// Withdrawn by the partner.
-    Withdrawn,
-    /// Protection ran out while the opportunity was still open.
-    Expired,
-}
+pub use entity::enums::{ConflictResolution, DealRegistrationStatus};
 
 /// Whether a registration may move from `from` to `to`.
 pub fn can_move(from: DealRegistrationStatus, to: DealRegistrationStatus) -> bool {
@@ -35,21 +18,6 @@ pub fn can_move(from: DealRegistrationStatus, to: DealRegistrationStatus) -> boo
 /// `DR-<year>-<6-digit sequence>`.
 pub fn reference(year: i32, sequence: u32) -> String {
     format!("DR-{year}-{sequence:06}")
-}
-
-/// How a conflict should be (or was) resolved, seen from the registration under review.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ConflictResolution {
-    /// This registration's partner gets the deal.
-    PartnerWins,
-    /// The other partner's registration gets the deal.
-    OtherPartnerWins,
-    /// The vendor's direct opportunity keeps the deal (the partner may be attributed `INFLUENCED`).
-    DirectWins,
-    /// Partner and direct team sell together and split the credit.
-    CoSell,
-    /// No rule decides; a person must.
-    Manual,
 }
 
 /// A recommendation and the rule that produced it.
@@ -138,8 +106,8 @@ pub fn partner_vs_partner(this: Claim, other: Claim) -> Recommendation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use async_graphql::resolver_utils::EnumType;
     use chrono::TimeZone;
+    use sea_orm::Iterable;
     use ConflictResolution::*;
 
     fn at(hours: i64) -> DateTime<Utc> {
@@ -162,14 +130,12 @@ mod tests {
             (UnderReview, Withdrawn),
             (Approved, Expired),
         ];
-        for from in DealRegistrationStatus::items() {
-            for to in DealRegistrationStatus::items() {
+        for from in DealRegistrationStatus::iter() {
+            for to in DealRegistrationStatus::iter() {
                 assert_eq!(
-                    can_move(from.value, to.value),
-                    allowed.contains(&(from.value, to.value)),
-                    "{} → {}",
-                    from.name,
-                    to.name
+                    can_move(from, to),
+                    allowed.contains(&(from, to)),
+                    "{from} → {to}"
                 );
             }
         }

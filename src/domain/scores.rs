@@ -10,17 +10,7 @@ use async_graphql::Enum;
 use rust_decimal::Decimal;
 
 use super::PartnerTier;
-
-/// Something a partner did that counts toward engagement.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ActivityKind {
-    /// Someone at the partner signed in to the portal.
-    PortalLogin,
-    /// Someone at the partner downloaded a resource (a deck, a datasheet).
-    ResourceDownload,
-    /// Someone at the partner completed a training.
-    TrainingCompleted,
-}
+pub use entity::enums::ActivityKind;
 
 /// What the engagement score is made of.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]

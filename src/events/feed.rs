@@ -23,14 +23,14 @@ use super::{
     bus::{EventBus, SharedEvent},
     view::{Audience, Shown},
 };
-use crate::policy::partner_view;
+use crate::{domain::EventType, policy::partner_view};
 
 /// What a reader asked for: whose view, which types, which subject.
 #[derive(Debug, Clone)]
 pub struct Filter {
     pub audience: Audience,
     /// Event types to include; empty means every type the audience receives.
-    pub types: BTreeSet<String>,
+    pub types: BTreeSet<EventType>,
     /// Only events about this subject (a status subscription on one object).
     pub subject_id: Option<uuid::Uuid>,
     /// Only events concerning this partner (staff narrowing a subscription).
@@ -75,7 +75,7 @@ impl Filter {
             condition = condition.add(outbox_event::Column::EventType.is_in(self.types.clone()));
         }
         if let super::view::Audience::Partner(partner) = self.audience {
-            let visible = partner_view::PARTNER_EVENTS.iter().map(|(name, _)| *name);
+            let visible = partner_view::PARTNER_EVENTS.iter().map(|(t, _)| *t);
             condition = condition
                 .add(outbox_event::Column::PartnerId.eq(partner))
                 .add(outbox_event::Column::EventType.is_in(visible));

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Action, Principal},
+    domain::EventType,
     policy::{partner_view, RowScope},
 };
 
@@ -31,7 +32,7 @@ impl Audience {
     }
 
     /// Whether this audience receives events of `event_type` at all.
-    pub fn receives_type(self, event_type: &str) -> bool {
+    pub fn receives_type(self, event_type: EventType) -> bool {
         match self {
             Audience::Staff => true,
             Audience::Partner(_) => partner_view::event_visible(event_type),
@@ -53,7 +54,7 @@ impl Audience {
         match self {
             Audience::Staff => Some(Shown::Whole),
             Audience::Partner(partner) if event.partner_id == Some(partner) => {
-                partner_view::project_event(&event.event_type, &event.payload).map(Shown::Projected)
+                partner_view::project_event(event.event_type, &event.payload).map(Shown::Projected)
             }
             Audience::Partner(_) | Audience::Nobody => None,
         }
@@ -71,15 +72,27 @@ pub enum Shown {
 
 /// Whether the principal's role and scopes let it read events of this type:
 /// the same right it needs to read the object the event is about.
-pub fn readable(principal: &Principal, event_type: &str) -> bool {
-    let needs = match event_type.split_once('.').map(|(family, _)| family) {
-        Some("partner") => Action::ReadPartners,
-        Some("deal_registration") => Action::ReadRegistrations,
-        Some("opportunity") => Action::ReadPipeline,
-        Some("certification") => Action::ReadCertifications,
-        Some("webhook_endpoint") => Action::ManageWebhooks,
+pub fn readable(principal: &Principal, event_type: EventType) -> bool {
+    use EventType::*;
+    let needs = match event_type {
+        PartnerCreated
+        | PartnerStatusChanged
+        | PartnerTierChanged
+        | PartnerMilestoneReached
+        | PartnerActivationOverdue
+        | PartnerActivityRecorded
+        | PartnerTierRecommendationChanged => Action::ReadPartners,
+        DealRegistrationSubmitted
+        | DealRegistrationStatusChanged
+        | DealRegistrationExtended
+        | DealRegistrationExpiring
+        | DealRegistrationConflictDetected
+        | DealRegistrationConflictResolved => Action::ReadRegistrations,
+        OpportunityCreated | OpportunityStageChanged => Action::ReadPipeline,
+        CertificationStatusChanged | CertificationExpiring => Action::ReadCertifications,
+        WebhookEndpointDisabled => Action::ManageWebhooks,
         // `webhook.test` goes to one endpoint only, never into the feed.
-        _ => return false,
+        WebhookTest => return false,
     };
     principal.may(needs) && Audience::of(principal).receives_type(event_type)
 }

@@ -3,10 +3,10 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use super::{context, partners::Partner, payload::settle};
+use super::{context, enums::MilestoneKind, partners::Partner, payload::settle};
 use crate::{
     auth::Action,
-    domain::{activation::Runway, MilestoneKind, UserError, UserErrorCode},
+    domain::{activation::Runway, UserError, UserErrorCode},
     error::ApiResult,
     ids::{self, NodeType},
     service::activation as service,
@@ -43,7 +43,7 @@ impl From<Runway> for Activation {
                 .milestones
                 .into_iter()
                 .map(|m| ActivationMilestone {
-                    milestone: m.milestone,
+                    milestone: m.milestone.into(),
                     due_at: m.due_at,
                     achieved_at: m.achieved_at,
                 })
@@ -95,7 +95,7 @@ impl ActivationMutation {
                     context::db(ctx)?,
                     &request.caller(),
                     id,
-                    input.milestone,
+                    input.milestone.into(),
                     input.achieved_at,
                 )
                 .await

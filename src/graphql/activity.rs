@@ -5,13 +5,10 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::partner_activity;
 
-use super::{
-    context,
-    payload::{settle, stored},
-};
+use super::{context, enums::ActivityKind, payload::settle};
 use crate::{
     auth::Action,
-    domain::{scores::ActivityKind, UserError, UserErrorCode},
+    domain::{UserError, UserErrorCode},
     error::ApiResult,
     ids::{self, NodeType},
     service::activity::{self as service, NewActivity, MAX_BATCH},
@@ -35,8 +32,8 @@ impl PartnerActivity {
     }
 
     /// What was done.
-    async fn kind(&self) -> ApiResult<ActivityKind> {
-        stored(&self.0.kind)
+    async fn kind(&self) -> ActivityKind {
+        self.0.kind.into()
     }
 
     /// When it happened.
@@ -136,7 +133,7 @@ fn parse(
     NewActivity {
         partner_id: id_of("partnerId", NodeType::Partner, input.partner_id),
         contact_id: id_of("contactId", NodeType::PartnerContact, input.contact_id),
-        kind: input.kind,
+        kind: input.kind.into(),
         occurred_at: input.occurred_at,
         count: input.count.unwrap_or(1),
         external_id: input.external_id,

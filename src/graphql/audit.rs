@@ -10,6 +10,7 @@ use super::{
 };
 use crate::{
     auth::Action,
+    domain::EntityType,
     error::{ApiError, ApiResult},
     ids,
     service::audit::{self as service, AuditFilter},
@@ -40,21 +41,21 @@ pub struct AuditEntry {
 
 impl From<audit_entry::Model> for AuditEntry {
     fn from(e: audit_entry::Model) -> Self {
-        let entity_id = match e.entity_type.as_str() {
-            "Partner" => ids::encode(ids::NodeType::Partner, e.entity_id),
-            "PartnerContact" => ids::encode(ids::NodeType::PartnerContact, e.entity_id),
+        let entity_id = match e.entity_type {
+            EntityType::Partner => ids::encode(ids::NodeType::Partner, e.entity_id),
+            EntityType::PartnerContact => ids::encode(ids::NodeType::PartnerContact, e.entity_id),
             _ => e.entity_id.to_string(),
         };
         Self {
             occurred_at: e.occurred_at,
-            actor_kind: e.actor_kind,
+            actor_kind: e.actor_kind.to_string(),
             actor_id: e
                 .actor_id
                 .map(|id| ID(ids::encode(ids::NodeType::StaffUser, id))),
             token_id: e.token_id.map(|id| id.to_string()),
             request_id: e.request_id,
             operation: e.operation,
-            entity_type: e.entity_type,
+            entity_type: e.entity_type.to_string(),
             entity_id,
             changes: Json(e.changes),
         }
@@ -112,7 +113,7 @@ impl AuditQuery {
             .transpose()
         };
         let filter = AuditFilter {
-            entity_type: filter.entity_type,
+            entity_type: filter.entity_type.map(|name| name.parse().ok()),
             entity_id: global(filter.entity_id, "entityId")?,
             actor_id: global(filter.actor_id, "actorId")?,
             from: filter.from,

@@ -8,16 +8,14 @@ use uuid::Uuid;
 use super::{
     connection::{connection, page_args},
     context,
+    enums::{stored_all, CertificationKind, CertificationLevel, CertificationStatus},
     loaders::{self, ContactOfVisibleRow, TrackId},
     partners::PartnerContact,
-    payload::{settle, stored, InputCheck},
+    payload::{settle, InputCheck},
 };
 use crate::{
     auth::Action,
-    domain::{
-        inputs::DisplayName, CertificationKind, CertificationLevel, CertificationStatus, UserError,
-        UserErrorCode,
-    },
+    domain::{inputs::DisplayName, UserError, UserErrorCode},
     error::ApiResult,
     ids::{self, NodeType},
     service::{
@@ -54,13 +52,13 @@ impl CertificationTrack {
     }
 
     /// What the track certifies.
-    async fn kind(&self) -> ApiResult<CertificationKind> {
-        stored(&self.0.kind)
+    async fn kind(&self) -> CertificationKind {
+        self.0.kind.into()
     }
 
     /// How advanced the track is.
-    async fn level(&self) -> ApiResult<CertificationLevel> {
-        stored(&self.0.level)
+    async fn level(&self) -> CertificationLevel {
+        self.0.level.into()
     }
 
     /// Months a certification stays valid after it is earned.
@@ -112,8 +110,8 @@ impl Certification {
     }
 
     /// Where the certification stands.
-    async fn status(&self) -> ApiResult<CertificationStatus> {
-        stored(&self.0.status)
+    async fn status(&self) -> CertificationStatus {
+        self.0.status.into()
     }
 
     /// When the contact enrolled.
@@ -232,9 +230,9 @@ impl CertificationQuery {
         let filter = CertificationFilter {
             partner_id: global(filter.partner_id, NodeType::Partner),
             contact_id: global(filter.contact_id, NodeType::PartnerContact),
-            statuses: filter.status.unwrap_or_default(),
-            kind: filter.kind,
-            level: filter.level,
+            statuses: stored_all(filter.status),
+            kind: filter.kind.map(Into::into),
+            level: filter.level.map(Into::into),
             expiring_within_days: filter.expiring_within_days,
         };
         certifications_of(ctx, filter, page_args(ctx, first, after, last, before)).await
@@ -379,8 +377,8 @@ impl CertificationMutation {
             let new = NewTrack {
                 code,
                 name,
-                kind: input.kind,
-                level: input.level,
+                kind: input.kind.into(),
+                level: input.level.into(),
                 validity_months: input.validity_months.unwrap_or(12),
                 active: input.active.unwrap_or(true),
             };
@@ -406,7 +404,7 @@ impl CertificationMutation {
             let id = id.ok_or(Failure::User(Vec::new()))?;
             let changes = TrackChanges {
                 name,
-                level: input.level,
+                level: input.level.map(Into::into),
                 validity_months: input.validity_months,
                 active: input.active,
             };

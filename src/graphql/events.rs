@@ -7,18 +7,19 @@ use std::collections::BTreeSet;
 use async_graphql::{ComplexObject, Context, Json, Object, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, Iterable};
 use uuid::Uuid;
 
 use super::{
     certifications::Certification,
     connection::PageInfo,
     context::{self, RequestContext},
+    enums::{CertificationStatus, DealRegistrationStatus, OpportunityStage, PartnerStatus},
     partners::Partner,
     registrations::{DealRegistration, Opportunity},
 };
 use crate::{
-    domain::{CertificationStatus, DealRegistrationStatus, OpportunityStage, PartnerStatus},
+    domain::{self, EventType, SubjectType},
     error::{ApiError, ApiResult},
     events::{
         self,
@@ -43,8 +44,8 @@ impl Event {
 
     /// The event type, e.g. `deal_registration.status_changed`.
     #[graphql(name = "type")]
-    async fn event_type(&self) -> &str {
-        &self.0.event.event_type
+    async fn event_type(&self) -> String {
+        self.0.event.event_type.to_string()
     }
 
     /// When the change happened.
@@ -55,7 +56,7 @@ impl Event {
     /// The global id of the object the event is about.
     async fn subject_id(&self) -> ID {
         ID(subject_global_id(
-            &self.0.event.subject_type,
+            self.0.event.subject_type,
             self.0.event.subject_id,
         ))
     }
@@ -66,13 +67,9 @@ impl Event {
     }
 }
 
-/// Every outbox subject type is a node type's name, so `subjectId` is always
-/// an opaque global id (a raw id only if a future subject type were not).
-fn subject_global_id(subject_type: &str, id: Uuid) -> String {
-    match NodeType::from_name(subject_type) {
-        Some(node_type) => ids::encode(node_type, id),
-        None => id.to_string(),
-    }
+/// Every outbox subject is a node, so `subjectId` is always an opaque global id.
+fn subject_global_id(subject_type: SubjectType, id: Uuid) -> String {
+    ids::encode(subject_type.into(), id)
 }
 
 /// A page of the event feed, oldest first.
@@ -93,30 +90,32 @@ pub struct EventEdge {
     pub node: Event,
 }
 
+/// The event types a client named; an unknown name is an error.
+fn parse_types(types: Option<Vec<String>>) -> ApiResult<BTreeSet<EventType>> {
+    let named: BTreeSet<String> = types.unwrap_or_default().into_iter().collect();
+    named
+        .iter()
+        .map(|name| {
+            name.parse().map_err(|_| {
+                ApiError::BadUserInput(format!("`types`: unknown event type `{name}`"))
+            })
+        })
+        .collect()
+}
+
 /// The filter for a principal's feed: the requested types it may read (all
-/// it may read when none are named); unknown types are an error.
-fn filter_for(request: &RequestContext, types: Option<Vec<String>>) -> ApiResult<Filter> {
-    let requested: BTreeSet<String> = types.unwrap_or_default().into_iter().collect();
-    if let Some(unknown) = requested
-        .iter()
-        .find(|t| !events::TYPES.contains(&t.as_str()))
-    {
-        return Err(ApiError::BadUserInput(format!(
-            "`types`: unknown event type `{unknown}`"
-        )));
-    }
-    let types = events::TYPES
-        .iter()
-        .filter(|t| requested.is_empty() || requested.contains(**t))
-        .filter(|t| view::readable(&request.principal, t))
-        .map(|t| (*t).to_owned())
+/// it may read when none are named).
+fn filter_for(request: &RequestContext, requested: BTreeSet<EventType>) -> Filter {
+    let types = EventType::iter()
+        .filter(|t| requested.is_empty() || requested.contains(t))
+        .filter(|t| view::readable(&request.principal, *t))
         .collect();
-    Ok(Filter {
+    Filter {
         audience: Audience::of(&request.principal),
         types,
         subject_id: None,
         partner_id: None,
-    })
+    }
 }
 
 fn parse_after(after: Option<String>) -> ApiResult<Option<i64>> {
@@ -165,7 +164,7 @@ impl EventQuery {
                 "`first` must be between 1 and 100".into(),
             ));
         }
-        let filter = filter_for(request, types)?;
+        let filter = filter_for(request, parse_types(types)?);
         let after = parse_after(after)?.unwrap_or(0);
         let mut edges = Vec::new();
         let mut cursor = after;
@@ -200,7 +199,8 @@ impl EventQuery {
 /// the feed cursor.
 macro_rules! change_object {
     ($name:ident, $doc:literal, $object:ident: $object_ty:ty => $find:path,
-     $previous:ident, $status:ident: $status_ty:ty, $previous_key:literal, $status_key:literal) => {
+     $previous:ident, $status:ident: $status_ty:ty = $stored_ty:ty,
+     $previous_key:literal, $status_key:literal) => {
         #[doc = $doc]
         #[derive(SimpleObject)]
         #[graphql(complex)]
@@ -220,8 +220,8 @@ macro_rules! change_object {
         impl From<Seen> for $name {
             fn from(seen: Seen) -> Self {
                 Self {
-                    $previous: status(&seen, $previous_key),
-                    $status: status(&seen, $status_key),
+                    $previous: status::<$stored_ty>(&seen, $previous_key).map(Into::into),
+                    $status: status::<$stored_ty>(&seen, $status_key).map(Into::into),
                     occurred_at: seen.event.occurred_at,
                     cursor: events::encode_cursor(seen.event.id),
                     subject_id: seen.event.subject_id,
@@ -244,27 +244,31 @@ macro_rules! change_object {
 change_object!(
     DealRegistrationStatusChange, "A deal registration moved to another status.",
     deal_registration: DealRegistration => registrations::find,
-    previous_status, status: DealRegistrationStatus, "previousStatus", "status"
+    previous_status, status: DealRegistrationStatus = domain::DealRegistrationStatus,
+    "previousStatus", "status"
 );
 change_object!(
     OpportunityStageChange, "An opportunity moved to another stage.",
     opportunity: Opportunity => opportunities::find,
-    previous_stage, stage: OpportunityStage, "previousStage", "stage"
+    previous_stage, stage: OpportunityStage = domain::OpportunityStage,
+    "previousStage", "stage"
 );
 change_object!(
     CertificationStatusChange, "A certification moved to another status.",
     certification: Certification => certifications::find,
-    previous_status, status: CertificationStatus, "previousStatus", "status"
+    previous_status, status: CertificationStatus = domain::CertificationStatus,
+    "previousStatus", "status"
 );
 change_object!(
     PartnerStatusChange, "A partner moved to another status.",
     partner: Partner => partners::find,
-    previous_status, status: PartnerStatus, "previousStatus", "status"
+    previous_status, status: PartnerStatus = domain::PartnerStatus,
+    "previousStatus", "status"
 );
 
-/// The value of a status field of the payload, as the enum it is.
-fn status<T: crate::domain::DbEnum>(seen: &Seen, key: &str) -> Option<T> {
-    seen.data().get(key)?.as_str().and_then(T::parse)
+/// The value of a status field of the payload, as the enum it is stored as.
+fn status<T: std::str::FromStr>(seen: &Seen, key: &str) -> Option<T> {
+    seen.data().get(key)?.as_str()?.parse().ok()
 }
 
 /// Live changes over WebSocket (`graphql-transport-ws` or `graphql-ws`).
@@ -282,7 +286,7 @@ fn sources(ctx: &Context<'_>) -> ApiResult<(DatabaseConnection, EventBus)> {
 /// A live stream of one event type, narrowed to a subject or a partner.
 fn changes<T>(
     ctx: &Context<'_>,
-    event_type: &str,
+    event_type: EventType,
     subject_id: Option<Uuid>,
     partner_id: Option<Uuid>,
 ) -> ApiResult<impl Stream<Item = ApiResult<T>> + use<T>>
@@ -290,7 +294,7 @@ where
     T: From<Seen> + Send + 'static,
 {
     let request = context::request(ctx)?;
-    let mut filter = filter_for(request, Some(vec![event_type.to_owned()]))?;
+    let mut filter = filter_for(request, BTreeSet::from([event_type]));
     if filter.types.is_empty() {
         return Err(ApiError::Forbidden(format!(
             "your token may not read `{event_type}` events"
@@ -315,7 +319,7 @@ impl Subscription {
         #[graphql(desc = "Resume after this cursor.")] after: Option<String>,
     ) -> Result<impl Stream<Item = Result<Event, ApiError>>, ApiError> {
         let request = context::request(ctx)?;
-        let filter = filter_for(request, types)?;
+        let filter = filter_for(request, parse_types(types)?);
         let after = parse_after(after)?;
         let (db, bus) = sources(ctx)?;
         Ok(feed::stream(db, bus, filter, after).map(|seen| Ok(Event(seen?))))
@@ -331,7 +335,7 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<DealRegistrationStatusChange, ApiError>>, ApiError> {
         let id = parse_id("id", id, NodeType::DealRegistration)?;
         let partner = parse_id("partnerId", partner_id, NodeType::Partner)?;
-        changes(ctx, "deal_registration.status_changed", id, partner)
+        changes(ctx, EventType::DealRegistrationStatusChanged, id, partner)
     }
 
     /// Stage changes of opportunities: one (`id`), one partner's
@@ -344,7 +348,7 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<OpportunityStageChange, ApiError>>, ApiError> {
         let id = parse_id("id", id, NodeType::Opportunity)?;
         let partner = parse_id("partnerId", partner_id, NodeType::Partner)?;
-        changes(ctx, "opportunity.stage_changed", id, partner)
+        changes(ctx, EventType::OpportunityStageChanged, id, partner)
     }
 
     /// Status changes of certifications, of one partner's people or all you may see.
@@ -354,7 +358,7 @@ impl Subscription {
         #[graphql(desc = "Only this partner's certifications.")] partner_id: Option<ID>,
     ) -> Result<impl Stream<Item = Result<CertificationStatusChange, ApiError>>, ApiError> {
         let partner = parse_id("partnerId", partner_id, NodeType::Partner)?;
-        changes(ctx, "certification.status_changed", None, partner)
+        changes(ctx, EventType::CertificationStatusChanged, None, partner)
     }
 
     /// Status changes of partners: one partner's or all you may see.
@@ -364,7 +368,7 @@ impl Subscription {
         #[graphql(desc = "Only this partner.")] partner_id: Option<ID>,
     ) -> Result<impl Stream<Item = Result<PartnerStatusChange, ApiError>>, ApiError> {
         let partner = parse_id("partnerId", partner_id, NodeType::Partner)?;
-        changes(ctx, "partner.status_changed", None, partner)
+        changes(ctx, EventType::PartnerStatusChanged, None, partner)
     }
 }
 
@@ -375,17 +379,11 @@ mod tests {
     #[test]
     fn every_subject_is_an_opaque_id() {
         let id = Uuid::now_v7();
-        for subject in [
-            "Partner",
-            "DealRegistration",
-            "Opportunity",
-            "Certification",
-            "WebhookEndpoint",
-        ] {
+        for subject in SubjectType::iter() {
             let encoded = subject_global_id(subject, id);
             assert_eq!(
-                ids::decode(&encoded).map(|(t, u)| (t.name(), u)),
-                Some((subject, id))
+                ids::decode(&encoded).map(|(t, u)| (t.name().to_owned(), u)),
+                Some((subject.to_string(), id))
             );
         }
     }

@@ -12,6 +12,7 @@ pub mod context;
 pub mod cost;
 pub mod document;
 pub mod documents;
+pub mod enums;
 pub mod events;
 pub mod loaders;
 pub mod node;

@@ -8,8 +8,9 @@ use uuid::Uuid;
 use super::{
     connection::{connection, page_args},
     context,
+    enums::{stored_all, PartnerContactRole, PartnerStatus, PartnerTier, PartnerType, Role},
     loaders::{self, StaffUserId},
-    payload::{settle, stored, InputCheck},
+    payload::{settle, InputCheck},
     scalars::Decimal,
     scores::{
         check_window, Engagement, EngagementOf, PartnerPerformance, PerformanceOf, TierOf,
@@ -20,8 +21,7 @@ use crate::{
     auth::Action,
     domain::{
         inputs::{free_text, DisplayName, EmailAddress, Percent, WebsiteUrl},
-        OrderDirection, PartnerContactRole, PartnerStatus, PartnerTier, PartnerType, Role,
-        UserError, UserErrorCode,
+        OrderDirection, UserError, UserErrorCode,
     },
     error::{ApiError, ApiResult},
     ids::{self, NodeType},
@@ -67,18 +67,18 @@ impl Partner {
 
     /// What kind of business the partner runs.
     #[graphql(name = "type")]
-    async fn partner_type(&self) -> ApiResult<PartnerType> {
-        stored(&self.0.partner_type)
+    async fn partner_type(&self) -> PartnerType {
+        self.0.partner_type.into()
     }
 
     /// Program tier.
-    async fn tier(&self) -> ApiResult<PartnerTier> {
-        stored(&self.0.tier)
+    async fn tier(&self) -> PartnerTier {
+        self.0.tier.into()
     }
 
     /// Lifecycle status.
-    async fn status(&self) -> ApiResult<PartnerStatus> {
-        stored(&self.0.status)
+    async fn status(&self) -> PartnerStatus {
+        self.0.status.into()
     }
 
     /// The partner's website.
@@ -284,7 +284,7 @@ impl Partner {
             partner: self.0.id,
             as_of: request.now,
         };
-        let current = stored(&self.0.tier)?;
+        let current = self.0.tier;
         Ok(loaders::load(ctx, key)
             .await?
             .map(|q| TierProgress::new(current, &q)))
@@ -360,8 +360,8 @@ impl PartnerContact {
     }
 
     /// The part the contact plays.
-    async fn role(&self) -> ApiResult<PartnerContactRole> {
-        stored(&self.0.role)
+    async fn role(&self) -> PartnerContactRole {
+        self.0.role.into()
     }
 
     /// The contact's certifications.
@@ -425,8 +425,8 @@ impl StaffUser {
     }
 
     /// The role the user was created with.
-    async fn role(&self) -> ApiResult<Role> {
-        stored(&self.0.role)
+    async fn role(&self) -> Role {
+        self.0.role.into()
     }
 }
 
@@ -503,9 +503,9 @@ impl PartnerQuery {
             PartnerOrderField::CreatedAt => PartnerSort::CreatedAt,
         };
         let filter = PartnerFilter {
-            statuses: filter.status.unwrap_or_default(),
-            tiers: filter.tier.unwrap_or_default(),
-            types: filter.partner_type.unwrap_or_default(),
+            statuses: stored_all(filter.status),
+            tiers: stored_all(filter.tier),
+            types: stored_all(filter.partner_type),
             search: filter.search,
         };
         let page = service::list(
@@ -684,8 +684,8 @@ impl PartnerMutation {
             let name = name.ok_or(Failure::User(Vec::new()))?;
             let new = NewPartner {
                 name,
-                partner_type: input.partner_type,
-                tier: input.tier.unwrap_or_default(),
+                partner_type: input.partner_type.into(),
+                tier: input.tier.map(Into::into).unwrap_or_default(),
                 website,
                 owner_id,
                 internal_notes,
@@ -714,8 +714,8 @@ impl PartnerMutation {
             let id = parse_id(&mut check, "id", NodeType::Partner, &input.id);
             let changes = PartnerChanges {
                 name: check.optional("name", input.name, |n| DisplayName::parse(&n)),
-                partner_type: input.partner_type,
-                tier: input.tier,
+                partner_type: input.partner_type.map(Into::into),
+                tier: input.tier.map(Into::into),
                 website: check.clearable("website", input.website, |w| WebsiteUrl::parse(&w)),
                 owner_id: match input.owner_id {
                     MaybeUndefined::Undefined => None,
@@ -776,7 +776,7 @@ impl PartnerMutation {
                 context::db(ctx)?,
                 &request.caller(),
                 id,
-                input.status,
+                input.status.into(),
                 input.expected_version,
             )
             .await
@@ -816,7 +816,7 @@ impl PartnerMutation {
                 partner_id,
                 name,
                 email,
-                role: input.role,
+                role: input.role.into(),
             };
             service::add_contact(context::db(ctx)?, &request.caller(), new).await
         }

@@ -71,9 +71,3 @@ impl InputCheck {
         }
     }
 }
-
-/// An enum read back from its column; an unknown value is our bug, not the caller's.
-pub fn stored<T: crate::domain::DbEnum>(text: &str) -> Result<T, ApiError> {
-    T::parse(text)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown stored value `{text}`")))
-}

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{
     connection::{connection, page_args},
     context,
+    enums::{stored_all, AttributionRole, OpportunitySource, OpportunityStage},
     loaders::{self, AttributionsOf, OpportunityById, PartnerById, RegistrationById},
     payload::{settle, InputCheck},
     registrations::{money_input, DealRegistration, MoneyInput, Opportunity},
@@ -16,7 +17,7 @@ use crate::{
     auth::Action,
     domain::{
         inputs::{free_text, DisplayName, InvalidInput, Percent, Weight},
-        AttributionRole, OpportunitySource, OpportunityStage, UserError, UserErrorCode,
+        UserError, UserErrorCode,
     },
     error::ApiResult,
     ids::{self, NodeType},
@@ -142,8 +143,8 @@ impl PipelineQuery {
     ) -> ApiResult<OpportunityConnection> {
         let filter = filter.unwrap_or_default();
         let filter = OpportunityFilter {
-            stages: filter.stage.unwrap_or_default(),
-            source: filter.source,
+            stages: stored_all(filter.stage),
+            source: filter.source.map(Into::into),
             partner_id: filter
                 .partner_id
                 .map(|id| ids::decode_as(NodeType::Partner, &id).unwrap_or(Uuid::nil())),
@@ -446,7 +447,7 @@ impl PipelineMutation {
                     context::db(ctx)?,
                     &request.caller(),
                     id,
-                    input.stage,
+                    input.stage.into(),
                     input.expected_version,
                     input.closed_lost_reason,
                 )
@@ -467,7 +468,9 @@ impl PipelineMutation {
         let request = context::request(ctx)?;
         request.principal.authorize(Action::ReopenOpportunities)?;
         let outcome = match id_of(&input.id, NodeType::Opportunity, "id") {
-            Ok(id) => service::reopen(context::db(ctx)?, &request.caller(), id, input.stage).await,
+            Ok(id) => {
+                service::reopen(context::db(ctx)?, &request.caller(), id, input.stage.into()).await
+            }
             Err(failure) => Err(failure),
         };
         payload(outcome)
@@ -509,7 +512,7 @@ impl PipelineMutation {
                 &request.caller(),
                 id,
                 partner_id,
-                input.role,
+                input.role.into(),
                 credit,
             )
             .await
@@ -605,7 +608,7 @@ impl PipelineMutation {
                 system,
                 external_id,
                 opportunity,
-                stage: input.stage,
+                stage: input.stage.into(),
             };
             service::upsert_by_external_id(context::db(ctx)?, &request.caller(), crm).await
         }

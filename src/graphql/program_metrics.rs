@@ -1,12 +1,14 @@
 //! `programMetrics` (SPEC §4.5): the program's KPIs, ROI, signing cohorts
 //! and rep adoption over a window. Staff with `metrics:read`.
 
-use async_graphql::{resolver_utils::EnumType, Context, Enum, Object, SimpleObject};
+use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal as RawDecimal, RoundingStrategy};
+use sea_orm::Iterable;
 
 use super::{
     context,
+    enums::{MilestoneKind, OpportunityStage, PartnerStatus},
     loaders::{self, StaffUserId},
     partners::StaffUser,
     registrations::MoneyInput,
@@ -16,10 +18,10 @@ use super::{
 use crate::{
     auth::Action,
     domain::{
+        self as domain,
         exchange::Conversion,
         inputs::{self, Weight},
         money::{div_round_half_away, Money as DomainMoney},
-        DbEnum, MilestoneKind, OpportunityStage, PartnerStatus,
     },
     error::{ApiError, ApiResult},
     service::{
@@ -31,6 +33,7 @@ use crate::{
 
 /// Where an opportunity's revenue comes from.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "Segment")]
 pub enum PipelineSegment {
     /// A partner holds its `SOURCED` attribution.
     PartnerSourced,
@@ -38,16 +41,6 @@ pub enum PipelineSegment {
     Influenced,
     /// No partner credited.
     Direct,
-}
-
-impl From<Segment> for PipelineSegment {
-    fn from(s: Segment) -> Self {
-        match s {
-            Segment::PartnerSourced => Self::PartnerSourced,
-            Segment::Influenced => Self::Influenced,
-            Segment::Direct => Self::Direct,
-        }
-    }
 }
 
 /// Partners in one status.
@@ -276,10 +269,10 @@ impl ProgramMetricsQuery {
             .transpose()?;
         let m = service::compute(db, from, to, settings.activation_days, &converter).await?;
 
-        let tally = |stage: &str, segment: Segment| {
+        let tally = |stage: domain::OpportunityStage, segment: Segment| {
             let t = m
                 .pipeline
-                .get(&(stage.to_owned(), segment))
+                .get(&(stage, segment))
                 .copied()
                 .unwrap_or_default();
             PipelineTally {
@@ -287,14 +280,12 @@ impl ProgramMetricsQuery {
                 amount: money(t.amount, &base),
             }
         };
-        let pipeline = OpportunityStage::items()
-            .iter()
-            .map(|item| item.value)
+        let pipeline = domain::OpportunityStage::iter()
             .map(|stage| PipelineStageMetrics {
-                stage,
-                partner_sourced: tally(stage.as_str(), Segment::PartnerSourced),
-                influenced: tally(stage.as_str(), Segment::Influenced),
-                direct: tally(stage.as_str(), Segment::Direct),
+                stage: stage.into(),
+                partner_sourced: tally(stage, Segment::PartnerSourced),
+                influenced: tally(stage, Segment::Influenced),
+                direct: tally(stage, Segment::Direct),
             })
             .collect();
         let sourced_amount: i64 = m
@@ -343,34 +334,31 @@ impl ProgramMetricsQuery {
         }
         let adopting = m.reps.iter().filter(|r| r.partner_credited > 0).count() as i64;
 
-        let medians = |kind: MilestoneKind| m.milestone_medians.get(kind.as_str()).copied();
+        let medians = |kind: domain::MilestoneKind| m.milestone_medians.get(&kind).copied();
         Ok(ProgramMetrics {
             from,
             to,
             base_currency: base_code(&base),
-            partners_by_status: PartnerStatus::items()
-                .iter()
-                .map(|item| item.value)
+            partners_by_status: domain::PartnerStatus::iter()
                 .map(|status| PartnerStatusCount {
-                    status,
+                    status: status.into(),
                     count: m
                         .partners_by_status
                         .iter()
-                        .find(|(s, _)| s == status.as_str())
+                        .find(|(s, _)| *s == status)
                         .map(|(_, n)| *n)
                         .unwrap_or(0),
                 })
                 .collect(),
             live_vs_signed: ratio(m.live_vs_signed),
             activated_partner_rate: ratio(m.activated_partners),
-            median_days_to_first_registration: medians(MilestoneKind::FirstRegisteredDeal)
+            median_days_to_first_registration: medians(domain::MilestoneKind::FirstRegisteredDeal)
                 .map(|(days, _)| round2(days)),
-            milestone_medians: MilestoneKind::ALL
-                .into_iter()
+            milestone_medians: domain::MilestoneKind::iter()
                 .map(|milestone| {
                     let found = medians(milestone);
                     MilestoneMedian {
-                        milestone,
+                        milestone: milestone.into(),
                         median_days: found.map(|(days, _)| round2(days)),
                         partners: found.map(|(_, n)| n).unwrap_or(0),
                     }
@@ -396,15 +384,11 @@ impl ProgramMetricsQuery {
                 .map(|c| SigningCohort {
                     month: c.month.clone(),
                     partners_signed: c.partners_signed,
-                    milestones: MilestoneKind::ALL
-                        .into_iter()
+                    milestones: domain::MilestoneKind::iter()
                         .map(|milestone| CohortMilestone {
-                            milestone,
+                            milestone: milestone.into(),
                             reached_by_due_date: Ratio::of(
-                                c.reached_on_time
-                                    .get(milestone.as_str())
-                                    .copied()
-                                    .unwrap_or(0),
+                                c.reached_on_time.get(&milestone).copied().unwrap_or(0),
                                 c.partners_signed,
                             ),
                         })

@@ -11,19 +11,23 @@ use uuid::Uuid;
 use super::{
     connection::{connection, page_args},
     context,
+    enums::{
+        stored_all, AttributionRole, ConflictKind, ConflictResolution, DealRegistrationStatus,
+        OpportunitySource, OpportunityStage,
+    },
     loaders::{
         self, AttributionOfPartner, AttributionsOf, OpportunityById, PartnerById, RegistrationById,
     },
     partners::Partner,
-    payload::{settle, stored, InputCheck},
+    payload::{settle, InputCheck},
     scalars::{Date, Decimal, Money},
 };
 use crate::{
     auth::Action,
     domain::{
+        self,
         inputs::{self, free_text, DisplayName, EmailAddress, InvalidInput, Percent},
-        money, AttributionRole, ConflictKind, ConflictResolution, DbEnum, DealRegistrationStatus,
-        OpportunitySource, OpportunityStage, UserError, UserErrorCode,
+        money, UserError, UserErrorCode,
     },
     error::{ApiError, ApiResult},
     ids::{self, NodeType},
@@ -80,7 +84,7 @@ struct Head<'a> {
     id: Uuid,
     partner_id: Uuid,
     reference: &'a str,
-    status: &'a str,
+    status: domain::DealRegistrationStatus,
     protection_ends_at: Option<DateTime<Utc>>,
 }
 
@@ -102,14 +106,14 @@ impl DealRegistration {
                 id: m.id,
                 partner_id: m.partner_id,
                 reference: &m.reference,
-                status: &m.status,
+                status: m.status,
                 protection_ends_at: m.protection_ends_at,
             },
             Registration::Listed { summary: s, .. } => Head {
                 id: s.id,
                 partner_id: s.partner_id,
                 reference: &s.reference,
-                status: &s.status,
+                status: s.status,
                 protection_ends_at: s.protection_ends_at,
             },
         }
@@ -151,8 +155,8 @@ impl DealRegistration {
     }
 
     /// Where the registration stands.
-    async fn status(&self) -> ApiResult<DealRegistrationStatus> {
-        stored(self.head().status)
+    async fn status(&self) -> DealRegistrationStatus {
+        self.head().status.into()
     }
 
     /// The partner that registered the deal.
@@ -253,7 +257,7 @@ impl DealRegistration {
     async fn protection_active(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let now = context::request(ctx)?.now;
         let head = self.head();
-        Ok(head.status == DealRegistrationStatus::Approved.as_str()
+        Ok(head.status == domain::DealRegistrationStatus::Approved
             && head.protection_ends_at.is_some_and(|end| end > now))
     }
 
@@ -308,8 +312,8 @@ impl RegistrationConflict {
     }
 
     /// What the other side is.
-    async fn kind(&self) -> ApiResult<ConflictKind> {
-        stored(&self.0.kind)
+    async fn kind(&self) -> ConflictKind {
+        self.0.kind.into()
     }
 
     /// The other partner's registration, for `PARTNER_REGISTRATION`.
@@ -342,13 +346,13 @@ impl RegistrationConflict {
     }
 
     /// What the rules recommend, seen from the registration under review.
-    async fn recommendation(&self) -> ApiResult<ConflictResolution> {
-        stored(&self.0.recommendation)
+    async fn recommendation(&self) -> ConflictResolution {
+        self.0.recommendation.into()
     }
 
     /// What was decided.
-    async fn resolution(&self) -> ApiResult<Option<ConflictResolution>> {
-        self.0.resolution.as_deref().map(stored).transpose()
+    async fn resolution(&self) -> Option<ConflictResolution> {
+        self.0.resolution.map(Into::into)
     }
 
     /// Why it was decided so.
@@ -411,8 +415,8 @@ struct OpportunityHead<'a> {
     id: Uuid,
     name: &'a str,
     company_name: &'a str,
-    source: &'a str,
-    stage: &'a str,
+    source: domain::OpportunitySource,
+    stage: domain::OpportunityStage,
     amount_minor: i64,
     currency: &'a str,
     expected_close_date: NaiveDate,
@@ -446,8 +450,8 @@ impl Opportunity {
                 id: m.id,
                 name: &m.name,
                 company_name: &m.company_name,
-                source: &m.source,
-                stage: &m.stage,
+                source: m.source,
+                stage: m.stage,
                 amount_minor: m.amount_minor,
                 currency: &m.currency,
                 expected_close_date: m.expected_close_date,
@@ -461,8 +465,8 @@ impl Opportunity {
                     id: s.id,
                     name: &s.name,
                     company_name: &s.company_name,
-                    source: &s.source,
-                    stage: &s.stage,
+                    source: s.source,
+                    stage: s.stage,
                     amount_minor: s.amount_minor,
                     currency: &s.currency,
                     expected_close_date: s.expected_close_date,
@@ -568,13 +572,13 @@ impl Opportunity {
     }
 
     /// Where it came from.
-    async fn source(&self) -> ApiResult<OpportunitySource> {
-        stored(self.head().source)
+    async fn source(&self) -> OpportunitySource {
+        self.head().source.into()
     }
 
     /// Its stage.
-    async fn stage(&self) -> ApiResult<OpportunityStage> {
-        stored(self.head().stage)
+    async fn stage(&self) -> OpportunityStage {
+        self.head().stage.into()
     }
 
     /// The next step agreed.
@@ -637,13 +641,10 @@ impl Opportunity {
                 loaded.as_ref()
             }
         };
-        own.map(|a| {
-            Ok(MyAttribution {
-                role: stored(&a.role)?,
-                credit: credit(a.credit_bps),
-            })
-        })
-        .transpose()
+        Ok(own.map(|a| MyAttribution {
+            role: a.role.into(),
+            credit: credit(a.credit_bps),
+        }))
     }
 
     /// Every partner credited on the opportunity.
@@ -659,7 +660,7 @@ impl Opportunity {
                 .map(Partner::from);
             all.push(Attribution {
                 partner,
-                role: stored(&a.role)?,
+                role: a.role.into(),
                 credit: credit(a.credit_bps),
             });
         }
@@ -783,7 +784,7 @@ impl RegistrationQuery {
     ) -> ApiResult<DealRegistrationConnection> {
         let filter = filter.unwrap_or_default();
         let filter = RegistrationFilter {
-            statuses: filter.status.unwrap_or_default(),
+            statuses: stored_all(filter.status),
             partner_id: filter
                 .partner_id
                 .map(|id| ids::decode_as(NodeType::Partner, &id).unwrap_or(Uuid::nil())),
@@ -1203,7 +1204,7 @@ impl RegistrationMutation {
                 context::db(ctx)?,
                 &request.caller(),
                 conflict,
-                input.resolution,
+                input.resolution.into(),
                 rationale.unwrap_or_default(),
             )
             .await

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::{
+    enums::PartnerTier,
     loaders::Loaders,
     scalars::{CurrencyCode, Decimal, Money},
 };
@@ -20,7 +21,6 @@ use crate::{
             EngagementBand, EngagementComponentKind, EngagementCounts, TierCriterionKind,
             TierQualification as Qualification,
         },
-        PartnerTier,
     },
     error::ApiError,
     service::{exchange_rates, scores, settings},
@@ -301,7 +301,7 @@ impl TierQualification {
     pub fn new(q: &Qualification, as_of: DateTime<Utc>) -> Self {
         Self {
             score: q.score,
-            recommended_tier: q.recommended_tier,
+            recommended_tier: q.recommended_tier.into(),
             as_of,
             criteria: criteria(q),
             points_to_next_tier: domain::scores::points_to_next_tier(q),
@@ -328,13 +328,13 @@ pub struct TierProgress {
 }
 
 impl TierProgress {
-    pub fn new(current_tier: PartnerTier, q: &Qualification) -> Self {
+    pub fn new(current_tier: domain::PartnerTier, q: &Qualification) -> Self {
         Self {
-            current_tier,
-            recommended_tier: q.recommended_tier,
+            current_tier: current_tier.into(),
+            recommended_tier: q.recommended_tier.into(),
             score: q.score,
             criteria: criteria(q),
-            next_tier: domain::scores::next_tier(q.recommended_tier),
+            next_tier: domain::scores::next_tier(q.recommended_tier).map(Into::into),
             points_to_next_tier: domain::scores::points_to_next_tier(q),
         }
     }

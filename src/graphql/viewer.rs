@@ -2,13 +2,13 @@
 
 use async_graphql::{Context, Object};
 
-use super::{context, partners::Partner, partners::StaffUser};
-use crate::{
-    auth::Principal,
-    domain::{PrincipalKind, Role},
-    error::ApiResult,
-    service::staff,
+use super::{
+    context,
+    enums::{PrincipalKind, Role},
+    partners::Partner,
+    partners::StaffUser,
 };
+use crate::{auth::Principal, error::ApiResult, service::staff};
 
 /// The principal this request runs as.
 pub struct Viewer(Principal);
@@ -18,12 +18,12 @@ pub struct Viewer(Principal);
 impl Viewer {
     /// `STAFF` or `PARTNER`.
     async fn kind(&self) -> PrincipalKind {
-        self.0.kind()
+        self.0.kind().into()
     }
 
     /// The role the token acts with.
     async fn role(&self) -> Role {
-        self.0.role
+        self.0.role.into()
     }
 
     /// The partner a partner principal acts for; null for staff.

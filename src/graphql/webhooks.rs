@@ -20,11 +20,12 @@ use crate::{
     events,
     ids::{self, NodeType},
     service::{webhooks as service, Failure, Outcome},
-    webhooks::{target::TargetPolicy, DeliveryStatus, DisabledReason},
+    webhooks::target::TargetPolicy,
 };
 
 /// Where a webhook delivery stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::DeliveryStatus")]
 pub enum WebhookDeliveryStatus {
     /// Not delivered yet; `nextAttemptAt` says when it is tried (again).
     Pending,
@@ -34,29 +35,9 @@ pub enum WebhookDeliveryStatus {
     Failed,
 }
 
-impl From<WebhookDeliveryStatus> for DeliveryStatus {
-    fn from(status: WebhookDeliveryStatus) -> Self {
-        match status {
-            WebhookDeliveryStatus::Pending => DeliveryStatus::Pending,
-            WebhookDeliveryStatus::Succeeded => DeliveryStatus::Succeeded,
-            WebhookDeliveryStatus::Failed => DeliveryStatus::Failed,
-        }
-    }
-}
-
-fn stored_status(text: &str) -> ApiResult<WebhookDeliveryStatus> {
-    [
-        WebhookDeliveryStatus::Pending,
-        WebhookDeliveryStatus::Succeeded,
-        WebhookDeliveryStatus::Failed,
-    ]
-    .into_iter()
-    .find(|s| DeliveryStatus::from(*s).as_str() == text)
-    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown delivery status `{text}`")))
-}
-
 /// Why a webhook endpoint stopped receiving events.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::DisabledReason")]
 pub enum WebhookDisabledReason {
     /// Turned off with `updateWebhookEndpoint(input: {enabled: false})`.
     Manual,
@@ -64,17 +45,6 @@ pub enum WebhookDisabledReason {
     Gone,
     /// Every attempt failed for five days.
     Failing,
-}
-
-fn stored_reason(text: &str) -> Option<WebhookDisabledReason> {
-    [
-        (DisabledReason::Manual, WebhookDisabledReason::Manual),
-        (DisabledReason::Gone, WebhookDisabledReason::Gone),
-        (DisabledReason::Failing, WebhookDisabledReason::Failing),
-    ]
-    .into_iter()
-    .find(|(stored, _)| stored.as_str() == text)
-    .map(|(_, reason)| reason)
 }
 
 /// A URL that receives signed event deliveries (Standard Webhooks).
@@ -105,11 +75,10 @@ impl WebhookEndpoint {
     }
 
     /// The event types it receives.
-    async fn event_types(&self) -> Vec<&str> {
-        self.0
-            .event_types
-            .split(' ')
-            .filter(|t| !t.is_empty())
+    async fn event_types(&self) -> Vec<String> {
+        crate::webhooks::event_types(&self.0)
+            .iter()
+            .map(ToString::to_string)
             .collect()
     }
 
@@ -120,7 +89,7 @@ impl WebhookEndpoint {
 
     /// Why it is disabled; null while enabled.
     async fn disabled_reason(&self) -> Option<WebhookDisabledReason> {
-        self.0.disabled_reason.as_deref().and_then(stored_reason)
+        self.0.disabled_reason.map(Into::into)
     }
 
     /// Since when every attempt has failed; null when the last one succeeded.
@@ -205,8 +174,8 @@ impl WebhookDelivery {
     }
 
     /// The event type, e.g. `deal_registration.status_changed`.
-    async fn event_type(&self) -> &str {
-        &self.0.event_type
+    async fn event_type(&self) -> String {
+        self.0.event_type.to_string()
     }
 
     /// The event's feed cursor; null for `webhook.test`.
@@ -215,8 +184,8 @@ impl WebhookDelivery {
     }
 
     /// Where it stands.
-    async fn status(&self) -> ApiResult<WebhookDeliveryStatus> {
-        stored_status(&self.0.status)
+    async fn status(&self) -> WebhookDeliveryStatus {
+        self.0.status.into()
     }
 
     /// The body as sent: `{type, timestamp, data}`, `data` in the endpoint's view.
@@ -489,18 +458,22 @@ impl WebhookMutation {
                 Some(Ok(description)) => description,
                 None => None,
             };
-            if let Err(error) =
-                service::parse_event_types(&input.event_types, !request.principal.is_staff())
-            {
-                check.reject(error);
-            }
+            let event_types =
+                match service::parse_event_types(&input.event_types, !request.principal.is_staff())
+                {
+                    Ok(types) => Some(types),
+                    Err(error) => {
+                        check.reject(error);
+                        None
+                    }
+                };
             check.finish()?;
-            let Some(url) = url else {
+            let (Some(url), Some(event_types)) = (url, event_types) else {
                 return Err(Failure::User(Vec::new()));
             };
             let new = service::NewEndpoint {
                 url,
-                event_types: input.event_types,
+                event_types,
                 description,
             };
             service::create(context::db(ctx)?, &request.caller(), new).await
@@ -546,9 +519,13 @@ impl WebhookMutation {
                 },
             };
             check.finish()?;
+            let event_types = input
+                .event_types
+                .map(|types| service::parse_event_types(&types, !request.principal.is_staff()))
+                .transpose()?;
             let changes = service::EndpointChanges {
                 url,
-                event_types: input.event_types,
+                event_types,
                 description,
                 enabled: input.enabled,
             };

@@ -24,8 +24,8 @@ use serde_json::json;
 use crate::{
     clock::SharedClock,
     domain::{
-        CertificationStatus, DbEnum, DealRegistrationStatus, MilestoneKind, OpportunityStage,
-        PartnerStatus,
+        CertificationStatus, DealRegistrationStatus, EntityType, EventType, MilestoneKind,
+        OpportunityStage, PartnerStatus, SubjectType,
     },
     ids::{self, NodeType},
     service::{
@@ -118,7 +118,7 @@ async fn expire_certifications(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    let active = CertificationStatus::Active.as_str();
+    let active = CertificationStatus::Active;
     let due = Condition::all()
         .add(certification::Column::Status.eq(active))
         .add(certification::Column::ExpiresAt.lte(now));
@@ -131,7 +131,7 @@ async fn expire_certifications(
             let updated = certification::Entity::update_many()
                 .col_expr(
                     certification::Column::Status,
-                    Expr::value(CertificationStatus::Expired.as_str()),
+                    Expr::value(CertificationStatus::Expired),
                 )
                 .col_expr(certification::Column::Version, Expr::value(row.version + 1))
                 .col_expr(certification::Column::UpdatedAt, Expr::value(now))
@@ -141,7 +141,7 @@ async fn expire_certifications(
                 .await?;
             if updated.rows_affected == 1 {
                 let mut expired = row.clone();
-                expired.status = CertificationStatus::Expired.as_str().to_owned();
+                expired.status = CertificationStatus::Expired;
                 expired.version += 1;
                 expired.updated_at = now;
                 let (before, after) = (
@@ -150,7 +150,7 @@ async fn expire_certifications(
                 );
                 uow.audit(Change {
                     operation: "expireCertification",
-                    entity_type: "Certification",
+                    entity_type: EntityType::Certification,
                     entity_id: row.id,
                     before: Some(&before),
                     after: Some(&after),
@@ -174,7 +174,7 @@ async fn remind_expiring_certifications(
         .map(|s| s.certification_expiring_days)
         .unwrap_or(30);
     let due = Condition::all()
-        .add(certification::Column::Status.eq(CertificationStatus::Active.as_str()))
+        .add(certification::Column::Status.eq(CertificationStatus::Active))
         .add(certification::Column::ExpiresAt.lte(now + Duration::days(i64::from(lead))))
         .add(certification::Column::ExpiresAt.gt(now))
         .add(
@@ -204,15 +204,15 @@ async fn remind_expiring_certifications(
                 let after = json!({ "expiringNotifiedFor": row.expires_at });
                 uow.audit(Change {
                     operation: "remindCertificationExpiring",
-                    entity_type: "Certification",
+                    entity_type: EntityType::Certification,
                     entity_id: row.id,
                     before: None,
                     after: Some(&after),
                 })
                 .await?;
                 uow.emit(Event {
-                event_type: "certification.expiring",
-                subject_type: "Certification",
+                event_type: EventType::CertificationExpiring,
+                subject_type: SubjectType::Certification,
                 subject_id: row.id,
                 partner_id: Some(row.partner_id),
                 payload: json!({ "certification": certifications::snapshot(&row), "expiresAt": row.expires_at }),
@@ -237,13 +237,11 @@ async fn flag_activation_overdue(
     let mut live = Query::select();
     live.column(partner_milestone::Column::PartnerId)
         .from(partner_milestone::Entity)
-        .and_where(
-            partner_milestone::Column::Milestone.eq(MilestoneKind::FirstRegisteredDeal.as_str()),
-        );
+        .and_where(partner_milestone::Column::Milestone.eq(MilestoneKind::FirstRegisteredDeal));
     let due = Condition::all()
         .add(partner::Column::SignedAt.lte(now - Duration::days(i64::from(days))))
         .add(partner::Column::ActivationOverdueNotifiedAt.is_null())
-        .add(partner::Column::Status.ne(PartnerStatus::Offboarded.as_str()))
+        .add(partner::Column::Status.ne(PartnerStatus::Offboarded))
         .add(partner::Column::Id.not_in_subquery(live.to_owned()));
     Ok(in_batches!(
         db,
@@ -264,15 +262,15 @@ async fn flag_activation_overdue(
                 let after = json!({ "activationOverdueNotifiedAt": now });
                 uow.audit(Change {
                     operation: "flagActivationOverdue",
-                    entity_type: "Partner",
+                    entity_type: EntityType::Partner,
                     entity_id: row.id,
                     before: None,
                     after: Some(&after),
                 })
                 .await?;
                 uow.emit(Event {
-                    event_type: "partner.activation_overdue",
-                    subject_type: "Partner",
+                    event_type: EventType::PartnerActivationOverdue,
+                    subject_type: SubjectType::Partner,
                     subject_id: row.id,
                     partner_id: Some(row.id),
                     payload: json!({
@@ -299,7 +297,7 @@ async fn remind_expiring_registrations(
         .map(|s| s.registration_expiring_days)
         .unwrap_or(15);
     let due = Condition::all()
-        .add(deal_registration::Column::Status.eq(DealRegistrationStatus::Approved.as_str()))
+        .add(deal_registration::Column::Status.eq(DealRegistrationStatus::Approved))
         .add(deal_registration::Column::ProtectionEndsAt.gt(now))
         .add(deal_registration::Column::ProtectionEndsAt.lte(now + Duration::days(i64::from(lead))))
         .add(
@@ -329,15 +327,15 @@ async fn remind_expiring_registrations(
                 let after = json!({ "expiringNotifiedFor": row.protection_ends_at });
                 uow.audit(Change {
                     operation: "remindDealRegistrationExpiring",
-                    entity_type: "DealRegistration",
+                    entity_type: EntityType::DealRegistration,
                     entity_id: row.id,
                     before: None,
                     after: Some(&after),
                 })
                 .await?;
                 uow.emit(Event {
-                event_type: "deal_registration.expiring",
-                subject_type: "DealRegistration",
+                event_type: EventType::DealRegistrationExpiring,
+                subject_type: SubjectType::DealRegistration,
                 subject_id: row.id,
                 partner_id: Some(row.partner_id),
                 payload: json!({ "dealRegistration": deals::registration::snapshot(&row), "protectionEndsAt": row.protection_ends_at }),
@@ -352,16 +350,13 @@ async fn remind_expiring_registrations(
 /// Approved registrations whose protection ended while their opportunity is
 /// still open become EXPIRED.
 async fn expire_registrations(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let closed = [
-        OpportunityStage::ClosedWon.as_str(),
-        OpportunityStage::ClosedLost.as_str(),
-    ];
+    let closed = [OpportunityStage::ClosedWon, OpportunityStage::ClosedLost];
     let mut closed_deals = Query::select();
     closed_deals
         .column(opportunity::Column::Id)
         .from(opportunity::Entity)
         .and_where(opportunity::Column::Stage.is_in(closed));
-    let approved = DealRegistrationStatus::Approved.as_str();
+    let approved = DealRegistrationStatus::Approved;
     let due = Condition::all()
         .add(deal_registration::Column::Status.eq(approved))
         .add(deal_registration::Column::ProtectionEndsAt.lte(now))
@@ -382,7 +377,7 @@ async fn expire_registrations(db: &DatabaseConnection, now: DateTime<Utc>) -> Re
             let updated = deal_registration::Entity::update_many()
                 .col_expr(
                     deal_registration::Column::Status,
-                    Expr::value(DealRegistrationStatus::Expired.as_str()),
+                    Expr::value(DealRegistrationStatus::Expired),
                 )
                 .col_expr(
                     deal_registration::Column::Version,
@@ -395,7 +390,7 @@ async fn expire_registrations(db: &DatabaseConnection, now: DateTime<Utc>) -> Re
                 .await?;
             if updated.rows_affected == 1 {
                 let mut expired = row.clone();
-                expired.status = DealRegistrationStatus::Expired.as_str().to_owned();
+                expired.status = DealRegistrationStatus::Expired;
                 expired.version += 1;
                 expired.updated_at = now;
                 let (before, after) = (
@@ -404,15 +399,15 @@ async fn expire_registrations(db: &DatabaseConnection, now: DateTime<Utc>) -> Re
                 );
                 uow.audit(Change {
                     operation: "expireDealRegistration",
-                    entity_type: "DealRegistration",
+                    entity_type: EntityType::DealRegistration,
                     entity_id: row.id,
                     before: Some(&before),
                     after: Some(&after),
                 })
                 .await?;
                 uow.emit(Event {
-                event_type: "deal_registration.status_changed",
-                subject_type: "DealRegistration",
+                event_type: EventType::DealRegistrationStatusChanged,
+                subject_type: SubjectType::DealRegistration,
                 subject_id: row.id,
                 partner_id: Some(row.partner_id),
                 payload: json!({ "dealRegistration": after, "previousStatus": approved, "status": expired.status }),

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::BATCH;
 use crate::{
-    domain::{DbEnum, PartnerStatus},
+    domain::{EntityType, EventType, PartnerStatus, SubjectType},
     ids::{self, NodeType},
     service::{
         exchange_rates, scores, settings,
@@ -31,7 +31,7 @@ const EVERY: Duration = Duration::days(1);
 
 pub async fn record(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize, DbErr> {
     let due = Condition::all()
-        .add(partner::Column::Status.ne(PartnerStatus::Offboarded.as_str()))
+        .add(partner::Column::Status.ne(PartnerStatus::Offboarded))
         .add(
             Condition::any()
                 .add(partner::Column::RecommendedTierAt.is_null())
@@ -64,7 +64,7 @@ pub async fn record(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize
             let Some(q) = qualifications.get(&row.id) else {
                 continue;
             };
-            let tier = q.recommended_tier.as_str();
+            let tier = q.recommended_tier;
             let updated = partner::Entity::update_many()
                 .col_expr(partner::Column::RecommendedTier, Expr::value(tier))
                 .col_expr(partner::Column::RecommendedTierAt, Expr::value(now))
@@ -72,7 +72,7 @@ pub async fn record(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize
                 .filter(due.clone())
                 .exec(uow.conn())
                 .await?;
-            let previous = row.recommended_tier.as_deref();
+            let previous = row.recommended_tier;
             if updated.rows_affected != 1 || previous.is_none_or(|p| p == tier) {
                 continue;
             }
@@ -82,15 +82,15 @@ pub async fn record(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize
             );
             uow.audit(Change {
                 operation: "recordTierRecommendation",
-                entity_type: "Partner",
+                entity_type: EntityType::Partner,
                 entity_id: row.id,
                 before: Some(&before),
                 after: Some(&after),
             })
             .await?;
             uow.emit(Event {
-                event_type: "partner.tier_recommendation_changed",
-                subject_type: "Partner",
+                event_type: EventType::PartnerTierRecommendationChanged,
+                subject_type: SubjectType::Partner,
                 subject_id: row.id,
                 partner_id: Some(row.id),
                 payload: json!({

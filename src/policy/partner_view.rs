@@ -24,6 +24,8 @@ pub enum Visible {
 
 use Visible::{All, Only};
 
+use crate::domain::EventType;
+
 /// Type name → what partners see of it. Types not listed are internal.
 #[rustfmt::skip]
 pub const PARTNER_VIEW: &[(&str, Visible)] = &[
@@ -226,35 +228,36 @@ use PayloadKey::{Snapshot, Value};
 /// (`deal_registration.conflict_detected`) never reach partners; keys not
 /// listed are dropped.
 #[rustfmt::skip]
-pub const PARTNER_EVENTS: &[(&str, &[(&str, PayloadKey)])] = &[
-    ("partner.created", &[("partner", Snapshot("Partner"))]),
-    ("partner.status_changed", &[("partner", Snapshot("Partner")), ("previousStatus", Value), ("status", Value)]),
-    ("partner.tier_changed", &[("partner", Snapshot("Partner")), ("previousTier", Value), ("tier", Value)]),
-    ("partner.milestone_reached", &[("partnerId", Value), ("milestone", Value), ("achievedAt", Value)]),
-    ("partner.activation_overdue", &[("partnerId", Value), ("signedAt", Value), ("deadline", Value)]),
-    ("deal_registration.submitted", &[("dealRegistration", Snapshot("DealRegistration"))]),
-    ("deal_registration.status_changed", &[("dealRegistration", Snapshot("DealRegistration")), ("previousStatus", Value), ("status", Value)]),
-    ("deal_registration.extended", &[("dealRegistration", Snapshot("DealRegistration")), ("days", Value), ("reason", Value)]),
-    ("deal_registration.expiring", &[("dealRegistration", Snapshot("DealRegistration")), ("protectionEndsAt", Value)]),
-    ("deal_registration.conflict_resolved", &[("dealRegistration", Snapshot("DealRegistration")), ("outcome", Value)]),
-    ("opportunity.created", &[("opportunity", Snapshot("Opportunity"))]),
-    ("opportunity.stage_changed", &[("opportunity", Snapshot("Opportunity")), ("previousStage", Value), ("stage", Value)]),
-    ("certification.status_changed", &[("certification", Snapshot("Certification")), ("previousStatus", Value), ("status", Value)]),
-    ("certification.expiring", &[("certification", Snapshot("Certification")), ("expiresAt", Value)]),
-    ("webhook.test", &[("message", Value)]),
-    ("webhook_endpoint.disabled", &[("webhookEndpoint", Snapshot("WebhookEndpoint")), ("reason", Value)]),
+pub const PARTNER_EVENTS: &[(EventType, &[(&str, PayloadKey)])] = &[
+    (EventType::PartnerCreated, &[("partner", Snapshot("Partner"))]),
+    (EventType::PartnerStatusChanged, &[("partner", Snapshot("Partner")), ("previousStatus", Value), ("status", Value)]),
+    (EventType::PartnerTierChanged, &[("partner", Snapshot("Partner")), ("previousTier", Value), ("tier", Value)]),
+    (EventType::PartnerMilestoneReached, &[("partnerId", Value), ("milestone", Value), ("achievedAt", Value)]),
+    (EventType::PartnerActivationOverdue, &[("partnerId", Value), ("signedAt", Value), ("deadline", Value)]),
+    (EventType::DealRegistrationSubmitted, &[("dealRegistration", Snapshot("DealRegistration"))]),
+    (EventType::DealRegistrationStatusChanged, &[("dealRegistration", Snapshot("DealRegistration")), ("previousStatus", Value), ("status", Value)]),
+    (EventType::DealRegistrationExtended, &[("dealRegistration", Snapshot("DealRegistration")), ("days", Value), ("reason", Value)]),
+    (EventType::DealRegistrationExpiring, &[("dealRegistration", Snapshot("DealRegistration")), ("protectionEndsAt", Value)]),
+    (EventType::DealRegistrationConflictResolved, &[("dealRegistration", Snapshot("DealRegistration")), ("outcome", Value)]),
+    (EventType::OpportunityCreated, &[("opportunity", Snapshot("Opportunity"))]),
+    (EventType::OpportunityStageChanged, &[("opportunity", Snapshot("Opportunity")), ("previousStage", Value), ("stage", Value)]),
+    (EventType::CertificationStatusChanged, &[("certification", Snapshot("Certification")), ("previousStatus", Value), ("status", Value)]),
+    (EventType::CertificationExpiring, &[("certification", Snapshot("Certification")), ("expiresAt", Value)]),
+    (EventType::WebhookTest, &[("message", Value)]),
+    (EventType::WebhookEndpointDisabled, &[("webhookEndpoint", Snapshot("WebhookEndpoint")), ("reason", Value)]),
 ];
 
 /// Whether partners receive events of this type at all.
-pub fn event_visible(event_type: &str) -> bool {
-    PARTNER_EVENTS.iter().any(|(name, _)| *name == event_type)
+pub fn event_visible(event_type: EventType) -> bool {
+    PARTNER_EVENTS.iter().any(|(t, _)| *t == event_type)
 }
 
 /// The partner view of an event payload, or `None` for an internal event type.
-pub fn project_event(event_type: &str, payload: &serde_json::Value) -> Option<serde_json::Value> {
-    let (_, keys) = PARTNER_EVENTS
-        .iter()
-        .find(|(name, _)| *name == event_type)?;
+pub fn project_event(
+    event_type: EventType,
+    payload: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    let (_, keys) = PARTNER_EVENTS.iter().find(|(t, _)| *t == event_type)?;
     let object = payload.as_object()?;
     Some(serde_json::Value::Object(
         keys.iter()
@@ -304,13 +307,13 @@ mod tests {
             "recommendations": ["DIRECT_WINS"],
         });
         assert_eq!(
-            project_event("deal_registration.extended", &payload),
+            project_event(EventType::DealRegistrationExtended, &payload),
             Some(json!({ "dealRegistration": { "id": "r", "status": "APPROVED" }, "days": 30 }))
         );
         assert_eq!(
-            project_event("deal_registration.conflict_detected", &payload),
+            project_event(EventType::DealRegistrationConflictDetected, &payload),
             None
         );
-        assert!(!event_visible("deal_registration.conflict_detected"));
+        assert!(!event_visible(EventType::DealRegistrationConflictDetected));
     }
 }

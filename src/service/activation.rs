@@ -11,7 +11,7 @@ use super::{milestones, settings, unit_of_work::UnitOfWork, Caller, Outcome};
 use crate::{
     domain::{
         activation::{runway, Runway},
-        DbEnum, MilestoneKind, UserError, UserErrorCode,
+        MilestoneKind, MilestoneRules, UserError, UserErrorCode,
     },
     error::ApiError,
 };
@@ -26,7 +26,7 @@ pub async fn achieved(
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|m| Some((MilestoneKind::parse(&m.milestone)?, m.achieved_at)))
+        .map(|m| (m.milestone, m.achieved_at))
         .collect())
 }
 
@@ -59,10 +59,7 @@ pub async fn record(
         return Err(UserError::on_field(
             "milestone",
             UserErrorCode::InvalidValue,
-            format!(
-                "{} is recorded by the system from the data",
-                milestone.as_str()
-            ),
+            format!("{} is recorded by the system from the data", milestone),
         )
         .into());
     }

@@ -23,7 +23,7 @@ use super::{
     Caller, Failure, Outcome,
 };
 use crate::{
-    domain::{scores::ActivityKind, DbEnum, UserError, UserErrorCode},
+    domain::{scores::ActivityKind, EntityType, EventType, SubjectType, UserError, UserErrorCode},
     error::ApiError,
     ids::{self, NodeType},
     policy,
@@ -240,7 +240,7 @@ pub async fn record(
         let candidate = partner_activity::Model {
             id: Uuid::now_v7(),
             partner_id,
-            kind: kind.as_str().to_owned(),
+            kind,
             occurred_at,
             count,
             contact_id,
@@ -274,7 +274,7 @@ pub async fn record(
         partner_activity::ActiveModel {
             id: Set(activity.id),
             partner_id: Set(activity.partner_id),
-            kind: Set(activity.kind.clone()),
+            kind: Set(activity.kind),
             occurred_at: Set(activity.occurred_at),
             count: Set(activity.count),
             contact_id: Set(activity.contact_id),
@@ -291,15 +291,15 @@ pub async fn record(
             } else {
                 "recordPartnerActivities"
             },
-            entity_type: "PartnerActivity",
+            entity_type: EntityType::PartnerActivity,
             entity_id: activity.id,
             before: None,
             after: Some(&after),
         })
         .await?;
         uow.emit(Event {
-            event_type: "partner.activity_recorded",
-            subject_type: "Partner",
+            event_type: EventType::PartnerActivityRecorded,
+            subject_type: SubjectType::Partner,
             subject_id: activity.partner_id,
             partner_id: Some(activity.partner_id),
             payload: json!({ "activity": after }),

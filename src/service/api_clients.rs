@@ -18,7 +18,8 @@ use crate::{
         ScopeSet,
     },
     domain::{
-        inputs::DisplayName, DbEnum, OrderDirection, PrincipalKind, Role, UserError, UserErrorCode,
+        inputs::DisplayName, EntityType, OrderDirection, PrincipalKind, Role, RoleKind, UserError,
+        UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -140,7 +141,7 @@ pub async fn create(
     let after = snapshot(&created);
     uow.audit(Change {
         operation: "createApiClient",
-        entity_type: "ApiClient",
+        entity_type: EntityType::ApiClient,
         entity_id: created.id,
         before: None,
         after: Some(&after),
@@ -176,7 +177,7 @@ pub async fn revoke(
     let (before, after) = (snapshot(&current), snapshot(&revoked));
     uow.audit(Change {
         operation: "revokeApiClient",
-        entity_type: "ApiClient",
+        entity_type: EntityType::ApiClient,
         entity_id: id,
         before: Some(&before),
         after: Some(&after),
@@ -186,9 +187,4 @@ pub async fn revoke(
     // Only now: a lookup racing the commit must not keep the token alive.
     crate::auth::cache::tokens_revoked(db).await;
     Ok(revoked)
-}
-
-/// The role a stored client acts with.
-pub fn role_of(client: &api_client::Model) -> Option<Role> {
-    Role::parse(&client.role)
 }

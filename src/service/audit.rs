@@ -2,15 +2,20 @@
 
 use chrono::{DateTime, Utc};
 use entity::audit_entry;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{sea_query::Expr, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::pagination::{paginate, KeyValue, Ordering, Page, PageArgs};
-use crate::{domain::OrderDirection, error::ApiError};
+use crate::{
+    domain::{EntityType, OrderDirection},
+    error::ApiError,
+};
 
 #[derive(Debug, Default, Clone)]
 pub struct AuditFilter {
-    pub entity_type: Option<String>,
+    /// Only changes to records of this type; `Some(None)` when the type
+    /// asked for is none we record, which nothing matches.
+    pub entity_type: Option<Option<EntityType>>,
     pub entity_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
     pub from: Option<DateTime<Utc>>,
@@ -24,8 +29,12 @@ pub async fn list(
     page: PageArgs,
 ) -> Result<Page<audit_entry::Model>, ApiError> {
     let mut condition = Condition::all();
-    if let Some(entity_type) = filter.entity_type {
-        condition = condition.add(audit_entry::Column::EntityType.eq(entity_type));
+    match filter.entity_type {
+        Some(Some(entity_type)) => {
+            condition = condition.add(audit_entry::Column::EntityType.eq(entity_type));
+        }
+        Some(None) => condition = condition.add(Expr::value(false)),
+        None => {}
     }
     if let Some(entity_id) = filter.entity_id {
         condition = condition.add(audit_entry::Column::EntityId.eq(entity_id));

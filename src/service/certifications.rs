@@ -18,7 +18,8 @@ use super::{
 use crate::{
     domain::{
         certifications::expires_at, inputs::DisplayName, CertificationKind, CertificationLevel,
-        CertificationStatus, DbEnum, OrderDirection, UserError, UserErrorCode,
+        CertificationStatus, EntityType, EventType, OrderDirection, SubjectType, UserError,
+        UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -125,8 +126,8 @@ pub async fn create_track(
         id: Set(Uuid::now_v7()),
         code: Set(new.code),
         name: Set(new.name.into_inner()),
-        kind: Set(new.kind.as_str().to_owned()),
-        level: Set(new.level.as_str().to_owned()),
+        kind: Set(new.kind),
+        level: Set(new.level),
         validity_months: Set(validity_months),
         active: Set(new.active),
         version: Set(1),
@@ -145,7 +146,7 @@ pub async fn create_track(
     let after = track_snapshot(&track);
     uow.audit(Change {
         operation: "createCertificationTrack",
-        entity_type: "CertificationTrack",
+        entity_type: EntityType::CertificationTrack,
         entity_id: track.id,
         before: None,
         after: Some(&after),
@@ -199,7 +200,7 @@ pub async fn update_track(
         changed.name = Set(name.into_inner());
     }
     if let Some(level) = changes.level {
-        changed.level = Set(level.as_str().to_owned());
+        changed.level = Set(level);
     }
     if let Some(months) = validity_months {
         changed.validity_months = Set(months);
@@ -224,7 +225,7 @@ pub async fn update_track(
     let (before, after) = (track_snapshot(&current), track_snapshot(&updated));
     uow.audit(Change {
         operation: "updateCertificationTrack",
-        entity_type: "CertificationTrack",
+        entity_type: EntityType::CertificationTrack,
         entity_id: id,
         before: Some(&before),
         after: Some(&after),
@@ -262,12 +263,7 @@ pub async fn list(
         condition = condition.add(certification::Column::ContactId.eq(contact_id));
     }
     if !filter.statuses.is_empty() {
-        let statuses: Vec<String> = filter
-            .statuses
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect();
-        condition = condition.add(certification::Column::Status.is_in(statuses));
+        condition = condition.add(certification::Column::Status.is_in(filter.statuses));
     }
     if filter.kind.is_some() || filter.level.is_some() {
         let mut tracks = Query::select();
@@ -275,10 +271,10 @@ pub async fn list(
             .column(certification_track::Column::Id)
             .from(certification_track::Entity);
         if let Some(kind) = filter.kind {
-            tracks.and_where(certification_track::Column::Kind.eq(kind.as_str()));
+            tracks.and_where(certification_track::Column::Kind.eq(kind));
         }
         if let Some(level) = filter.level {
-            tracks.and_where(certification_track::Column::Level.eq(level.as_str()));
+            tracks.and_where(certification_track::Column::Level.eq(level));
         }
         condition = condition.add(certification::Column::TrackId.in_subquery(tracks.to_owned()));
     }
@@ -289,7 +285,7 @@ pub async fn list(
             ));
         }
         condition = condition
-            .add(certification::Column::Status.eq(CertificationStatus::Active.as_str()))
+            .add(certification::Column::Status.eq(CertificationStatus::Active))
             .add(
                 certification::Column::ExpiresAt.lte(caller.now + Duration::days(i64::from(days))),
             );
@@ -348,10 +344,10 @@ pub fn snapshot(c: &certification::Model) -> Value {
 }
 
 /// `certification.status_changed`, with the certification's snapshot.
-pub fn status_event(c: &certification::Model, previous: Option<&str>) -> Event<'static> {
+pub fn status_event(c: &certification::Model, previous: Option<CertificationStatus>) -> Event {
     Event {
-        event_type: "certification.status_changed",
-        subject_type: "Certification",
+        event_type: EventType::CertificationStatusChanged,
+        subject_type: SubjectType::Certification,
         subject_id: c.id,
         partner_id: Some(c.partner_id),
         payload: json!({ "certification": snapshot(c), "previousStatus": previous, "status": c.status }),
@@ -459,14 +455,14 @@ async fn save(
     let after = snapshot(&saved);
     uow.audit(Change {
         operation,
-        entity_type: "Certification",
+        entity_type: EntityType::Certification,
         entity_id: saved.id,
         before: before.as_ref(),
         after: Some(&after),
     })
     .await?;
-    let previous = current.map(|c| c.status.as_str());
-    if previous != Some(saved.status.as_str()) {
+    let previous = current.map(|c| c.status);
+    if previous != Some(saved.status) {
         uow.emit(status_event(&saved, previous)).await?;
     }
     Ok(saved)
@@ -482,7 +478,7 @@ fn fresh(
         partner_id: Set(contact.partner_id),
         contact_id: Set(contact.id),
         track_id: Set(track_id),
-        status: Set(CertificationStatus::InProgress.as_str().to_owned()),
+        status: Set(CertificationStatus::InProgress),
         enrolled_at: Set(now),
         earned_at: Set(None),
         expires_at: Set(None),
@@ -508,8 +504,8 @@ pub async fn enroll(
         None => fresh(&contact, track.id, now),
         Some(c)
             if matches!(
-                CertificationStatus::parse(&c.status),
-                Some(CertificationStatus::InProgress | CertificationStatus::Active)
+                c.status,
+                CertificationStatus::InProgress | CertificationStatus::Active
             ) =>
         {
             return Err(UserError::on_field(
@@ -521,7 +517,7 @@ pub async fn enroll(
         }
         Some(c) => {
             let mut again = c.clone().into_active_model();
-            again.status = Set(CertificationStatus::InProgress.as_str().to_owned());
+            again.status = Set(CertificationStatus::InProgress);
             again.enrolled_at = Set(now);
             again.version = Set(c.version + 1);
             again.updated_at = Set(now);
@@ -580,7 +576,7 @@ pub async fn award(
             renewed
         }
     };
-    changed.status = Set(CertificationStatus::Active.as_str().to_owned());
+    changed.status = Set(CertificationStatus::Active);
     changed.earned_at = Set(Some(earned_at));
     changed.expires_at = Set(Some(expires));
     let saved = save(&uow, "awardCertification", current.as_ref(), changed).await?;
@@ -603,7 +599,7 @@ pub async fn revoke(
         )
         .into());
     };
-    if current.status == CertificationStatus::Revoked.as_str() {
+    if current.status == CertificationStatus::Revoked {
         return Err(UserError::on_field(
             "id",
             UserErrorCode::InvalidTransition,
@@ -612,7 +608,7 @@ pub async fn revoke(
         .into());
     }
     let mut changed = current.clone().into_active_model();
-    changed.status = Set(CertificationStatus::Revoked.as_str().to_owned());
+    changed.status = Set(CertificationStatus::Revoked);
     changed.version = Set(current.version + 1);
     changed.updated_at = Set(uow.now());
     let saved = save(&uow, "revokeCertification", Some(&current), changed).await?;

@@ -17,7 +17,7 @@ use crate::{
     domain::{
         exchange::{Conversion, Rate},
         inputs::CurrencyCode,
-        UserError, UserErrorCode,
+        EntityType, UserError, UserErrorCode,
     },
     error::ApiError,
 };
@@ -117,7 +117,7 @@ pub async fn set(
     };
     uow.audit(Change {
         operation: "setExchangeRate",
-        entity_type: "ExchangeRate",
+        entity_type: EntityType::ExchangeRate,
         // Rates are keyed by currency; the audit entry names it in its changes.
         entity_id: Uuid::nil(),
         before: before.as_ref().map(snapshot).as_ref(),

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::settings;
 use crate::{
     domain::{
-        certifications::certification_complete, CertificationKind, CertificationStatus, DbEnum,
-        MilestoneKind,
+        certifications::certification_complete, CertificationKind, CertificationStatus, EntityType,
+        EventType, MilestoneKind, SubjectType,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -21,7 +21,7 @@ use crate::{
 
 /// A milestone is audited as a change of its partner.
 impl Record for partner_milestone::Entity {
-    const AUDIT_TYPE: &'static str = "Partner";
+    const AUDIT_TYPE: EntityType = EntityType::Partner;
 
     fn id(row: &partner_milestone::Model) -> Uuid {
         row.partner_id
@@ -48,7 +48,7 @@ pub async fn reach(
 ) -> Result<bool, sea_orm::DbErr> {
     let row = partner_milestone::ActiveModel {
         partner_id: Set(partner_id),
-        milestone: Set(milestone.as_str().to_owned()),
+        milestone: Set(milestone),
         achieved_at: Set(at),
     };
     let key = [
@@ -62,13 +62,13 @@ pub async fn reach(
         return Ok(false);
     }
     uow.emit(Event {
-        event_type: "partner.milestone_reached",
-        subject_type: "Partner",
+        event_type: EventType::PartnerMilestoneReached,
+        subject_type: SubjectType::Partner,
         subject_id: partner_id,
         partner_id: Some(partner_id),
         payload: json!({
             "partnerId": ids::encode(NodeType::Partner, partner_id),
-            "milestone": milestone.as_str(),
+            "milestone": milestone,
             "achievedAt": at,
         }),
     })
@@ -85,7 +85,7 @@ pub async fn check_certification_complete(
     let settings = settings::get(uow.conn()).await?;
     let active = certification::Entity::find()
         .filter(certification::Column::PartnerId.eq(partner_id))
-        .filter(certification::Column::Status.eq(CertificationStatus::Active.as_str()))
+        .filter(certification::Column::Status.eq(CertificationStatus::Active))
         .all(uow.conn())
         .await?;
     let tracks = certification_track::Entity::find()
@@ -95,11 +95,7 @@ pub async fn check_certification_complete(
     let contacts_with = |kind: CertificationKind| {
         let mut contacts: Vec<Uuid> = active
             .iter()
-            .filter(|c| {
-                tracks
-                    .iter()
-                    .any(|t| t.id == c.track_id && t.kind == kind.as_str())
-            })
+            .filter(|c| tracks.iter().any(|t| t.id == c.track_id && t.kind == kind))
             .map(|c| c.contact_id)
             .collect();
         contacts.sort_unstable();

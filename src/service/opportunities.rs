@@ -24,8 +24,8 @@ use crate::{
     domain::{
         inputs::{DisplayName, Percent, Weight},
         money::Money,
-        AttributionRole, DbEnum, MilestoneKind, OpportunitySource, OpportunityStage,
-        OrderDirection, PrincipalKind, UserError, UserErrorCode,
+        AttributionRole, DealRegistrationStatus, MilestoneKind, OpportunitySource,
+        OpportunityStage, OrderDirection, PrincipalKind, StageRules, UserError, UserErrorCode,
     },
     error::ApiError,
     policy,
@@ -56,10 +56,6 @@ pub struct OpportunityFilter {
     pub expected_close_to: Option<NaiveDate>,
 }
 
-fn stage_names(stages: &[OpportunityStage]) -> Vec<&'static str> {
-    stages.iter().map(|s| s.as_str()).collect()
-}
-
 /// A listed opportunity with the relations a pipeline page shows beside it,
 /// read by the page query itself: one statement, however many rows.
 #[derive(Debug)]
@@ -78,8 +74,8 @@ pub struct OpportunitySummary {
     pub id: Uuid,
     pub name: String,
     pub company_name: String,
-    pub source: String,
-    pub stage: String,
+    pub source: OpportunitySource,
+    pub stage: OpportunityStage,
     pub amount_minor: i64,
     pub currency: String,
     pub expected_close_date: NaiveDate,
@@ -97,7 +93,7 @@ pub struct RegistrationSummary {
     pub id: Uuid,
     pub partner_id: Uuid,
     pub reference: String,
-    pub status: String,
+    pub status: DealRegistrationStatus,
     pub protection_ends_at: Option<DateTime<Utc>>,
 }
 
@@ -115,7 +111,7 @@ macro_rules! page_columns {
             /// The model in the columns from `start` on; `None` when an
             /// outer join found no row (its id is NULL).
             fn read(row: &QueryResult, start: usize) -> Result<Option<$($model)::+>, DbErr> {
-                let Some($id) = rows::column(row, start)? else {
+                let Some($id) = rows::read(row, start)? else {
                     return Ok(None);
                 };
                 let mut at = start;
@@ -124,7 +120,7 @@ macro_rules! page_columns {
                     $id,
                     $($field: {
                         at += 1;
-                        rows::column(row, at)?
+                        rows::read(row, at)?
                     }),*
                 }))
             }
@@ -245,16 +241,16 @@ pub async fn list(
 ) -> Result<Page<ListedOpportunity>, ApiError> {
     let mut condition = policy::opportunity_rows(caller.principal);
     if !filter.stages.is_empty() {
-        condition = condition.add(opportunity::Column::Stage.is_in(stage_names(&filter.stages)));
+        condition = condition.add(opportunity::Column::Stage.is_in(filter.stages));
     }
     if let Some(source) = filter.source {
-        condition = condition.add(opportunity::Column::Source.eq(source.as_str()));
+        condition = condition.add(opportunity::Column::Source.eq(source));
     }
     if let Some(partner_id) = filter.partner_id {
         condition = condition.add(policy::attributed_to(partner_id));
     }
     if let Some(open) = filter.open {
-        let open_stages = opportunity::Column::Stage.is_in(stage_names(&accounts::OPEN_STAGES));
+        let open_stages = opportunity::Column::Stage.is_in(accounts::OPEN_STAGES);
         condition = condition.add(if open {
             Condition::all().add(open_stages)
         } else {
@@ -294,16 +290,6 @@ pub async fn external_ids(
         .filter(opportunity_external_id::Column::OpportunityId.eq(opportunity_id))
         .all(db)
         .await
-}
-
-fn stage_of(o: &opportunity::Model) -> Result<OpportunityStage, ApiError> {
-    OpportunityStage::parse(&o.stage).ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!(
-            "opportunity {} has stage {}",
-            o.id,
-            o.stage
-        ))
-    })
 }
 
 /// A direct opportunity, or one a CRM upsert creates.
@@ -390,7 +376,7 @@ async fn partner_may_work(
         return Err(opportunity_record::not_found());
     };
     let own = attribution::of_partner(uow.conn(), o.id, partner_id).await?;
-    if own.is_none_or(|a| a.role != AttributionRole::Sourced.as_str()) {
+    if own.is_none_or(|a| a.role != AttributionRole::Sourced) {
         return Err(UserError::on_field(
             "id",
             UserErrorCode::InvalidValue,
@@ -480,7 +466,7 @@ pub async fn move_stage(
 ) -> Outcome<opportunity::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load(&uow, caller, id, expected_version).await?;
-    let from = stage_of(&current)?;
+    let from = current.stage;
     let refuse = |message: &str| -> Failure {
         UserError::on_field("stage", UserErrorCode::InvalidTransition, message).into()
     };
@@ -515,8 +501,8 @@ pub async fn move_stage(
     let attributions = attribution::of_opportunity(uow.conn(), id).await?;
     let sourced = attributions
         .iter()
-        .any(|a| a.role == AttributionRole::Sourced.as_str());
-    if current.source == OpportunitySource::PartnerSourced.as_str()
+        .any(|a| a.role == AttributionRole::Sourced);
+    if current.source == OpportunitySource::PartnerSourced
         && stage != OpportunityStage::Registered
         && !sourced
     {
@@ -526,7 +512,7 @@ pub async fn move_stage(
     }
     let now = uow.now();
     let mut changed = current.clone().into_active_model();
-    changed.stage = Set(stage.as_str().to_owned());
+    changed.stage = Set(stage);
     if stage >= OpportunityStage::Qualified && current.qualified_at.is_none() {
         changed.qualified_at = Set(Some(now));
     }
@@ -571,7 +557,7 @@ pub async fn reopen(
     }
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load(&uow, caller, id, None).await?;
-    let from = stage_of(&current)?;
+    let from = current.stage;
     if !from.is_closed() {
         return Err(UserError::on_field(
             "id",
@@ -581,7 +567,7 @@ pub async fn reopen(
         .into());
     }
     let mut changed = current.clone().into_active_model();
-    changed.stage = Set(stage.as_str().to_owned());
+    changed.stage = Set(stage);
     changed.closed_at = Set(None);
     changed.closed_lost_reason = Set(None);
     let saved = opportunity_record::save(&uow, "reopenOpportunity", &current, changed).await?;
@@ -632,9 +618,7 @@ pub async fn add_partner(
         .into()
     };
     if role == AttributionRole::Sourced
-        && existing
-            .iter()
-            .any(|a| a.role == AttributionRole::Sourced.as_str())
+        && existing.iter().any(|a| a.role == AttributionRole::Sourced)
     {
         return Err(already_sourced());
     }
@@ -704,7 +688,7 @@ pub async fn upsert_by_external_id(
                 .await?
                 .ok_or_else(opportunity_record::not_found)?;
             let new = crm.opportunity;
-            let unchanged = current.stage == crm.stage.as_str()
+            let unchanged = current.stage == crm.stage
                 && current.amount_minor == new.amount.minor_units
                 && current.currency == new.amount.currency.as_str()
                 && current.expected_close_date == new.expected_close_date
@@ -715,7 +699,7 @@ pub async fn upsert_by_external_id(
             }
             let mut changed = current.clone().into_active_model();
             changed.name = Set(new.name.into_inner());
-            changed.stage = Set(crm.stage.as_str().to_owned());
+            changed.stage = Set(crm.stage);
             changed.amount_minor = Set(new.amount.minor_units);
             changed.currency = Set(new.amount.currency.into_inner());
             changed.expected_close_date = Set(new.expected_close_date);
@@ -731,7 +715,7 @@ pub async fn upsert_by_external_id(
                 opportunity_record::save(&uow, "upsertOpportunityByExternalId", &current, changed)
                     .await?;
             if saved.stage != current.stage {
-                let from = stage_of(&current)?;
+                let from = current.stage;
                 for a in attribution::of_opportunity(uow.conn(), saved.id).await? {
                     uow.emit(opportunity_record::stage_event(
                         &saved,

@@ -18,8 +18,8 @@ use super::{
 use crate::{
     domain::{
         inputs::{DisplayName, EmailAddress, Percent, WebsiteUrl},
-        partner_status, DbEnum, MilestoneKind, OrderDirection, PartnerContactRole, PartnerStatus,
-        PartnerTier, PartnerType, UserError, UserErrorCode,
+        partner_status, EntityType, EventType, MilestoneKind, OrderDirection, PartnerContactRole,
+        PartnerStatus, PartnerTier, PartnerType, SubjectType, UserError, UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -52,22 +52,14 @@ pub async fn list(
     page: PageArgs,
 ) -> Result<Page<partner::Model>, ApiError> {
     let mut condition = policy::partner_rows(caller.principal);
-    let names =
-        |values: Vec<&'static str>| values.into_iter().map(str::to_owned).collect::<Vec<_>>();
     if !filter.statuses.is_empty() {
-        condition = condition.add(partner::Column::Status.is_in(names(
-            filter.statuses.into_iter().map(DbEnum::as_str).collect(),
-        )));
+        condition = condition.add(partner::Column::Status.is_in(filter.statuses));
     }
     if !filter.tiers.is_empty() {
-        condition = condition.add(partner::Column::Tier.is_in(names(
-            filter.tiers.into_iter().map(DbEnum::as_str).collect(),
-        )));
+        condition = condition.add(partner::Column::Tier.is_in(filter.tiers));
     }
     if !filter.types.is_empty() {
-        condition = condition.add(partner::Column::PartnerType.is_in(names(
-            filter.types.into_iter().map(DbEnum::as_str).collect(),
-        )));
+        condition = condition.add(partner::Column::PartnerType.is_in(filter.types));
     }
     if let Some(search) = filter
         .search
@@ -257,9 +249,9 @@ pub async fn create(
         id: Set(Uuid::now_v7()),
         name_key: Set(new.name.key()),
         name: Set(new.name.into_inner()),
-        partner_type: Set(new.partner_type.as_str().to_owned()),
-        tier: Set(new.tier.as_str().to_owned()),
-        status: Set(PartnerStatus::Prospect.as_str().to_owned()),
+        partner_type: Set(new.partner_type),
+        tier: Set(new.tier),
+        status: Set(PartnerStatus::Prospect),
         website: Set(new.website.map(WebsiteUrl::into_inner)),
         signed_at: Set(None),
         owner_id: Set(owner_id),
@@ -279,14 +271,14 @@ pub async fn create(
     let after = snapshot(&created);
     uow.audit(Change {
         operation: "createPartner",
-        entity_type: "Partner",
+        entity_type: EntityType::Partner,
         entity_id: created.id,
         before: None,
         after: Some(&after),
     })
     .await?;
     uow.emit(partner_event(
-        "partner.created",
+        EventType::PartnerCreated,
         &created,
         json!({ "partner": after }),
     ))
@@ -295,10 +287,10 @@ pub async fn create(
     Ok(created)
 }
 
-fn partner_event<'a>(event_type: &'a str, p: &partner::Model, payload: Value) -> Event<'a> {
+fn partner_event(event_type: EventType, p: &partner::Model, payload: Value) -> Event {
     Event {
         event_type,
-        subject_type: "Partner",
+        subject_type: SubjectType::Partner,
         subject_id: p.id,
         partner_id: Some(p.id),
         payload,
@@ -392,10 +384,10 @@ pub async fn update(
         changed.name = Set(name.into_inner());
     }
     if let Some(partner_type) = changes.partner_type {
-        changed.partner_type = Set(partner_type.as_str().to_owned());
+        changed.partner_type = Set(partner_type);
     }
     if let Some(tier) = changes.tier {
-        changed.tier = Set(tier.as_str().to_owned());
+        changed.tier = Set(tier);
     }
     if let Some(website) = changes.website {
         changed.website = Set(website.map(WebsiteUrl::into_inner));
@@ -419,7 +411,7 @@ pub async fn update(
     let (before, after) = (snapshot(&current), snapshot(&updated));
     uow.audit(Change {
         operation: "updatePartner",
-        entity_type: "Partner",
+        entity_type: EntityType::Partner,
         entity_id: id,
         before: Some(&before),
         after: Some(&after),
@@ -428,8 +420,12 @@ pub async fn update(
     if updated.tier != current.tier {
         let payload =
             json!({ "partner": after, "previousTier": current.tier, "tier": updated.tier });
-        uow.emit(partner_event("partner.tier_changed", &updated, payload))
-            .await?;
+        uow.emit(partner_event(
+            EventType::PartnerTierChanged,
+            &updated,
+            payload,
+        ))
+        .await?;
     }
     uow.commit().await?;
     Ok(updated)
@@ -444,26 +440,17 @@ pub async fn change_status(
 ) -> Outcome<partner::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load_for_change(&uow, caller, id, expected_version).await?;
-    let from = PartnerStatus::parse(&current.status).ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!(
-            "partner {id} has unknown status {}",
-            current.status
-        ))
-    })?;
+    let from = current.status;
     if !partner_status::can_move(from, status) {
         return Err(UserError::on_field(
             "status",
             UserErrorCode::InvalidTransition,
-            format!(
-                "a {} partner cannot become {}",
-                from.as_str(),
-                status.as_str()
-            ),
+            format!("a {from} partner cannot become {status}"),
         )
         .into());
     }
     let mut changed = current.clone().into_active_model();
-    changed.status = Set(status.as_str().to_owned());
+    changed.status = Set(status);
     if status == PartnerStatus::Signed && current.signed_at.is_none() {
         // The 120-day activation clock starts here.
         changed.signed_at = Set(Some(uow.now()));
@@ -472,7 +459,7 @@ pub async fn change_status(
     let (before, after) = (snapshot(&current), snapshot(&updated));
     uow.audit(Change {
         operation: "changePartnerStatus",
-        entity_type: "Partner",
+        entity_type: EntityType::Partner,
         entity_id: id,
         before: Some(&before),
         after: Some(&after),
@@ -480,8 +467,12 @@ pub async fn change_status(
     .await?;
     let payload =
         json!({ "partner": after, "previousStatus": current.status, "status": updated.status });
-    uow.emit(partner_event("partner.status_changed", &updated, payload))
-        .await?;
+    uow.emit(partner_event(
+        EventType::PartnerStatusChanged,
+        &updated,
+        payload,
+    ))
+    .await?;
     if status == PartnerStatus::Signed {
         super::milestones::reach(&uow, id, MilestoneKind::AgreementSigned, uow.now()).await?;
     }
@@ -535,7 +526,7 @@ pub async fn add_contact(
         partner_id: Set(new.partner_id),
         name: Set(new.name.into_inner()),
         email: Set(new.email.into_inner()),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -546,7 +537,7 @@ pub async fn add_contact(
     let after = contact_snapshot(&contact);
     uow.audit(Change {
         operation: "addPartnerContact",
-        entity_type: "PartnerContact",
+        entity_type: EntityType::PartnerContact,
         entity_id: contact.id,
         before: None,
         after: Some(&after),

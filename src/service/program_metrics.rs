@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, IsolationLevel,
-    QueryResult, TransactionOptions, TransactionTrait, Value,
+    Iterable, QueryResult, TransactionOptions, TransactionTrait, Value,
 };
 use uuid::Uuid;
 
 use super::sql::{self, int_sum, Converter};
-use crate::domain::{DbEnum, MilestoneKind, OpportunityStage, PartnerStatus};
+use crate::domain::{
+    AttributionRole, MilestoneKind, MilestoneRules, OpportunityStage, PartnerStatus,
+};
 
 /// `numerator / denominator`, kept apart.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,22 +38,32 @@ impl Segment {
         Segment::Direct,
     ];
 
-    fn parse(text: &str) -> Option<Self> {
-        match text {
-            "PARTNER_SOURCED" => Some(Segment::PartnerSourced),
-            "INFLUENCED" => Some(Segment::Influenced),
-            "DIRECT" => Some(Segment::Direct),
-            _ => None,
+    /// The segment's name in SQL results (the GraphQL name of `PipelineSegment`).
+    fn label(self) -> &'static str {
+        match self {
+            Segment::PartnerSourced => "PARTNER_SOURCED",
+            Segment::Influenced => "INFLUENCED",
+            Segment::Direct => "DIRECT",
         }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Segment::ALL.into_iter().find(|s| s.label() == text)
     }
 }
 
 /// SQL naming the segment of opportunity `o`.
-fn segment_sql() -> &'static str {
-    "(CASE WHEN EXISTS (SELECT 1 FROM opportunity_attribution s WHERE s.opportunity_id = o.id AND s.role = 'SOURCED') \
-       THEN 'PARTNER_SOURCED' \
-       WHEN EXISTS (SELECT 1 FROM opportunity_attribution s WHERE s.opportunity_id = o.id) \
-       THEN 'INFLUENCED' ELSE 'DIRECT' END)"
+fn segment_sql() -> String {
+    format!(
+        "(CASE WHEN EXISTS (SELECT 1 FROM opportunity_attribution s WHERE s.opportunity_id = o.id AND s.role = '{sourced}') \
+           THEN '{partner_sourced}' \
+           WHEN EXISTS (SELECT 1 FROM opportunity_attribution s WHERE s.opportunity_id = o.id) \
+           THEN '{influenced}' ELSE '{direct}' END)",
+        sourced = AttributionRole::Sourced,
+        partner_sourced = Segment::PartnerSourced.label(),
+        influenced = Segment::Influenced.label(),
+        direct = Segment::Direct.label(),
+    )
 }
 
 /// Count and amount (base minor units) of a set of opportunities.
@@ -76,7 +88,7 @@ pub struct Cohort {
     pub month: String,
     pub partners_signed: i64,
     /// Milestone → partners of the cohort that reached it by its due date.
-    pub reached_on_time: BTreeMap<&'static str, i64>,
+    pub reached_on_time: BTreeMap<MilestoneKind, i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -90,17 +102,17 @@ pub struct RepAdoption {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProgramMetrics {
-    pub partners_by_status: Vec<(String, i64)>,
+    pub partners_by_status: Vec<(PartnerStatus, i64)>,
     pub live_vs_signed: Ratio,
     pub activated_partners: Ratio,
     /// Milestone → (median days from signing, partners that reached it).
-    pub milestone_medians: BTreeMap<String, (f64, i64)>,
+    pub milestone_medians: BTreeMap<MilestoneKind, (f64, i64)>,
     pub registrations_submitted: i64,
     pub approval_sla: Ratio,
     pub median_hours_to_decision: Option<f64>,
     pub registration_conversion: Ratio,
     /// (stage, segment) → tally of opportunities created in the window.
-    pub pipeline: BTreeMap<(String, Segment), Tally>,
+    pub pipeline: BTreeMap<(OpportunityStage, Segment), Tally>,
     pub outcomes: BTreeMap<Segment, Outcomes>,
     pub certification_completion: Ratio,
     pub cohorts: Vec<Cohort>,
@@ -154,8 +166,8 @@ async fn compute_in(
 ) -> Result<ProgramMetrics, DbErr> {
     let d = converter.dialect;
     let mut m = ProgramMetrics::default();
-    let won = OpportunityStage::ClosedWon.as_str();
-    let lost = OpportunityStage::ClosedLost.as_str();
+    let won = OpportunityStage::ClosedWon;
+    let lost = OpportunityStage::ClosedLost;
     let amount = converter.to_base("o.amount_minor", "o.currency", None);
     let unconverted = converter.unconverted("o.currency");
 
@@ -180,8 +192,9 @@ async fn compute_in(
            {eligible} AS eligible, \
            {activated} AS activated \
          FROM partner p \
-         LEFT JOIN partner_milestone ms ON ms.partner_id = p.id AND ms.milestone = 'FIRST_REGISTERED_DEAL' \
+         LEFT JOIN partner_milestone ms ON ms.partner_id = p.id AND ms.milestone = '{first_deal}' \
          WHERE p.signed_at IS NOT NULL",
+        first_deal = MilestoneKind::FirstRegisteredDeal,
         signed = int_sum("CASE WHEN p.signed_at >= ? AND p.signed_at < ? THEN 1 ELSE 0 END"),
         live = int_sum(&format!(
             "CASE WHEN p.signed_at >= ? AND p.signed_at < ? AND ms.achieved_at IS NOT NULL \
@@ -189,14 +202,14 @@ async fn compute_in(
         )),
         eligible = int_sum(&format!(
             "CASE WHEN p.signed_at < ? AND p.status <> '{off}' THEN 1 ELSE 0 END",
-            off = PartnerStatus::Offboarded.as_str()
+            off = PartnerStatus::Offboarded
         )),
         activated = int_sum(&format!(
             "CASE WHEN p.signed_at < ? AND p.status <> '{off}' AND EXISTS ( \
                SELECT 1 FROM opportunity_attribution a JOIN opportunity o ON o.id = a.opportunity_id \
                WHERE a.partner_id = p.id AND o.stage = '{won}' AND o.closed_at >= ? AND o.closed_at < ?) \
              THEN 1 ELSE 0 END",
-            off = PartnerStatus::Offboarded.as_str()
+            off = PartnerStatus::Offboarded
         )),
     );
     let mut values = window(from, to);
@@ -351,9 +364,8 @@ async fn compute_in(
             reached_on_time: BTreeMap::new(),
         });
     }
-    let due_day = MilestoneKind::ALL
-        .iter()
-        .map(|k| format!("WHEN '{}' THEN {}", k.as_str(), k.due_day()))
+    let due_day = MilestoneKind::iter()
+        .map(|k| format!("WHEN '{k}' THEN {}", k.due_day()))
         .collect::<Vec<_>>()
         .join(" ");
     let statement = format!(
@@ -365,12 +377,9 @@ async fn compute_in(
     );
     for row in sql::query(db, &statement, window(from, to)).await? {
         let month: String = row.try_get("", "month")?;
-        let milestone: String = row.try_get("", "milestone")?;
-        let Some(kind) = MilestoneKind::parse(&milestone) else {
-            continue;
-        };
+        let kind: MilestoneKind = row.try_get("", "milestone")?;
         if let Some(cohort) = m.cohorts.iter_mut().find(|c| c.month == month) {
-            cohort.reached_on_time.insert(kind.as_str(), n(&row, "n")?);
+            cohort.reached_on_time.insert(kind, n(&row, "n")?);
         }
     }
 

@@ -27,8 +27,8 @@ use crate::{
         inputs::{DisplayName, EmailAddress},
         money::Money,
         registrations::reference,
-        CertificationKind, DbEnum, DealRegistrationStatus, MilestoneKind, OrderDirection,
-        PartnerType, PrincipalKind, UserError, UserErrorCode,
+        CertificationKind, ConflictResolution, DealRegistrationStatus, EventType, MilestoneKind,
+        OrderDirection, PartnerType, PrincipalKind, UserError, UserErrorCode,
     },
     error::ApiError,
     policy,
@@ -61,9 +61,8 @@ pub async fn list(
 ) -> Result<Page<deal_registration::Model>, ApiError> {
     let mut condition = policy::registration_rows(caller.principal);
     if !filter.statuses.is_empty() {
-        condition = condition.add(
-            deal_registration::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())),
-        );
+        condition =
+            condition.add(deal_registration::Column::Status.is_in(filter.statuses.iter().copied()));
     }
     if let Some(partner_id) = filter.partner_id {
         condition = condition.add(deal_registration::Column::PartnerId.eq(partner_id));
@@ -81,7 +80,7 @@ pub async fn list(
             ));
         }
         condition = condition
-            .add(deal_registration::Column::Status.eq(Status::Approved.as_str()))
+            .add(deal_registration::Column::Status.eq(Status::Approved))
             .add(deal_registration::Column::ProtectionEndsAt.gt(caller.now))
             .add(
                 deal_registration::Column::ProtectionEndsAt
@@ -89,8 +88,8 @@ pub async fn list(
             );
     }
     if let Some(breached) = filter.sla_breached {
-        let undecided = deal_registration::Column::Status
-            .is_in([Status::Submitted.as_str(), Status::UnderReview.as_str()]);
+        let undecided =
+            deal_registration::Column::Status.is_in([Status::Submitted, Status::UnderReview]);
         let late = Condition::any()
             .add(
                 Condition::all()
@@ -185,11 +184,8 @@ async fn next_reference(uow: &UnitOfWork) -> Result<String, DbErr> {
 /// Who submitted, as the partner will see it.
 fn submitter(caller: &Caller<'_>) -> String {
     match caller.principal.kind() {
-        PrincipalKind::Partner => format!("{} (partner)", caller.principal.role.as_str()),
-        PrincipalKind::Staff => format!(
-            "{} (on the partner's behalf)",
-            caller.principal.role.as_str()
-        ),
+        PrincipalKind::Partner => format!("{} (partner)", caller.principal.role),
+        PrincipalKind::Staff => format!("{} (on the partner's behalf)", caller.principal.role),
     }
 }
 
@@ -238,8 +234,7 @@ pub async fn submit(
         .into());
     };
     let settings = settings::get(uow.conn()).await?;
-    let gated =
-        settings.certification_gating && partner.partner_type != PartnerType::Referral.as_str();
+    let gated = settings.certification_gating && partner.partner_type != PartnerType::Referral;
     if gated && !accounts::certified(uow.conn(), partner.id, Some(CertificationKind::Sales)).await?
     {
         return Err(UserError {
@@ -284,7 +279,7 @@ pub async fn submit(
         id: Set(Uuid::now_v7()),
         reference: Set(next_reference(&uow).await?),
         partner_id: Set(partner.id),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         company_name: Set(new.company_name.as_str().to_owned()),
         company_domain: Set(new.company_domain),
         company_key: Set(company_key),
@@ -326,18 +321,16 @@ pub async fn submit(
         conflicts::record(&uow, OPERATION, registration.id, conflict).await?;
     }
     uow.emit(registration::event(
-        "deal_registration.submitted",
+        EventType::DealRegistrationSubmitted,
         &registration,
         json!({}),
     ))
     .await?;
     if !found.is_empty() {
-        let recommendations: Vec<&str> = found
-            .iter()
-            .map(|c| c.recommendation.resolution.as_str())
-            .collect();
+        let recommendations: Vec<ConflictResolution> =
+            found.iter().map(|c| c.recommendation.resolution).collect();
         uow.emit(registration::event(
-            "deal_registration.conflict_detected",
+            EventType::DealRegistrationConflictDetected,
             &registration,
             json!({ "recommendations": recommendations }),
         ))
@@ -382,7 +375,7 @@ pub async fn update(
     }
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = registration::load(&uow, caller, id, Some(expected_version), None).await?;
-    let status = registration::status_of(&current)?;
+    let status = current.status;
     if !matches!(status, Status::Submitted | Status::UnderReview) {
         return Err(UserError::on_field(
             "id",
@@ -427,7 +420,7 @@ pub async fn withdraw(
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = registration::load(&uow, caller, id, None, Some(Status::Withdrawn)).await?;
     let mut changed = current.clone().into_active_model();
-    changed.status = Set(Status::Withdrawn.as_str().to_owned());
+    changed.status = Set(Status::Withdrawn);
     changed.decided_at = Set(Some(uow.now()));
     let saved = registration::save(&uow, "withdrawDealRegistration", &current, changed).await?;
     uow.commit().await?;
@@ -496,7 +489,7 @@ pub async fn extend(
     }
     let current = registration::load(&uow, caller, id, None, None).await?;
     let protected_until = current.protection_ends_at.filter(|end| *end > uow.now());
-    let Some(ends) = protected_until.filter(|_| current.status == Status::Approved.as_str()) else {
+    let Some(ends) = protected_until.filter(|_| current.status == Status::Approved) else {
         return Err(UserError::on_field(
             "id",
             UserErrorCode::InvalidTransition,
@@ -521,7 +514,7 @@ pub async fn extend(
     changed.decision_reason = Set(Some(reason.clone()));
     let saved = registration::save(&uow, "extendDealRegistration", &current, changed).await?;
     uow.emit(registration::event(
-        "deal_registration.extended",
+        EventType::DealRegistrationExtended,
         &saved,
         json!({ "days": days, "reason": reason }),
     ))

@@ -15,7 +15,8 @@ use crate::domain::{
     scores::{
         self, ActivityKind, CertificationDepth, EngagementCounts, TierInputs, TierQualification,
     },
-    CertificationStatus, DbEnum, DealRegistrationStatus, OpportunityStage,
+    AttributionRole, CertificationLevel, CertificationStatus, DealRegistrationStatus,
+    OpportunityStage,
 };
 
 /// The days of the trailing windows the tier score looks at.
@@ -50,7 +51,7 @@ pub async fn engagement_counts(
            WHERE a.partner_id IN ({list}) AND o.stage = '{won}' AND o.closed_at >= ? AND o.closed_at < ? \
            GROUP BY a.partner_id",
         sum = int_sum("count"),
-        won = OpportunityStage::ClosedWon.as_str(),
+        won = OpportunityStage::ClosedWon,
     );
     let mut values = Vec::new();
     for _ in 0..3 {
@@ -67,11 +68,11 @@ pub async fn engagement_counts(
         match kind.as_str() {
             "REGISTRATIONS" => entry.registrations_submitted = n,
             "CLOSED_WON" => entry.opportunities_closed_won = n,
-            other => match ActivityKind::parse(other) {
-                Some(ActivityKind::PortalLogin) => entry.portal_logins = n,
-                Some(ActivityKind::ResourceDownload) => entry.resource_downloads = n,
-                Some(ActivityKind::TrainingCompleted) => entry.trainings_completed = n,
-                None => {}
+            other => match other.parse() {
+                Ok(ActivityKind::PortalLogin) => entry.portal_logins = n,
+                Ok(ActivityKind::ResourceDownload) => entry.resource_downloads = n,
+                Ok(ActivityKind::TrainingCompleted) => entry.trainings_completed = n,
+                Err(_) => {}
             },
         }
     }
@@ -103,10 +104,11 @@ pub async fn tier_qualifications(
     let revenue_sql = format!(
         "SELECT a.partner_id, {sum} AS revenue FROM opportunity_attribution a \
            JOIN opportunity o ON o.id = a.opportunity_id \
-           WHERE a.partner_id IN ({list}) AND a.role = 'SOURCED' AND o.stage = '{won}' \
+           WHERE a.partner_id IN ({list}) AND a.role = '{sourced}' AND o.stage = '{won}' \
              AND o.closed_at >= ? AND o.closed_at < ? GROUP BY a.partner_id",
         sum = int_sum(&converter.to_base("o.amount_minor", "o.currency", None)),
-        won = OpportunityStage::ClosedWon.as_str(),
+        sourced = AttributionRole::Sourced,
+        won = OpportunityStage::ClosedWon,
     );
     let mut values = ids(partners);
     values.push((as_of - Duration::days(REVENUE_DAYS)).into());
@@ -130,8 +132,12 @@ pub async fn tier_qualifications(
            AND (c.expires_at IS NULL OR c.expires_at > ?) \
          LEFT JOIN certification_track t ON t.id = c.track_id \
          WHERE p.id IN ({list}) GROUP BY p.id, p.customer_nps",
-        advanced = int_sum("CASE WHEN t.level IN ('PROFESSIONAL', 'EXPERT') THEN 1 ELSE 0 END"),
-        active = CertificationStatus::Active.as_str(),
+        advanced = int_sum(&format!(
+            "CASE WHEN t.level IN ('{}', '{}') THEN 1 ELSE 0 END",
+            CertificationLevel::Professional,
+            CertificationLevel::Expert
+        )),
+        active = CertificationStatus::Active,
     );
     let mut values: Vec<Value> = vec![as_of.into()];
     values.extend(ids(partners));
@@ -186,8 +192,8 @@ pub async fn performances(
 ) -> Result<HashMap<Uuid, Performance>, DbErr> {
     let dialect: Dialect = converter.dialect;
     let list = placeholders(partners.len());
-    let won = OpportunityStage::ClosedWon.as_str();
-    let lost = OpportunityStage::ClosedLost.as_str();
+    let won = OpportunityStage::ClosedWon;
+    let lost = OpportunityStage::ClosedLost;
     let amount = converter.to_base("o.amount_minor", "o.currency", None);
     let credited = converter.to_base("o.amount_minor", "o.currency", Some("a.credit_bps"));
     let unconverted = converter.unconverted("o.currency");
@@ -247,8 +253,8 @@ pub async fn performances(
     }
 
     let approved = [
-        DealRegistrationStatus::Approved.as_str(),
-        DealRegistrationStatus::Expired.as_str(),
+        DealRegistrationStatus::Approved,
+        DealRegistrationStatus::Expired,
     ];
     let registrations_sql = format!(
         "SELECT partner_id, \

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     domain::{
         inputs::{CurrencyCode, Weight},
-        UserError, UserErrorCode,
+        EntityType, UserError, UserErrorCode,
     },
     error::ApiError,
 };
@@ -206,7 +206,7 @@ pub async fn update(
     let (before, after) = (snapshot(&current), snapshot(&updated));
     uow.audit(Change {
         operation: "updateSettings",
-        entity_type: "ProgramSettings",
+        entity_type: EntityType::ProgramSettings,
         entity_id: uuid::Uuid::nil(),
         before: Some(&before),
         after: Some(&after),

@@ -20,35 +20,55 @@ use super::{
     Caller, Failure, Outcome,
 };
 use crate::{
-    domain::{OrderDirection, UserError, UserErrorCode},
+    domain::{EntityType, OrderDirection, UserError, UserErrorCode},
     error::ApiError,
-    events,
     policy::{self, partner_view},
-    webhooks::{self, dispatch, signing, DeliveryStatus, DisabledReason},
+    webhooks::{self, dispatch, signing, DeliveryStatus, DisabledReason, EventType},
 };
 
-/// The event types an endpoint receives: known, not `webhook.test` (that
+/// Whether an endpoint may receive `event_type`: not `webhook.test` (that
 /// goes out only through `sendTestWebhook`), and for a partner's endpoint
-/// only types partners may see. Stored space-separated, deduplicated.
-pub fn parse_event_types(types: &[String], for_partner: bool) -> Result<String, UserError> {
-    let refuse =
-        |message: String| UserError::on_field("eventTypes", UserErrorCode::InvalidValue, message);
-    let mut chosen: Vec<&str> = Vec::new();
-    for event_type in types.iter().map(|t| t.trim()) {
-        let known = events::TYPES.contains(&event_type) && event_type != webhooks::TEST_EVENT;
-        if !known || (for_partner && !partner_view::event_visible(event_type)) {
-            return Err(refuse(format!(
-                "`{event_type}` is not an event type you can subscribe to"
-            )));
-        }
+/// only types partners may see.
+fn subscribable(event_type: EventType, for_partner: bool) -> bool {
+    event_type != EventType::WebhookTest
+        && (!for_partner || partner_view::event_visible(event_type))
+}
+
+fn refuse_event_types(message: String) -> UserError {
+    UserError::on_field("eventTypes", UserErrorCode::InvalidValue, message)
+}
+
+fn not_subscribable(name: impl std::fmt::Display) -> UserError {
+    refuse_event_types(format!(
+        "`{name}` is not an event type you can subscribe to"
+    ))
+}
+
+/// The event types a client named for an endpoint: known and
+/// [`subscribable`], at least one. Deduplicated, in the order given.
+pub fn parse_event_types(types: &[String], for_partner: bool) -> Result<Vec<EventType>, UserError> {
+    let mut chosen: Vec<EventType> = Vec::new();
+    for name in types.iter().map(|t| t.trim()) {
+        let Some(event_type) = name.parse().ok().filter(|t| subscribable(*t, for_partner)) else {
+            return Err(not_subscribable(name));
+        };
         if !chosen.contains(&event_type) {
             chosen.push(event_type);
         }
     }
-    if chosen.is_empty() {
-        return Err(refuse("choose at least one event type".into()));
+    check_event_types(&chosen, for_partner)?;
+    Ok(chosen)
+}
+
+/// The rule of [`parse_event_types`], for event types already parsed.
+fn check_event_types(types: &[EventType], for_partner: bool) -> Result<(), UserError> {
+    if let Some(refused) = types.iter().find(|t| !subscribable(**t, for_partner)) {
+        return Err(not_subscribable(refused));
     }
-    Ok(chosen.join(" "))
+    if types.is_empty() {
+        return Err(refuse_event_types("choose at least one event type".into()));
+    }
+    Ok(())
 }
 
 /// A description: optional, at most 500 characters; blank reads as none.
@@ -107,7 +127,7 @@ pub async fn deliveries(
     let mut select = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id));
     if let Some(status) = status {
-        select = select.filter(webhook_delivery::Column::Status.eq(status.as_str()));
+        select = select.filter(webhook_delivery::Column::Status.eq(status));
     }
     let ordering = Ordering {
         key: webhook_delivery::Column::CreatedAt,
@@ -153,7 +173,8 @@ pub async fn attempts(
 pub struct NewEndpoint {
     /// Already through the SSRF guard.
     pub url: Url,
-    pub event_types: Vec<String>,
+    /// Parsed by [`parse_event_types`].
+    pub event_types: Vec<EventType>,
     pub description: Option<String>,
 }
 
@@ -179,7 +200,7 @@ async fn audit(
     );
     uow.audit(Change {
         operation,
-        entity_type: "WebhookEndpoint",
+        entity_type: EntityType::WebhookEndpoint,
         entity_id: id,
         before: before.as_ref(),
         after: after.as_ref(),
@@ -201,7 +222,7 @@ pub async fn create(
             return Err(ApiError::Forbidden("the token is bound to no partner".into()).into())
         }
     };
-    let event_types = parse_event_types(&new.event_types, partner_id.is_some())?;
+    check_event_types(&new.event_types, partner_id.is_some())?;
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     // Outbox ids become visible in commit order, so every event after the
     // highest id seen now commits after this endpoint exists.
@@ -219,7 +240,7 @@ pub async fn create(
         partner_id: Set(partner_id),
         url: Set(new.url.to_string()),
         description: Set(new.description),
-        event_types: Set(event_types),
+        event_types: Set(webhooks::stored_event_types(&new.event_types)),
         enabled: Set(true),
         disabled_reason: Set(None),
         secret: Set(secret.clone()),
@@ -250,7 +271,8 @@ pub async fn create(
 #[derive(Default)]
 pub struct EndpointChanges {
     pub url: Option<Url>,
-    pub event_types: Option<Vec<String>>,
+    /// Parsed by [`parse_event_types`].
+    pub event_types: Option<Vec<EventType>>,
     pub description: Option<Option<String>>,
     pub enabled: Option<bool>,
 }
@@ -307,10 +329,9 @@ pub async fn update(
     expected_version: Option<i32>,
     changes: EndpointChanges,
 ) -> Outcome<webhook_endpoint::Model> {
-    let event_types = changes
-        .event_types
-        .map(|types| parse_event_types(&types, !caller.principal.is_staff()))
-        .transpose()?;
+    if let Some(types) = &changes.event_types {
+        check_event_types(types, !caller.principal.is_staff())?;
+    }
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load_for_change(&uow, caller, id, expected_version).await?;
     let mut changed = webhook_endpoint::ActiveModel {
@@ -320,8 +341,8 @@ pub async fn update(
     if let Some(url) = changes.url {
         changed.url = Set(url.to_string());
     }
-    if let Some(types) = event_types {
-        changed.event_types = Set(types);
+    if let Some(types) = changes.event_types {
+        changed.event_types = Set(webhooks::stored_event_types(&types));
     }
     if let Some(description) = changes.description {
         changed.description = Set(description);
@@ -335,7 +356,7 @@ pub async fn update(
         }
         Some(false) if current.enabled => {
             changed.enabled = Set(false);
-            changed.disabled_reason = Set(Some(DisabledReason::Manual.as_str().to_owned()));
+            changed.disabled_reason = Set(Some(DisabledReason::Manual));
         }
         _ => {}
     }
@@ -417,13 +438,13 @@ pub async fn send_test(
     let endpoint = load_for_change(&uow, caller, id, None).await?;
     let now = uow.now();
     let data = json!({ "message": "A test event from PartnerGraph." });
-    let body = dispatch::body(webhooks::TEST_EVENT, now, data);
-    let delivery = dispatch::new_delivery(endpoint.id, None, webhooks::TEST_EVENT, body, now)
+    let body = dispatch::body(EventType::WebhookTest, now, data);
+    let delivery = dispatch::new_delivery(endpoint.id, None, EventType::WebhookTest, body, now)
         .insert(uow.conn())
         .await?;
     uow.audit(Change {
         operation: "sendTestWebhook",
-        entity_type: "WebhookDelivery",
+        entity_type: EntityType::WebhookDelivery,
         entity_id: delivery.id,
         before: None,
         after: Some(&delivery_snapshot(&delivery)),
@@ -464,7 +485,7 @@ pub async fn redeliver(
     webhook_delivery::Entity::update_many()
         .col_expr(
             webhook_delivery::Column::Status,
-            Expr::value(DeliveryStatus::Pending.as_str()),
+            Expr::value(DeliveryStatus::Pending),
         )
         .col_expr(webhook_delivery::Column::AttemptCount, Expr::value(0))
         .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(now))
@@ -485,7 +506,7 @@ pub async fn redeliver(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("delivery {id} vanished")))?;
     uow.audit(Change {
         operation: "redeliverWebhookDelivery",
-        entity_type: "WebhookDelivery",
+        entity_type: EntityType::WebhookDelivery,
         entity_id: id,
         before: Some(&delivery_snapshot(&current)),
         after: Some(&delivery_snapshot(&updated)),

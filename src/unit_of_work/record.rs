@@ -17,7 +17,7 @@ where
     Self::ActiveModel: ActiveModelTrait<Entity = Self> + Send,
 {
     /// The entity type of its audit entries, e.g. `Partner`.
-    const AUDIT_TYPE: &'static str;
+    const AUDIT_TYPE: crate::domain::EntityType;
 
     fn id(row: &Self::Model) -> Uuid;
     fn id_column() -> Self::Column;
@@ -48,9 +48,9 @@ where
 /// as a [`Record`] audited as `$audit_type`, snapshotted by `$snapshot`.
 #[macro_export]
 macro_rules! record {
-    ($entity:ident, $audit_type:literal, $snapshot:path) => {
+    ($entity:ident, $audit_type:ident, $snapshot:path) => {
         impl $crate::unit_of_work::Record for entity::$entity::Entity {
-            const AUDIT_TYPE: &'static str = $audit_type;
+            const AUDIT_TYPE: $crate::domain::EntityType = $crate::domain::EntityType::$audit_type;
 
             fn id(row: &entity::$entity::Model) -> uuid::Uuid {
                 row.id
@@ -70,7 +70,7 @@ macro_rules! record {
 /// [`record!`] for a table with `version` and `updated_at` columns.
 #[macro_export]
 macro_rules! versioned_record {
-    ($entity:ident, $audit_type:literal, $snapshot:path) => {
+    ($entity:ident, $audit_type:ident, $snapshot:path) => {
         $crate::record!($entity, $audit_type, $snapshot);
 
         impl $crate::unit_of_work::Versioned for entity::$entity::Entity {

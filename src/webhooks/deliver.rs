@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::{signing, DeliveryStatus, Settings};
 use crate::{
     clock::SharedClock,
+    domain::{EntityType, EventType, SubjectType},
     unit_of_work::{Actor, Change, Event, UnitOfWork},
 };
 
@@ -87,7 +88,7 @@ impl Worker {
         let now = self.clock.now();
         let uow = UnitOfWork::begin(&self.db, Actor::system(), now).await?;
         let due = Condition::all()
-            .add(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+            .add(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
             .add(webhook_delivery::Column::NextAttemptAt.lte(now))
             .add(
                 Condition::any()
@@ -231,10 +232,7 @@ impl Worker {
         };
         let uow = UnitOfWork::begin(&self.db, Actor::system(), now).await?;
         let updated = webhook_delivery::Entity::update_many()
-            .col_expr(
-                webhook_delivery::Column::Status,
-                Expr::value(status.as_str()),
-            )
+            .col_expr(webhook_delivery::Column::Status, Expr::value(status))
             .col_expr(
                 webhook_delivery::Column::AttemptCount,
                 Expr::value(attempts),
@@ -351,7 +349,7 @@ async fn track_health(
         .col_expr(webhook_endpoint::Column::Enabled, Expr::value(false))
         .col_expr(
             webhook_endpoint::Column::DisabledReason,
-            Expr::value(reason.as_str()),
+            Expr::value(reason),
         )
         .col_expr(
             webhook_endpoint::Column::FailingSince,
@@ -376,21 +374,21 @@ async fn track_health(
         let (before, after) = (super::snapshot(endpoint), super::snapshot(&after));
         uow.audit(Change {
             operation: "disableWebhookEndpoint",
-            entity_type: "WebhookEndpoint",
+            entity_type: EntityType::WebhookEndpoint,
             entity_id: endpoint.id,
             before: Some(&before),
             after: Some(&after),
         })
         .await?;
         uow.emit(Event {
-            event_type: super::DISABLED_EVENT,
-            subject_type: "WebhookEndpoint",
+            event_type: EventType::WebhookEndpointDisabled,
+            subject_type: SubjectType::WebhookEndpoint,
             subject_id: endpoint.id,
             partner_id: endpoint.partner_id,
-            payload: serde_json::json!({ "webhookEndpoint": after, "reason": reason.as_str() }),
+            payload: serde_json::json!({ "webhookEndpoint": after, "reason": reason }),
         })
         .await?;
-        tracing::warn!(endpoint = %endpoint.id, reason = reason.as_str(), "webhook endpoint disabled");
+        tracing::warn!(endpoint = %endpoint.id, reason = %reason, "webhook endpoint disabled");
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::DeliveryStatus;
+use super::{DeliveryStatus, EventType};
 use crate::{
     events::view::Audience,
     unit_of_work::{Actor, UnitOfWork},
@@ -39,13 +39,8 @@ pub fn audience(endpoint: &webhook_endpoint::Model) -> Audience {
     }
 }
 
-/// Whether the endpoint subscribed to `event_type`.
-pub fn wants(endpoint: &webhook_endpoint::Model, event_type: &str) -> bool {
-    endpoint.event_types.split(' ').any(|t| t == event_type)
-}
-
 /// The body as sent: `{"type","timestamp","data"}`.
-pub fn body(event_type: &str, occurred_at: DateTime<Utc>, data: serde_json::Value) -> String {
+pub fn body(event_type: EventType, occurred_at: DateTime<Utc>, data: serde_json::Value) -> String {
     json!({
         "type": event_type,
         "timestamp": occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
@@ -58,7 +53,7 @@ pub fn body(event_type: &str, occurred_at: DateTime<Utc>, data: serde_json::Valu
 pub fn new_delivery(
     endpoint_id: Uuid,
     outbox_event_id: Option<i64>,
-    event_type: &str,
+    event_type: EventType,
     body: String,
     now: DateTime<Utc>,
 ) -> webhook_delivery::ActiveModel {
@@ -66,9 +61,9 @@ pub fn new_delivery(
         id: Set(Uuid::now_v7()),
         endpoint_id: Set(endpoint_id),
         outbox_event_id: Set(outbox_event_id),
-        event_type: Set(event_type.to_owned()),
+        event_type: Set(event_type),
         body: Set(body),
-        status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+        status: Set(DeliveryStatus::Pending),
         attempt_count: Set(0),
         next_attempt_at: Set(Some(now)),
         lease_until: Set(None),
@@ -106,20 +101,21 @@ pub async fn dispatch_batch(
         .filter(webhook_endpoint::Column::Enabled.eq(true))
         .all(txn)
         .await?;
+    let subscribed: Vec<Vec<EventType>> = endpoints.iter().map(super::event_types).collect();
     let mut deliveries = Vec::new();
     for event in &events {
-        for endpoint in &endpoints {
-            if event.id <= endpoint.starts_after_event || !wants(endpoint, &event.event_type) {
+        for (endpoint, wanted) in endpoints.iter().zip(&subscribed) {
+            if event.id <= endpoint.starts_after_event || !wanted.contains(&event.event_type) {
                 continue;
             }
             let Some(data) = audience(endpoint).view(event) else {
                 continue;
             };
-            let body = body(&event.event_type, event.occurred_at, data);
+            let body = body(event.event_type, event.occurred_at, data);
             deliveries.push(new_delivery(
                 endpoint.id,
                 Some(event.id),
-                &event.event_type,
+                event.event_type,
                 body,
                 now,
             ));

@@ -21,6 +21,7 @@ use std::{
 };
 
 use chrono::Duration;
+pub use entity::enums::{DeliveryStatus, DisabledReason, EventType};
 use entity::webhook_endpoint;
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
@@ -30,53 +31,8 @@ use crate::{
     ids::{self, NodeType},
 };
 
-/// The event a disabled endpoint leaves (also in `events::TYPES`).
-pub const DISABLED_EVENT: &str = "webhook_endpoint.disabled";
-
-/// The type of the delivery `sendTestWebhook` makes.
-pub const TEST_EVENT: &str = "webhook.test";
-
 /// How long the secret before a rotation keeps signing.
 pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
-
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    Pending,
-    Succeeded,
-    Failed,
-}
-
-impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "PENDING",
-            DeliveryStatus::Succeeded => "SUCCEEDED",
-            DeliveryStatus::Failed => "FAILED",
-        }
-    }
-}
-
-/// Why an endpoint stopped receiving.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisabledReason {
-    /// Someone turned it off (`updateWebhookEndpoint(enabled: false)`).
-    Manual,
-    /// The receiver answered `410 Gone`.
-    Gone,
-    /// Every attempt failed for five days.
-    Failing,
-}
-
-impl DisabledReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DisabledReason::Manual => "MANUAL",
-            DisabledReason::Gone => "GONE",
-            DisabledReason::Failing => "FAILING",
-        }
-    }
-}
 
 /// The endpoint as audit entries and events record it (never its secrets),
 /// keyed by GraphQL field names so the partner view can project it.
@@ -85,12 +41,32 @@ pub fn snapshot(endpoint: &webhook_endpoint::Model) -> Value {
         "id": ids::encode(NodeType::WebhookEndpoint, endpoint.id),
         "url": endpoint.url,
         "description": endpoint.description,
-        "eventTypes": endpoint.event_types.split(' ').filter(|t| !t.is_empty()).collect::<Vec<_>>(),
+        "eventTypes": event_types(endpoint),
         "enabled": endpoint.enabled,
         "disabledReason": endpoint.disabled_reason,
         "partnerId": endpoint.partner_id.map(|id| ids::encode(NodeType::Partner, id)),
         "version": endpoint.version,
     })
+}
+
+/// The event types an endpoint receives. Its `event_types` column holds
+/// their names space-separated; this and [`stored_event_types`] are the only
+/// code that reads or writes it (names were checked when stored).
+pub fn event_types(endpoint: &webhook_endpoint::Model) -> Vec<EventType> {
+    endpoint
+        .event_types
+        .split(' ')
+        .filter_map(|name| name.parse().ok())
+        .collect()
+}
+
+/// The `event_types` column for `types`.
+pub fn stored_event_types(types: &[EventType]) -> String {
+    types
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Bumped when deliveries become due in this process, so its worker does

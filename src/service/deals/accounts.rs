@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::domain::{
-    AttributionRole, CertificationKind, CertificationStatus, DbEnum, DealRegistrationStatus,
+    AttributionRole, CertificationKind, CertificationStatus, DealRegistrationStatus,
     OpportunityStage,
 };
 
@@ -24,22 +24,15 @@ pub const OPEN_STAGES: [OpportunityStage; 4] = [
     OpportunityStage::Negotiation,
 ];
 
-pub fn open_stage_names() -> Vec<&'static str> {
-    OPEN_STAGES.into_iter().map(DbEnum::as_str).collect()
-}
-
 /// Registrations that still claim their account at `now`: undecided, or
 /// approved and protected.
 pub fn active_claims(now: DateTime<Utc>) -> Condition {
     use DealRegistrationStatus as Status;
     Condition::any()
-        .add(
-            deal_registration::Column::Status
-                .is_in([Status::Submitted.as_str(), Status::UnderReview.as_str()]),
-        )
+        .add(deal_registration::Column::Status.is_in([Status::Submitted, Status::UnderReview]))
         .add(
             Condition::all()
-                .add(deal_registration::Column::Status.eq(Status::Approved.as_str()))
+                .add(deal_registration::Column::Status.eq(Status::Approved))
                 .add(deal_registration::Column::ProtectionEndsAt.gt(now)),
         )
 }
@@ -64,13 +57,13 @@ pub async fn certified(
 ) -> Result<bool, DbErr> {
     let mut condition = Condition::all()
         .add(certification::Column::PartnerId.eq(partner_id))
-        .add(certification::Column::Status.eq(CertificationStatus::Active.as_str()));
+        .add(certification::Column::Status.eq(CertificationStatus::Active));
     if let Some(kind) = kind {
         let mut tracks = Query::select();
         tracks
             .column(certification_track::Column::Id)
             .from(certification_track::Entity)
-            .and_where(certification_track::Column::Kind.eq(kind.as_str()));
+            .and_where(certification_track::Column::Kind.eq(kind));
         condition = condition.add(certification::Column::TrackId.in_subquery(tracks.to_owned()));
     }
     Ok(certification::Entity::find()
@@ -92,10 +85,10 @@ pub async fn incumbent(
         .column(opportunity_attribution::Column::OpportunityId)
         .from(opportunity_attribution::Entity)
         .and_where(opportunity_attribution::Column::PartnerId.eq(partner_id))
-        .and_where(opportunity_attribution::Column::Role.eq(AttributionRole::Sourced.as_str()));
+        .and_where(opportunity_attribution::Column::Role.eq(AttributionRole::Sourced));
     Ok(opportunity::Entity::find()
         .filter(same_account_opportunities(domain_key, company_key))
-        .filter(opportunity::Column::Stage.eq(OpportunityStage::ClosedWon.as_str()))
+        .filter(opportunity::Column::Stage.eq(OpportunityStage::ClosedWon))
         .filter(opportunity::Column::Id.in_subquery(sourced.to_owned()))
         .one(db)
         .await?

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::{
-    domain::{AttributionRole, DbEnum},
+    domain::{AttributionRole, EntityType},
     ids::{self, NodeType},
     unit_of_work::{Record, UnitOfWork},
 };
@@ -25,7 +25,7 @@ fn snapshot(a: &opportunity_attribution::Model) -> Value {
 /// Attributions are audited as changes of their opportunity, so an
 /// opportunity's history shows who was credited and uncredited.
 impl Record for opportunity_attribution::Entity {
-    const AUDIT_TYPE: &'static str = "Opportunity";
+    const AUDIT_TYPE: EntityType = EntityType::Opportunity;
 
     fn id(row: &opportunity_attribution::Model) -> Uuid {
         row.id
@@ -83,7 +83,7 @@ pub async fn credit(
         id: Set(Uuid::now_v7()),
         opportunity_id: Set(opportunity_id),
         partner_id: Set(partner_id),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         credit_bps: Set(credit_bps),
         created_at: Set(uow.now()),
     };

@@ -18,7 +18,7 @@ use crate::{
     domain::{
         conflicts::{decide, DirectCredit, CO_SELL_SPLIT_BPS},
         registrations::{can_move, partner_vs_direct, partner_vs_partner, Claim, Recommendation},
-        ConflictKind, ConflictResolution, DbEnum, DealRegistrationStatus as Status,
+        ConflictKind, ConflictResolution, DealRegistrationStatus as Status, EventType,
         OpportunitySource, UserError, UserErrorCode,
     },
     ids::{self, NodeType},
@@ -41,7 +41,7 @@ fn snapshot(c: &registration_conflict::Model) -> Value {
     })
 }
 
-record!(registration_conflict, "RegistrationConflict", snapshot);
+record!(registration_conflict, RegistrationConflict, snapshot);
 
 /// The conflicts recorded for a registration.
 pub async fn of_registration(
@@ -81,7 +81,7 @@ pub async fn find_for_submission(
     };
     for other in claims {
         let other_claim = Claim {
-            approved: other.status == Status::Approved.as_str(),
+            approved: other.status == Status::Approved,
             incumbent: accounts::incumbent(db, other.partner_id, domain_key, company_key).await?,
             submitted_at: other.submitted_at,
             certified: accounts::certified(db, other.partner_id, None).await?,
@@ -98,8 +98,8 @@ pub async fn find_for_submission(
             domain_key,
             company_key,
         ))
-        .filter(opportunity::Column::Source.eq(OpportunitySource::Direct.as_str()))
-        .filter(opportunity::Column::Stage.is_in(accounts::open_stage_names()))
+        .filter(opportunity::Column::Source.eq(OpportunitySource::Direct))
+        .filter(opportunity::Column::Stage.is_in(accounts::OPEN_STAGES))
         .all(db)
         .await?;
     for opportunity in direct {
@@ -124,11 +124,11 @@ pub async fn record(
     let row = registration_conflict::ActiveModel {
         id: Set(Uuid::now_v7()),
         registration_id: Set(registration_id),
-        kind: Set(found.kind.as_str().to_owned()),
+        kind: Set(found.kind),
         other_registration_id: Set(found.other_registration),
         other_opportunity_id: Set(found.other_opportunity),
         rule: Set(found.recommendation.rule.to_owned()),
-        recommendation: Set(found.recommendation.resolution.as_str().to_owned()),
+        recommendation: Set(found.recommendation.resolution),
         resolution: Set(None),
         rationale: Set(None),
         resolved_by: Set(None),
@@ -152,10 +152,7 @@ pub async fn flag_for_direct_opportunity(
             &created.domain_key,
             &created.company_key,
         ))
-        .filter(
-            deal_registration::Column::Status
-                .is_in([Status::Submitted.as_str(), Status::UnderReview.as_str()]),
-        )
+        .filter(deal_registration::Column::Status.is_in([Status::Submitted, Status::UnderReview]))
         .all(uow.conn())
         .await?;
     for claim in claims {
@@ -168,7 +165,7 @@ pub async fn flag_for_direct_opportunity(
         record(uow, OPERATION, claim.id, &found).await?;
         // Versioned: a registration decided meanwhile is not put back under review.
         let mut review = claim.clone().into_active_model();
-        review.status = Set(Status::UnderReview.as_str().to_owned());
+        review.status = Set(Status::UnderReview);
         let reviewed = match registration::save(uow, OPERATION, &claim, review).await {
             Err(Failure::User(_)) => {
                 return Err(UserError {
@@ -181,9 +178,9 @@ pub async fn flag_for_direct_opportunity(
             }
             saved => saved?,
         };
-        let recommendations = [found.recommendation.resolution.as_str()];
+        let recommendations = [found.recommendation.resolution];
         uow.emit(registration::event(
-            "deal_registration.conflict_detected",
+            EventType::DealRegistrationConflictDetected,
             &reviewed,
             json!({ "recommendations": recommendations }),
         ))
@@ -223,20 +220,18 @@ pub async fn resolve(
         )
         .into());
     }
-    let decision = ConflictKind::parse(&conflict.kind)
-        .and_then(|kind| decide(kind, resolution))
-        .ok_or_else(|| {
-            UserError::on_field(
-                "resolution",
-                UserErrorCode::InvalidValue,
-                "not a decision for this kind of conflict",
-            )
-        })?;
+    let decision = decide(conflict.kind, resolution).ok_or_else(|| {
+        UserError::on_field(
+            "resolution",
+            UserErrorCode::InvalidValue,
+            "not a decision for this kind of conflict",
+        )
+    })?;
     let settings = settings::get(uow.conn()).await?;
     let protection_days = i64::from(settings.protection_days);
     let current = registration::load(&uow, caller, conflict.registration_id, None, None).await?;
     let lost = "another claim on this account was preferred under the rules of engagement";
-    let status = registration::status_of(&current)?;
+    let status = current.status;
     let mut decided = current.clone();
     if decision.registration_wins && status != Status::Approved {
         let join = (decision.direct_credit == Some(DirectCredit::CoSell))
@@ -276,7 +271,7 @@ pub async fn resolve(
             .one(uow.conn())
             .await?
         {
-            let other_status = registration::status_of(&other)?;
+            let other_status = other.status;
             let moved = if decision.registration_wins && can_move(other_status, Status::Rejected) {
                 let rejected =
                     registration::reject(&uow, caller, &other, lost.to_owned(), OPERATION).await?;
@@ -290,7 +285,7 @@ pub async fn resolve(
             };
             if let Some((other, outcome)) = moved {
                 uow.emit(registration::event(
-                    "deal_registration.conflict_resolved",
+                    EventType::DealRegistrationConflictResolved,
                     &other,
                     json!({ "outcome": outcome }),
                 ))
@@ -299,7 +294,7 @@ pub async fn resolve(
         }
     }
     let mut resolved = conflict.clone().into_active_model();
-    resolved.resolution = Set(Some(resolution.as_str().to_owned()));
+    resolved.resolution = Set(Some(resolution));
     resolved.rationale = Set(Some(rationale));
     resolved.resolved_by = Set(caller.principal.staff_user_id);
     resolved.resolved_at = Set(Some(uow.now()));
@@ -311,7 +306,7 @@ pub async fn resolve(
         "LOST"
     };
     uow.emit(registration::event(
-        "deal_registration.conflict_resolved",
+        EventType::DealRegistrationConflictResolved,
         &decided,
         json!({ "outcome": outcome }),
     ))

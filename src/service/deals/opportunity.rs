@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        accounts::normalize_company_name, DbEnum, OpportunitySource, OpportunityStage, UserError,
-        UserErrorCode,
+        accounts::normalize_company_name, EntityType, EventType, OpportunitySource,
+        OpportunityStage, StageRules, SubjectType, UserError, UserErrorCode,
     },
     ids::{self, NodeType},
     service::Failure,
@@ -41,12 +41,12 @@ pub fn snapshot(o: &opportunity::Model) -> Value {
     })
 }
 
-versioned_record!(opportunity, "Opportunity", snapshot);
+versioned_record!(opportunity, Opportunity, snapshot);
 
 /// A CRM link is audited as a change of its opportunity. Links are keyed by
 /// `(system, externalId)`; the unit of work only creates them.
 impl Record for opportunity_external_id::Entity {
-    const AUDIT_TYPE: &'static str = "Opportunity";
+    const AUDIT_TYPE: EntityType = EntityType::Opportunity;
 
     fn id(row: &opportunity_external_id::Model) -> Uuid {
         row.opportunity_id
@@ -97,8 +97,8 @@ impl Draft {
             domain_key: Set(self.company_domain.clone()),
             company_domain: Set(self.company_domain),
             company_key: Set(company_key),
-            source: Set(self.source.as_str().to_owned()),
-            stage: Set(self.stage.as_str().to_owned()),
+            source: Set(self.source),
+            stage: Set(self.stage),
             next_step: Set(self.next_step),
             amount_minor: Set(self.amount_minor),
             currency: Set(self.currency),
@@ -132,8 +132,8 @@ pub async fn create(
         .create::<opportunity::Entity>(operation, draft.row(Uuid::now_v7(), uow.now()))
         .await?;
     uow.emit(Event {
-        event_type: "opportunity.created",
-        subject_type: "Opportunity",
+        event_type: EventType::OpportunityCreated,
+        subject_type: SubjectType::Opportunity,
         subject_id: created.id,
         partner_id,
         payload: json!({ "opportunity": snapshot(&created) }),
@@ -177,12 +177,12 @@ pub fn stage_event(
     o: &opportunity::Model,
     from: OpportunityStage,
     partner_id: Option<Uuid>,
-) -> Event<'static> {
+) -> Event {
     Event {
-        event_type: "opportunity.stage_changed",
-        subject_type: "Opportunity",
+        event_type: EventType::OpportunityStageChanged,
+        subject_type: SubjectType::Opportunity,
         subject_id: o.id,
         partner_id,
-        payload: json!({ "opportunity": snapshot(o), "previousStage": from.as_str(), "stage": o.stage }),
+        payload: json!({ "opportunity": snapshot(o), "previousStage": from, "stage": o.stage }),
     }
 }

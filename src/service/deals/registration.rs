@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::{attribution, opportunity};
 use crate::{
     domain::{
-        registrations::can_move, AttributionRole, DbEnum, DealRegistrationStatus as Status,
-        OpportunitySource, OpportunityStage, UserError, UserErrorCode,
+        registrations::can_move, AttributionRole, DealRegistrationStatus as Status, EventType,
+        OpportunitySource, OpportunityStage, SubjectType, UserError, UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -52,35 +52,21 @@ pub fn snapshot(r: &deal_registration::Model) -> Value {
     })
 }
 
-versioned_record!(deal_registration, "DealRegistration", snapshot);
+versioned_record!(deal_registration, DealRegistration, snapshot);
 
 /// An event about `r`, carrying its snapshot and `extra` fields.
-pub fn event(
-    event_type: &'static str,
-    r: &deal_registration::Model,
-    extra: Value,
-) -> Event<'static> {
+pub fn event(event_type: EventType, r: &deal_registration::Model, extra: Value) -> Event {
     let mut payload = json!({ "dealRegistration": snapshot(r) });
     if let (Some(payload), Some(extra)) = (payload.as_object_mut(), extra.as_object()) {
         payload.extend(extra.clone());
     }
     Event {
         event_type,
-        subject_type: "DealRegistration",
+        subject_type: SubjectType::DealRegistration,
         subject_id: r.id,
         partner_id: Some(r.partner_id),
         payload,
     }
-}
-
-pub fn status_of(r: &deal_registration::Model) -> Result<Status, ApiError> {
-    Status::parse(&r.status).ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!(
-            "registration {} has status {}",
-            r.id,
-            r.status
-        ))
-    })
 }
 
 /// The registration with `id`, if the caller may see it.
@@ -117,11 +103,7 @@ fn refuse_move(from: Status, to: Status) -> Failure {
     UserError::on_field(
         "id",
         UserErrorCode::InvalidTransition,
-        format!(
-            "a {} registration cannot become {}",
-            from.as_str(),
-            to.as_str()
-        ),
+        format!("a {} registration cannot become {}", from, to),
     )
     .into()
 }
@@ -139,7 +121,7 @@ pub async fn load(
         return Err(stale(current.version));
     }
     if let Some(to) = to {
-        let from = status_of(&current)?;
+        let from = current.status;
         if !can_move(from, to) {
             return Err(refuse_move(from, to));
         }
@@ -165,8 +147,12 @@ pub async fn save(
         })?;
     if saved.status != current.status {
         let extra = json!({ "previousStatus": current.status, "status": saved.status });
-        uow.emit(event("deal_registration.status_changed", &saved, extra))
-            .await?;
+        uow.emit(event(
+            EventType::DealRegistrationStatusChanged,
+            &saved,
+            extra,
+        ))
+        .await?;
     }
     Ok(saved)
 }
@@ -180,7 +166,7 @@ pub async fn reject(
     operation: &str,
 ) -> Outcome<deal_registration::Model> {
     let mut changed = current.clone().into_active_model();
-    changed.status = Set(Status::Rejected.as_str().to_owned());
+    changed.status = Set(Status::Rejected);
     changed.decided_at = Set(Some(uow.now()));
     changed.decision_reason = Set(Some(reason));
     changed.reviewer_id = Set(caller.principal.staff_user_id);
@@ -235,7 +221,7 @@ pub async fn approve(
         }
     };
     let mut changed = current.clone().into_active_model();
-    changed.status = Set(Status::Approved.as_str().to_owned());
+    changed.status = Set(Status::Approved);
     changed.decided_at = Set(Some(now));
     changed.reviewer_id = Set(caller.principal.staff_user_id);
     changed.protection_starts_at = Set(Some(now));
