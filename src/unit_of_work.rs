@@ -67,8 +67,8 @@ impl Actor {
     }
 }
 
-/// One audited change.
-pub struct Change<'a> {
+/// One audited change; written only by the unit of work's own calls.
+struct Change<'a> {
     /// The mutation or job, e.g. `updatePartner`.
     pub operation: &'a str,
     pub entity_type: &'a str,
@@ -383,7 +383,7 @@ impl UnitOfWork {
         .await
     }
 
-    pub async fn audit(&self, change: Change<'_>) -> Result<(), DbErr> {
+    async fn audit(&self, change: Change<'_>) -> Result<(), DbErr> {
         audit_entry::ActiveModel {
             id: NotSet,
             occurred_at: Set(self.now),

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 use reqwest::StatusCode;
 use sea_orm::{
-    sea_query::{Expr, ExprTrait, LockBehavior, LockType},
+    sea_query::{Expr, LockBehavior, LockType},
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::{signing, DeliveryStatus, Settings};
 use crate::{
     clock::SharedClock,
-    unit_of_work::{Actor, Change, Event, UnitOfWork},
+    unit_of_work::{Actor, Event, UnitOfWork},
 };
 
 /// Waits after the first attempt of a delivery (SPEC §6): the first retry
@@ -314,16 +314,20 @@ async fn track_health(
     gone: bool,
 ) -> Result<(), DbErr> {
     let now = uow.now();
+    // The failure streak is bookkeeping: no version, no audit entry.
+    let streak = |failing_since| webhook_endpoint::ActiveModel {
+        failing_since: Set(failing_since),
+        ..Default::default()
+    };
     if succeeded {
         if endpoint.failing_since.is_some() {
-            webhook_endpoint::Entity::update_many()
-                .col_expr(
-                    webhook_endpoint::Column::FailingSince,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
-                .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-                .exec(uow.conn())
-                .await?;
+            uow.update_bookkeeping::<webhook_endpoint::Entity>(
+                endpoint,
+                streak(None),
+                Condition::all(),
+                None,
+            )
+            .await?;
         }
         return Ok(());
     }
@@ -337,57 +341,45 @@ async fn track_health(
     };
     let Some(reason) = reason else {
         if endpoint.failing_since.is_none() {
-            webhook_endpoint::Entity::update_many()
-                .col_expr(webhook_endpoint::Column::FailingSince, Expr::value(now))
-                .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-                .filter(webhook_endpoint::Column::FailingSince.is_null())
-                .exec(uow.conn())
-                .await?;
+            let not_failing =
+                Condition::all().add(webhook_endpoint::Column::FailingSince.is_null());
+            uow.update_bookkeeping::<webhook_endpoint::Entity>(
+                endpoint,
+                streak(Some(now)),
+                not_failing,
+                None,
+            )
+            .await?;
         }
         return Ok(());
     };
+    // The endpoint as it is now (the claim read it earlier), locked so the
+    // versioned update below cannot lose to a concurrent change.
+    let Some(current) = webhook_endpoint::Entity::find_by_id(endpoint.id)
+        .lock_exclusive()
+        .one(uow.conn())
+        .await?
+    else {
+        return Ok(());
+    };
     // Conditional: only the attempt that finds it enabled disables it and says so.
-    let disabled = webhook_endpoint::Entity::update_many()
-        .col_expr(webhook_endpoint::Column::Enabled, Expr::value(false))
-        .col_expr(
-            webhook_endpoint::Column::DisabledReason,
-            Expr::value(reason.as_str()),
-        )
-        .col_expr(
-            webhook_endpoint::Column::FailingSince,
-            Expr::value(Some(failing_since)),
-        )
-        .col_expr(
-            webhook_endpoint::Column::Version,
-            Expr::col(webhook_endpoint::Column::Version).add(1),
-        )
-        .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now))
-        .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-        .filter(webhook_endpoint::Column::Enabled.eq(true))
-        .exec(uow.conn())
+    let enabled = Condition::all().add(webhook_endpoint::Column::Enabled.eq(true));
+    let changes = webhook_endpoint::ActiveModel {
+        enabled: Set(false),
+        disabled_reason: Set(Some(reason.as_str().to_owned())),
+        failing_since: Set(Some(failing_since)),
+        ..Default::default()
+    };
+    let disabled = uow
+        .update_if::<webhook_endpoint::Entity>("disableWebhookEndpoint", &current, changes, enabled)
         .await?;
-    if disabled.rows_affected == 1 {
-        let Some(after) = webhook_endpoint::Entity::find_by_id(endpoint.id)
-            .one(uow.conn())
-            .await?
-        else {
-            return Ok(());
-        };
-        let (before, after) = (super::snapshot(endpoint), super::snapshot(&after));
-        uow.audit(Change {
-            operation: "disableWebhookEndpoint",
-            entity_type: "WebhookEndpoint",
-            entity_id: endpoint.id,
-            before: Some(&before),
-            after: Some(&after),
-        })
-        .await?;
+    if let Some(after) = disabled {
         uow.emit(Event {
             event_type: super::DISABLED_EVENT,
             subject_type: "WebhookEndpoint",
             subject_id: endpoint.id,
             partner_id: endpoint.partner_id,
-            payload: serde_json::json!({ "webhookEndpoint": after, "reason": reason.as_str() }),
+            payload: serde_json::json!({ "webhookEndpoint": super::snapshot(&after), "reason": reason.as_str() }),
         })
         .await?;
         tracing::warn!(endpoint = %endpoint.id, reason = reason.as_str(), "webhook endpoint disabled");

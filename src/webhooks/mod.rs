@@ -93,6 +93,8 @@ pub fn snapshot(endpoint: &webhook_endpoint::Model) -> Value {
     })
 }
 
+crate::versioned_record!(webhook_endpoint, "WebhookEndpoint", snapshot);
+
 /// Bumped when deliveries become due in this process, so its worker does
 /// not wait for the next poll.
 static ADDED: LazyLock<tokio::sync::watch::Sender<u64>> =
