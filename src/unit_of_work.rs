@@ -5,6 +5,8 @@
 //! same call; [`emit`](UnitOfWork::emit) queues its outbox events, and
 //! [`commit`](UnitOfWork::commit) writes them together. Dropping it rolls
 //! everything back, so a failed mutation leaves no audit row and no event.
+//! SeaORM's own write methods are denied elsewhere (`clippy.toml`), so a
+//! write that skips the audit does not pass the lint.
 //!
 //! Events are kept in memory until [`UnitOfWork::commit`] and written last,
 //! under a transaction-scoped PostgreSQL advisory lock: outbox ids are then
@@ -12,6 +14,10 @@
 //! finds a smaller id appear (the feed's cursor relies on it). Holding the
 //! lock only from those inserts to the commit, and taking no other lock in
 //! between, means it cannot deadlock with row locks.
+#![expect(
+    clippy::disallowed_methods,
+    reason = "the one write path: SeaORM's write methods are denied everywhere else"
+)]
 
 mod record;
 
@@ -549,6 +555,36 @@ pub fn violated_unique_constraint(error: &DbErr) -> Option<&'static str> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The lint that keeps writes here: every SeaORM write method is denied
+    /// in `clippy.toml` (CI runs clippy with `-D warnings`).
+    #[test]
+    fn clippy_denies_seaorm_writes_outside_the_unit_of_work() {
+        let config = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/clippy.toml"));
+        let denied = [
+            "sea_orm::ActiveModelTrait::insert",
+            "sea_orm::ActiveModelTrait::update",
+            "sea_orm::ActiveModelTrait::save",
+            "sea_orm::ActiveModelTrait::delete",
+            "sea_orm::EntityTrait::insert",
+            "sea_orm::EntityTrait::insert_many",
+            "sea_orm::EntityTrait::update",
+            "sea_orm::EntityTrait::update_many",
+            "sea_orm::EntityTrait::delete",
+            "sea_orm::EntityTrait::delete_many",
+            "sea_orm::EntityTrait::delete_by_id",
+            "sea_orm::ConnectionTrait::execute",
+            "sea_orm::ConnectionTrait::execute_raw",
+            "sea_orm::ConnectionTrait::execute_unprepared",
+        ];
+        assert!(config.contains("disallowed-methods"));
+        for path in denied {
+            assert!(
+                config.contains(&format!("path = \"{path}\"")),
+                "clippy.toml no longer denies {path}"
+            );
+        }
+    }
 
     #[test]
     fn diff_lists_only_changed_fields() {

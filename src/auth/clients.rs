@@ -52,6 +52,10 @@ pub fn new_client(new: NewClient, now: DateTime<Utc>) -> (api_client::ActiveMode
 }
 
 /// Stores a new client from the CLI; the secret is returned here and never again.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the CLI's bootstrap credentials, like `token create`: no actor to audit"
+)]
 pub async fn create(
     db: &impl ConnectionTrait,
     new: NewClient,
@@ -125,6 +129,10 @@ pub async fn issue_token(
 /// Revokes `presented` if it is an access token of `client` (RFC 7009: an
 /// unknown token is not an error). Call `cache::tokens_revoked` once this
 /// has committed.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "token bookkeeping: a client revoking its own token (RFC 7009)"
+)]
 pub async fn revoke_token(
     db: &impl ConnectionTrait,
     client: &api_client::Model,
@@ -144,6 +152,10 @@ pub async fn revoke_token(
 /// Revokes every token issued to a client, as its revocation (audited
 /// through the unit of work) requires. Call `cache::tokens_revoked` once
 /// this has committed.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "token bookkeeping: tokens go with their client's audited revocation"
+)]
 pub async fn revoke_tokens_of(
     db: &impl ConnectionTrait,
     client_id: Uuid,
