@@ -576,6 +576,9 @@ mod tests {
             "sea_orm::ConnectionTrait::execute",
             "sea_orm::ConnectionTrait::execute_raw",
             "sea_orm::ConnectionTrait::execute_unprepared",
+            "sea_orm::sea_query::Query::insert",
+            "sea_orm::sea_query::Query::update",
+            "sea_orm::sea_query::Query::delete",
         ];
         assert!(config.contains("disallowed-methods"));
         for path in denied {
