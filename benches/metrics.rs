@@ -36,6 +36,8 @@
 //! own), so its figures have no HTTP, no token check and no GraphQL at all.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Benchmarks create databases and seed rows directly.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

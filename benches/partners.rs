@@ -27,6 +27,8 @@
 //! all. Resident memory is that of this whole process.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Benchmarks create databases and seed rows directly.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

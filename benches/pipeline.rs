@@ -29,6 +29,8 @@
 //! all.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Benchmarks create databases and seed rows directly.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

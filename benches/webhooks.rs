@@ -20,6 +20,8 @@
 //! share this process and the machine's cores.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Benchmarks create databases and seed rows directly.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

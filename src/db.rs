@@ -39,6 +39,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// replicas (or processes sharing a SQLite file) that start together migrate
 /// one after the other: the second waits, then finds nothing to do. The lock
 /// is a PostgreSQL advisory lock, or SQLite's write lock (`BEGIN IMMEDIATE`).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the migration lock, taken before any schema exists"
+)]
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
     let options = TransactionOptions {

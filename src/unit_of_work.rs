@@ -1,7 +1,12 @@
-//! The one write path. Every mutation opens a [`UnitOfWork`], writes its
-//! change through [`UnitOfWork::conn`], records the audit entry and the
-//! outbox event, and commits them together. Dropping it rolls everything
-//! back, so a failed mutation leaves no audit row and no event.
+//! The one write path. Every mutation opens a [`UnitOfWork`] and writes each
+//! change with one of its calls ([`create`](UnitOfWork::create),
+//! [`update`](UnitOfWork::update) and their variants,
+//! [`delete`](UnitOfWork::delete)), which audits it before and after in the
+//! same call; [`emit`](UnitOfWork::emit) queues its outbox events, and
+//! [`commit`](UnitOfWork::commit) writes them together. Dropping it rolls
+//! everything back, so a failed mutation leaves no audit row and no event.
+//! SeaORM's own write methods are denied elsewhere (`clippy.toml`), so a
+//! write that skips the audit does not pass the lint.
 //!
 //! Events are kept in memory until [`UnitOfWork::commit`] and written last,
 //! under a transaction-scoped PostgreSQL advisory lock: outbox ids are then
@@ -9,6 +14,10 @@
 //! finds a smaller id appear (the feed's cursor relies on it). Holding the
 //! lock only from those inserts to the commit, and taking no other lock in
 //! between, means it cannot deadlock with row locks.
+#![expect(
+    clippy::disallowed_methods,
+    reason = "the one write path: SeaORM's write methods are denied everywhere else"
+)]
 
 mod record;
 
@@ -17,7 +26,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use entity::{audit_entry, outbox_event};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
     DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, NotSet,
     QueryFilter, Set, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
     TryInsertResult,
@@ -70,8 +79,8 @@ impl Actor {
     }
 }
 
-/// One audited change.
-pub struct Change<'a> {
+/// One audited change; written only by the unit of work's own calls.
+struct Change<'a> {
     /// The mutation or job, e.g. `updatePartner`.
     pub operation: &'a str,
     pub entity_type: EntityType,
@@ -79,6 +88,15 @@ pub struct Change<'a> {
     /// Snapshots before and after (`None` when created or deleted).
     pub before: Option<&'a Value>,
     pub after: Option<&'a Value>,
+}
+
+/// What the audit entry of a bookkeeping write says: the bookkeeping fields
+/// themselves, before (if worth saying) and after.
+pub struct Bookkeeping<'a> {
+    /// The job, e.g. `flagActivationOverdue`.
+    pub operation: &'a str,
+    pub before: Option<Value>,
+    pub after: Value,
 }
 
 /// One event for the outbox.
@@ -203,25 +221,67 @@ impl UnitOfWork {
         E::Model: IntoActiveModel<E::ActiveModel> + Sync,
         E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
     {
-        let (id, version) = (E::id(current), E::version(current));
+        match self
+            .write_versioned::<E>(current, changes, Condition::all())
+            .await?
+        {
+            (true, Some(updated)) => {
+                self.audit_update::<E>(operation, current, &updated).await?;
+                Ok(updated)
+            }
+            (_, row) => Err(UpdateError::Stale(row.as_ref().map(E::version))),
+        }
+    }
+
+    /// [`update`](Self::update) applied only while `guard` still holds for
+    /// the row: a job's claim ("still ACTIVE and past its expiry"). `None`
+    /// when the row moved on (another version, or no longer due); nothing
+    /// is written or audited then.
+    pub async fn update_if<E>(
+        &self,
+        operation: &str,
+        current: &E::Model,
+        changes: E::ActiveModel,
+        guard: Condition,
+    ) -> Result<Option<E::Model>, DbErr>
+    where
+        E: Versioned,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        let (true, Some(updated)) = self.write_versioned::<E>(current, changes, guard).await?
+        else {
+            return Ok(None);
+        };
+        self.audit_update::<E>(operation, current, &updated).await?;
+        Ok(Some(updated))
+    }
+
+    /// One versioned UPDATE: the row as it is afterwards, and whether this
+    /// statement wrote it.
+    async fn write_versioned<E>(
+        &self,
+        current: &E::Model,
+        changes: E::ActiveModel,
+        guard: Condition,
+    ) -> Result<(bool, Option<E::Model>), DbErr>
+    where
+        E: Versioned,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        let version = E::version(current);
         let result = E::update_many()
             .set(changes)
             .col_expr(E::version_column(), Expr::value(version + 1))
             .col_expr(E::updated_at_column(), Expr::value(self.now))
-            .filter(E::id_column().eq(id))
+            .filter(E::locate(current))
             .filter(E::version_column().eq(version))
+            .filter(guard)
             .exec(&self.txn)
             .await?;
-        let row = E::find()
-            .filter(E::id_column().eq(id))
-            .one(&self.txn)
-            .await?;
-        let updated = match row {
-            Some(row) if result.rows_affected == 1 => row,
-            row => return Err(UpdateError::Stale(row.as_ref().map(E::version))),
-        };
-        self.audit_update::<E>(operation, current, &updated).await?;
-        Ok(updated)
+        let row = E::find().filter(E::locate(current)).one(&self.txn).await?;
+        Ok((result.rows_affected == 1, row))
     }
 
     /// Writes the `Set` fields of `changes` to a row of a table without a
@@ -237,19 +297,60 @@ impl UnitOfWork {
         E::Model: IntoActiveModel<E::ActiveModel> + Sync,
         E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
     {
-        let id = E::id(current);
         E::update_many()
             .set(changes)
-            .filter(E::id_column().eq(id))
+            .filter(E::locate(current))
             .exec(&self.txn)
             .await?;
         let updated = E::find()
-            .filter(E::id_column().eq(id))
+            .filter(E::locate(current))
             .one(&self.txn)
             .await?
-            .ok_or_else(|| DbErr::RecordNotFound(format!("{} {id}", E::AUDIT_TYPE)))?;
+            .ok_or_else(|| {
+                DbErr::RecordNotFound(format!("{} {}", E::AUDIT_TYPE, E::id(current)))
+            })?;
         self.audit_update::<E>(operation, current, &updated).await?;
         Ok(updated)
+    }
+
+    /// Writes bookkeeping columns (a notice sent, the recommended tier, an
+    /// endpoint's failure streak) while `guard` holds, without touching the
+    /// version or `updated_at`: bookkeeping never makes a person's read
+    /// stale. Snapshots leave these columns out, so the audit entry, if the
+    /// change deserves one, says what was noted. Whether the row was written.
+    pub async fn update_bookkeeping<E>(
+        &self,
+        current: &E::Model,
+        changes: E::ActiveModel,
+        guard: Condition,
+        audit: Option<Bookkeeping<'_>>,
+    ) -> Result<bool, DbErr>
+    where
+        E: Record,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        if !changes.is_changed() {
+            return Ok(false);
+        }
+        let result = E::update_many()
+            .set(changes)
+            .filter(E::locate(current))
+            .filter(guard)
+            .exec(&self.txn)
+            .await?;
+        let written = result.rows_affected == 1;
+        if let (true, Some(noted)) = (written, audit) {
+            self.audit(Change {
+                operation: noted.operation,
+                entity_type: E::AUDIT_TYPE,
+                entity_id: E::audit_id(current),
+                before: noted.before.as_ref(),
+                after: Some(&noted.after),
+            })
+            .await?;
+        }
+        Ok(written)
     }
 
     /// Deletes `current`'s row and audits it.
@@ -260,7 +361,7 @@ impl UnitOfWork {
         E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
     {
         E::delete_many()
-            .filter(E::id_column().eq(E::id(current)))
+            .filter(E::locate(current))
             .exec(&self.txn)
             .await?;
         self.audit(Change {
@@ -294,7 +395,7 @@ impl UnitOfWork {
         .await
     }
 
-    pub async fn audit(&self, change: Change<'_>) -> Result<(), DbErr> {
+    async fn audit(&self, change: Change<'_>) -> Result<(), DbErr> {
         audit_entry::ActiveModel {
             id: NotSet,
             occurred_at: Set(self.now),
@@ -460,6 +561,39 @@ pub fn violated_unique_constraint(error: &DbErr) -> Option<&'static str> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The lint that keeps writes here: every SeaORM write method is denied
+    /// in `clippy.toml` (CI runs clippy with `-D warnings`).
+    #[test]
+    fn clippy_denies_seaorm_writes_outside_the_unit_of_work() {
+        let config = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/clippy.toml"));
+        let denied = [
+            "sea_orm::ActiveModelTrait::insert",
+            "sea_orm::ActiveModelTrait::update",
+            "sea_orm::ActiveModelTrait::save",
+            "sea_orm::ActiveModelTrait::delete",
+            "sea_orm::EntityTrait::insert",
+            "sea_orm::EntityTrait::insert_many",
+            "sea_orm::EntityTrait::update",
+            "sea_orm::EntityTrait::update_many",
+            "sea_orm::EntityTrait::delete",
+            "sea_orm::EntityTrait::delete_many",
+            "sea_orm::EntityTrait::delete_by_id",
+            "sea_orm::ConnectionTrait::execute",
+            "sea_orm::ConnectionTrait::execute_raw",
+            "sea_orm::ConnectionTrait::execute_unprepared",
+            "sea_orm::sea_query::Query::insert",
+            "sea_orm::sea_query::Query::update",
+            "sea_orm::sea_query::Query::delete",
+        ];
+        assert!(config.contains("disallowed-methods"));
+        for path in denied {
+            assert!(
+                config.contains(&format!("path = \"{path}\"")),
+                "clippy.toml no longer denies {path}"
+            );
+        }
+    }
 
     #[test]
     fn diff_lists_only_changed_fields() {

@@ -1,6 +1,8 @@
 //! Bearer tokens and role rights (SPEC §2).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Tests seed rows directly, beside the code under test.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

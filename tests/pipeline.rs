@@ -2,6 +2,8 @@
 //! SQL statements per page however many rows it holds.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Tests seed rows directly, beside the code under test.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Deal registrations, as a partner rep and a partner manager use them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Tests seed rows directly, beside the code under test.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

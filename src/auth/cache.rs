@@ -36,6 +36,10 @@ const CHANNEL: &str = "partnergraph_revocation";
 
 /// Called once a revocation has committed: forgets this process's kept
 /// tokens and tells the other replicas to forget theirs.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a wake-up for other replicas (NOTIFY), not a change"
+)]
 pub async fn tokens_revoked(db: &DatabaseConnection) {
     forget_all();
     if db.get_database_backend() == DatabaseBackend::Postgres {

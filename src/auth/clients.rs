@@ -31,12 +31,9 @@ pub struct NewClient {
     pub created_by: Option<Uuid>,
 }
 
-/// Stores a new client; the secret is returned here and never again.
-pub async fn create(
-    db: &impl ConnectionTrait,
-    new: NewClient,
-    now: DateTime<Utc>,
-) -> Result<(api_client::Model, Secret), DbErr> {
+/// A new client's row and its secret, shown once and never again. The
+/// GraphQL mutation writes it through the unit of work (audited).
+pub fn new_client(new: NewClient, now: DateTime<Utc>) -> (api_client::ActiveModel, Secret) {
     let client_id = token::generate(CLIENT_ID_PREFIX);
     let secret = token::generate(CLIENT_SECRET_PREFIX);
     let client = api_client::ActiveModel {
@@ -50,10 +47,22 @@ pub async fn create(
         created_by: Set(new.created_by),
         created_at: Set(now),
         revoked_at: Set(None),
-    }
-    .insert(db)
-    .await?;
-    Ok((client, secret))
+    };
+    (client, secret)
+}
+
+/// Stores a new client from the CLI; the secret is returned here and never again.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the CLI's bootstrap credentials, like `token create`: no actor to audit"
+)]
+pub async fn create(
+    db: &impl ConnectionTrait,
+    new: NewClient,
+    now: DateTime<Utc>,
+) -> Result<(api_client::Model, Secret), DbErr> {
+    let (client, secret) = new_client(new, now);
+    Ok((client.insert(db).await?, secret))
 }
 
 /// The active client with these credentials. Unknown ids and wrong secrets
@@ -114,6 +123,10 @@ pub async fn issue_token(
 /// Revokes `presented` if it is an access token of `client` (RFC 7009: an
 /// unknown token is not an error). Call `cache::tokens_revoked` once this
 /// has committed.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "token bookkeeping: a client revoking its own token (RFC 7009)"
+)]
 pub async fn revoke_token(
     db: &impl ConnectionTrait,
     client: &api_client::Model,
@@ -130,19 +143,18 @@ pub async fn revoke_token(
     Ok(())
 }
 
-/// Revokes a client and every token issued to it. Call
-/// `cache::tokens_revoked` once this has committed.
-pub async fn revoke_client(
+/// Revokes every token issued to a client, as its revocation (audited
+/// through the unit of work) requires. Call `cache::tokens_revoked` once
+/// this has committed.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "token bookkeeping: tokens go with their client's audited revocation"
+)]
+pub async fn revoke_tokens_of(
     db: &impl ConnectionTrait,
     client_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    api_client::Entity::update_many()
-        .col_expr(api_client::Column::RevokedAt, Expr::value(now))
-        .filter(api_client::Column::Id.eq(client_id))
-        .filter(api_client::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
     access_token::Entity::update_many()
         .col_expr(access_token::Column::RevokedAt, Expr::value(now))
         .filter(access_token::Column::ApiClientId.eq(client_id))

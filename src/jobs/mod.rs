@@ -17,21 +17,21 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{certification, deal_registration, opportunity, partner, partner_milestone};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query},
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::json;
 
 use crate::{
     clock::SharedClock,
     domain::{
-        CertificationStatus, DealRegistrationStatus, EntityType, EventType, MilestoneKind,
-        OpportunityStage, PartnerStatus, SubjectType,
+        CertificationStatus, DealRegistrationStatus, EventType, MilestoneKind, OpportunityStage,
+        PartnerStatus, SubjectType,
     },
     ids::{self, NodeType},
     service::{
         certifications::{self, status_event},
         deals, settings,
-        unit_of_work::{Actor, Change, Event, UnitOfWork},
+        unit_of_work::{Actor, Bookkeeping, Event, UnitOfWork},
     },
 };
 
@@ -128,37 +128,22 @@ async fn expire_certifications(
         certification::Entity,
         due.clone(),
         |uow, row| {
-            let updated = certification::Entity::update_many()
-                .col_expr(
-                    certification::Column::Status,
-                    Expr::value(CertificationStatus::Expired),
+            let changes = certification::ActiveModel {
+                status: Set(CertificationStatus::Expired),
+                ..Default::default()
+            };
+            let expired = uow
+                .update_if::<certification::Entity>(
+                    "expireCertification",
+                    &row,
+                    changes,
+                    due.clone(),
                 )
-                .col_expr(certification::Column::Version, Expr::value(row.version + 1))
-                .col_expr(certification::Column::UpdatedAt, Expr::value(now))
-                .filter(certification::Column::Id.eq(row.id))
-                .filter(due.clone())
-                .exec(uow.conn())
                 .await?;
-            if updated.rows_affected == 1 {
-                let mut expired = row.clone();
-                expired.status = CertificationStatus::Expired;
-                expired.version += 1;
-                expired.updated_at = now;
-                let (before, after) = (
-                    certifications::snapshot(&row),
-                    certifications::snapshot(&expired),
-                );
-                uow.audit(Change {
-                    operation: "expireCertification",
-                    entity_type: EntityType::Certification,
-                    entity_id: row.id,
-                    before: Some(&before),
-                    after: Some(&after),
-                })
-                .await?;
-                uow.emit(status_event(&expired, Some(active))).await?;
+            if let Some(expired) = &expired {
+                uow.emit(status_event(expired, Some(active))).await?;
             }
-            updated.rows_affected == 1
+            expired.is_some()
         }
     ))
 }
@@ -191,35 +176,34 @@ async fn remind_expiring_certifications(
         certification::Entity,
         due.clone(),
         |uow, row| {
-            let updated = certification::Entity::update_many()
-                .col_expr(
-                    certification::Column::ExpiringNotifiedFor,
-                    Expr::col(certification::Column::ExpiresAt),
+            let changes = certification::ActiveModel {
+                expiring_notified_for: Set(row.expires_at),
+                ..Default::default()
+            };
+            let audit = Bookkeeping {
+                operation: "remindCertificationExpiring",
+                before: None,
+                after: json!({ "expiringNotifiedFor": row.expires_at }),
+            };
+            let noted = uow
+                .update_bookkeeping::<certification::Entity>(
+                    &row,
+                    changes,
+                    due.clone(),
+                    Some(audit),
                 )
-                .filter(certification::Column::Id.eq(row.id))
-                .filter(due.clone())
-                .exec(uow.conn())
                 .await?;
-            if updated.rows_affected == 1 {
-                let after = json!({ "expiringNotifiedFor": row.expires_at });
-                uow.audit(Change {
-                    operation: "remindCertificationExpiring",
-                    entity_type: EntityType::Certification,
-                    entity_id: row.id,
-                    before: None,
-                    after: Some(&after),
+            if noted {
+                uow.emit(Event {
+                    event_type: EventType::CertificationExpiring,
+                    subject_type: SubjectType::Certification,
+                    subject_id: row.id,
+                    partner_id: Some(row.partner_id),
+                    payload: json!({ "certification": certifications::snapshot(&row), "expiresAt": row.expires_at }),
                 })
                 .await?;
-                uow.emit(Event {
-                event_type: EventType::CertificationExpiring,
-                subject_type: SubjectType::Certification,
-                subject_id: row.id,
-                partner_id: Some(row.partner_id),
-                payload: json!({ "certification": certifications::snapshot(&row), "expiresAt": row.expires_at }),
-            })
-            .await?;
             }
-            updated.rows_affected == 1
+            noted
         }
     ))
 }
@@ -249,25 +233,19 @@ async fn flag_activation_overdue(
         partner::Entity,
         due.clone(),
         |uow, row| {
-            let updated = partner::Entity::update_many()
-                .col_expr(
-                    partner::Column::ActivationOverdueNotifiedAt,
-                    Expr::value(now),
-                )
-                .filter(partner::Column::Id.eq(row.id))
-                .filter(due.clone())
-                .exec(uow.conn())
+            let changes = partner::ActiveModel {
+                activation_overdue_notified_at: Set(Some(now)),
+                ..Default::default()
+            };
+            let audit = Bookkeeping {
+                operation: "flagActivationOverdue",
+                before: None,
+                after: json!({ "activationOverdueNotifiedAt": now }),
+            };
+            let noted = uow
+                .update_bookkeeping::<partner::Entity>(&row, changes, due.clone(), Some(audit))
                 .await?;
-            if updated.rows_affected == 1 {
-                let after = json!({ "activationOverdueNotifiedAt": now });
-                uow.audit(Change {
-                    operation: "flagActivationOverdue",
-                    entity_type: EntityType::Partner,
-                    entity_id: row.id,
-                    before: None,
-                    after: Some(&after),
-                })
-                .await?;
+            if noted {
                 uow.emit(Event {
                     event_type: EventType::PartnerActivationOverdue,
                     subject_type: SubjectType::Partner,
@@ -281,7 +259,7 @@ async fn flag_activation_overdue(
                 })
                 .await?;
             }
-            updated.rows_affected == 1
+            noted
         }
     ))
 }
@@ -314,35 +292,34 @@ async fn remind_expiring_registrations(
         deal_registration::Entity,
         due.clone(),
         |uow, row| {
-            let updated = deal_registration::Entity::update_many()
-                .col_expr(
-                    deal_registration::Column::ExpiringNotifiedFor,
-                    Expr::col(deal_registration::Column::ProtectionEndsAt),
+            let changes = deal_registration::ActiveModel {
+                expiring_notified_for: Set(row.protection_ends_at),
+                ..Default::default()
+            };
+            let audit = Bookkeeping {
+                operation: "remindDealRegistrationExpiring",
+                before: None,
+                after: json!({ "expiringNotifiedFor": row.protection_ends_at }),
+            };
+            let noted = uow
+                .update_bookkeeping::<deal_registration::Entity>(
+                    &row,
+                    changes,
+                    due.clone(),
+                    Some(audit),
                 )
-                .filter(deal_registration::Column::Id.eq(row.id))
-                .filter(due.clone())
-                .exec(uow.conn())
                 .await?;
-            if updated.rows_affected == 1 {
-                let after = json!({ "expiringNotifiedFor": row.protection_ends_at });
-                uow.audit(Change {
-                    operation: "remindDealRegistrationExpiring",
-                    entity_type: EntityType::DealRegistration,
-                    entity_id: row.id,
-                    before: None,
-                    after: Some(&after),
+            if noted {
+                uow.emit(Event {
+                    event_type: EventType::DealRegistrationExpiring,
+                    subject_type: SubjectType::DealRegistration,
+                    subject_id: row.id,
+                    partner_id: Some(row.partner_id),
+                    payload: json!({ "dealRegistration": deals::registration::snapshot(&row), "protectionEndsAt": row.protection_ends_at }),
                 })
                 .await?;
-                uow.emit(Event {
-                event_type: EventType::DealRegistrationExpiring,
-                subject_type: SubjectType::DealRegistration,
-                subject_id: row.id,
-                partner_id: Some(row.partner_id),
-                payload: json!({ "dealRegistration": deals::registration::snapshot(&row), "protectionEndsAt": row.protection_ends_at }),
-            })
-            .await?;
             }
-            updated.rows_affected == 1
+            noted
         }
     ))
 }
@@ -374,47 +351,33 @@ async fn expire_registrations(db: &DatabaseConnection, now: DateTime<Utc>) -> Re
         deal_registration::Entity,
         due.clone(),
         |uow, row| {
-            let updated = deal_registration::Entity::update_many()
-                .col_expr(
-                    deal_registration::Column::Status,
-                    Expr::value(DealRegistrationStatus::Expired),
+            let changes = deal_registration::ActiveModel {
+                status: Set(DealRegistrationStatus::Expired),
+                ..Default::default()
+            };
+            let expired = uow
+                .update_if::<deal_registration::Entity>(
+                    "expireDealRegistration",
+                    &row,
+                    changes,
+                    due.clone(),
                 )
-                .col_expr(
-                    deal_registration::Column::Version,
-                    Expr::value(row.version + 1),
-                )
-                .col_expr(deal_registration::Column::UpdatedAt, Expr::value(now))
-                .filter(deal_registration::Column::Id.eq(row.id))
-                .filter(due.clone())
-                .exec(uow.conn())
                 .await?;
-            if updated.rows_affected == 1 {
-                let mut expired = row.clone();
-                expired.status = DealRegistrationStatus::Expired;
-                expired.version += 1;
-                expired.updated_at = now;
-                let (before, after) = (
-                    deals::registration::snapshot(&row),
-                    deals::registration::snapshot(&expired),
-                );
-                uow.audit(Change {
-                    operation: "expireDealRegistration",
-                    entity_type: EntityType::DealRegistration,
-                    entity_id: row.id,
-                    before: Some(&before),
-                    after: Some(&after),
+            if let Some(expired) = &expired {
+                uow.emit(Event {
+                    event_type: EventType::DealRegistrationStatusChanged,
+                    subject_type: SubjectType::DealRegistration,
+                    subject_id: row.id,
+                    partner_id: Some(row.partner_id),
+                    payload: json!({
+                        "dealRegistration": deals::registration::snapshot(expired),
+                        "previousStatus": approved,
+                        "status": expired.status,
+                    }),
                 })
                 .await?;
-                uow.emit(Event {
-                event_type: EventType::DealRegistrationStatusChanged,
-                subject_type: SubjectType::DealRegistration,
-                subject_id: row.id,
-                partner_id: Some(row.partner_id),
-                payload: json!({ "dealRegistration": after, "previousStatus": approved, "status": expired.status }),
-            })
-            .await?;
             }
-            updated.rows_affected == 1
+            expired.is_some()
         }
     ))
 }

@@ -11,18 +11,18 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::partner;
 use sea_orm::{
-    sea_query::{Expr, LockBehavior, LockType},
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{LockBehavior, LockType},
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::json;
 
 use super::BATCH;
 use crate::{
-    domain::{EntityType, EventType, PartnerStatus, SubjectType},
+    domain::{EventType, PartnerStatus, SubjectType},
     ids::{self, NodeType},
     service::{
         exchange_rates, scores, settings,
-        unit_of_work::{Actor, Change, Event, UnitOfWork},
+        unit_of_work::{Actor, Bookkeeping, Event, UnitOfWork},
     },
 };
 
@@ -65,29 +65,25 @@ pub async fn record(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<usize
                 continue;
             };
             let tier = q.recommended_tier;
-            let updated = partner::Entity::update_many()
-                .col_expr(partner::Column::RecommendedTier, Expr::value(tier))
-                .col_expr(partner::Column::RecommendedTierAt, Expr::value(now))
-                .filter(partner::Column::Id.eq(row.id))
-                .filter(due.clone())
-                .exec(uow.conn())
-                .await?;
             let previous = row.recommended_tier;
-            if updated.rows_affected != 1 || previous.is_none_or(|p| p == tier) {
+            // Recorded daily; audited (and announced) only when it changed.
+            let changed_tier = previous.is_some_and(|p| p != tier);
+            let audit = changed_tier.then(|| Bookkeeping {
+                operation: "recordTierRecommendation",
+                before: Some(json!({ "recommendedTier": previous })),
+                after: json!({ "recommendedTier": tier, "score": q.score }),
+            });
+            let changes = partner::ActiveModel {
+                recommended_tier: Set(Some(tier)),
+                recommended_tier_at: Set(Some(now)),
+                ..Default::default()
+            };
+            let noted = uow
+                .update_bookkeeping::<partner::Entity>(&row, changes, due.clone(), audit)
+                .await?;
+            if !noted || !changed_tier {
                 continue;
             }
-            let (before, after) = (
-                json!({ "recommendedTier": previous }),
-                json!({ "recommendedTier": tier, "score": q.score }),
-            );
-            uow.audit(Change {
-                operation: "recordTierRecommendation",
-                entity_type: EntityType::Partner,
-                entity_id: row.id,
-                before: Some(&before),
-                after: Some(&after),
-            })
-            .await?;
             uow.emit(Event {
                 event_type: EventType::PartnerTierRecommendationChanged,
                 subject_type: SubjectType::Partner,

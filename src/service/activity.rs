@@ -11,22 +11,19 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{partner, partner_activity, partner_contact};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{
-    unit_of_work::{Change, Event, UnitOfWork},
+    unit_of_work::{Event, UnitOfWork},
     Caller, Failure, Outcome,
 };
 use crate::{
-    domain::{scores::ActivityKind, EntityType, EventType, SubjectType, UserError, UserErrorCode},
+    domain::{scores::ActivityKind, EventType, SubjectType, UserError, UserErrorCode},
     error::ApiError,
     ids::{self, NodeType},
-    policy,
+    policy, record,
 };
 
 /// Most records `recordPartnerActivities` takes at once.
@@ -71,6 +68,8 @@ pub fn snapshot(a: &partner_activity::Model) -> Value {
         "externalId": a.external_id,
     })
 }
+
+record!(partner_activity, PartnerActivity, snapshot);
 
 /// An error on field `field` of the record at `index` (`None`: the single-record mutation).
 fn error_at(index: Option<usize>, field: &str, code: UserErrorCode, message: String) -> UserError {
@@ -270,8 +269,13 @@ pub async fn record(
     }
 
     // Records sent before (or twice in this batch) are answered, not written again.
+    let operation = if single {
+        "recordPartnerActivity"
+    } else {
+        "recordPartnerActivities"
+    };
     for (activity, _) in recorded.iter().filter(|(_, new)| *new) {
-        partner_activity::ActiveModel {
+        let row = partner_activity::ActiveModel {
             id: Set(activity.id),
             partner_id: Set(activity.partner_id),
             kind: Set(activity.kind),
@@ -280,29 +284,16 @@ pub async fn record(
             contact_id: Set(activity.contact_id),
             external_id: Set(activity.external_id.clone()),
             created_at: Set(activity.created_at),
-        }
-        .insert(uow.conn())
-        .await
-        .map_err(|e| write_failure(e, single))?;
-        let after = snapshot(activity);
-        uow.audit(Change {
-            operation: if single {
-                "recordPartnerActivity"
-            } else {
-                "recordPartnerActivities"
-            },
-            entity_type: EntityType::PartnerActivity,
-            entity_id: activity.id,
-            before: None,
-            after: Some(&after),
-        })
-        .await?;
+        };
+        uow.create::<partner_activity::Entity>(operation, row)
+            .await
+            .map_err(|e| write_failure(e, single))?;
         uow.emit(Event {
             event_type: EventType::PartnerActivityRecorded,
             subject_type: SubjectType::Partner,
             subject_id: activity.partner_id,
             partner_id: Some(activity.partner_id),
-            payload: json!({ "activity": after }),
+            payload: json!({ "activity": snapshot(activity) }),
         })
         .await?;
     }

@@ -2,13 +2,16 @@
 //! for its own partner's.
 
 use entity::api_client;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    Set,
+};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{
     pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
-    unit_of_work::{Change, UnitOfWork},
+    unit_of_work::UnitOfWork,
     Caller, Outcome,
 };
 use crate::{
@@ -18,12 +21,12 @@ use crate::{
         ScopeSet,
     },
     domain::{
-        inputs::DisplayName, EntityType, OrderDirection, PrincipalKind, Role, RoleKind, UserError,
+        inputs::DisplayName, OrderDirection, PrincipalKind, Role, RoleKind, UserError,
         UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
-    policy,
+    policy, record,
 };
 
 pub async fn list(
@@ -65,6 +68,8 @@ fn snapshot(c: &api_client::Model) -> Value {
         "revokedAt": c.revoked_at,
     })
 }
+
+record!(api_client, ApiClient, snapshot);
 
 pub struct NewApiClient {
     pub name: DisplayName,
@@ -137,16 +142,10 @@ pub async fn create(
         scopes: new.scopes,
         created_by: principal.staff_user_id,
     };
-    let (created, secret) = clients::create(uow.conn(), client, uow.now()).await?;
-    let after = snapshot(&created);
-    uow.audit(Change {
-        operation: "createApiClient",
-        entity_type: EntityType::ApiClient,
-        entity_id: created.id,
-        before: None,
-        after: Some(&after),
-    })
-    .await?;
+    let (row, secret) = clients::new_client(client, uow.now());
+    let created = uow
+        .create::<api_client::Entity>("createApiClient", row)
+        .await?;
     uow.commit().await?;
     Ok((created, secret))
 }
@@ -158,7 +157,13 @@ pub async fn revoke(
     id: Uuid,
 ) -> Outcome<api_client::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
-    let Some(current) = find(uow.conn(), caller, id).await? else {
+    // Locked, so a concurrent revocation waits and finds it revoked.
+    let current = api_client::Entity::find_by_id(id)
+        .filter(policy::api_client_rows(caller.principal))
+        .lock_exclusive()
+        .one(uow.conn())
+        .await?;
+    let Some(current) = current else {
         return Err(UserError::on_field(
             "id",
             UserErrorCode::NotFound,
@@ -166,23 +171,18 @@ pub async fn revoke(
         )
         .into());
     };
-    clients::revoke_client(uow.conn(), id, uow.now()).await?;
-    let revoked = api_client::Entity::find_by_id(id)
-        .filter(api_client::Column::Id.eq(id))
-        .one(uow.conn())
-        .await?
-        .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("client {id} vanished while revoking"))
-        })?;
-    let (before, after) = (snapshot(&current), snapshot(&revoked));
-    uow.audit(Change {
-        operation: "revokeApiClient",
-        entity_type: EntityType::ApiClient,
-        entity_id: id,
-        before: Some(&before),
-        after: Some(&after),
-    })
-    .await?;
+    let now = uow.now();
+    // Revoking a revoked client changes nothing (its tokens went with it).
+    let revoked = match current.revoked_at {
+        Some(_) => current,
+        None => {
+            let mut changed = current.clone().into_active_model();
+            changed.revoked_at = Set(Some(now));
+            uow.update_unversioned::<api_client::Entity>("revokeApiClient", &current, changed)
+                .await?
+        }
+    };
+    clients::revoke_tokens_of(uow.conn(), id, now).await?;
     uow.commit().await?;
     // Only now: a lookup racing the commit must not keep the token alive.
     crate::auth::cache::tokens_revoked(db).await;

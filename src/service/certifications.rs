@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::{certification, certification_track, partner_contact};
 use sea_orm::{
-    sea_query::Query, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    sea_query::Query, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -12,18 +12,17 @@ use uuid::Uuid;
 use super::{
     milestones,
     pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
-    unit_of_work::{violated_unique_constraint, Change, Event, UnitOfWork},
+    unit_of_work::{violated_unique_constraint, Event, UnitOfWork, UpdateError},
     Caller, Failure, Outcome,
 };
 use crate::{
     domain::{
         certifications::expires_at, inputs::DisplayName, CertificationKind, CertificationLevel,
-        CertificationStatus, EntityType, EventType, OrderDirection, SubjectType, UserError,
-        UserErrorCode,
+        CertificationStatus, EventType, OrderDirection, SubjectType, UserError, UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
-    policy,
+    policy, versioned_record,
 };
 
 // ---- tracks ----
@@ -61,6 +60,8 @@ fn track_snapshot(t: &certification_track::Model) -> Value {
         "validityMonths": t.validity_months, "active": t.active, "version": t.version,
     })
 }
+
+versioned_record!(certification_track, CertificationTrack, track_snapshot);
 
 pub async fn tracks(
     db: &impl ConnectionTrait,
@@ -122,7 +123,7 @@ pub async fn create_track(
         return Err(duplicate_code());
     }
     let now = uow.now();
-    let track = certification_track::ActiveModel {
+    let row = certification_track::ActiveModel {
         id: Set(Uuid::now_v7()),
         code: Set(new.code),
         name: Set(new.name.into_inner()),
@@ -133,25 +134,17 @@ pub async fn create_track(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(uow.conn())
-    .await
-    .map_err(|e| {
-        if violated_unique_constraint(&e).is_some() {
-            duplicate_code()
-        } else {
-            e.into()
-        }
-    })?;
-    let after = track_snapshot(&track);
-    uow.audit(Change {
-        operation: "createCertificationTrack",
-        entity_type: EntityType::CertificationTrack,
-        entity_id: track.id,
-        before: None,
-        after: Some(&after),
-    })
-    .await?;
+    };
+    let track = uow
+        .create::<certification_track::Entity>("createCertificationTrack", row)
+        .await
+        .map_err(|e| {
+            if violated_unique_constraint(&e).is_some() {
+                duplicate_code()
+            } else {
+                e.into()
+            }
+        })?;
     uow.commit().await?;
     Ok(track)
 }
@@ -184,16 +177,16 @@ pub async fn update_track(
         )
         .into());
     };
-    let stale = || -> Failure {
+    let stale = |version: i32| -> Failure {
         UserError::on_field(
             "expectedVersion",
             UserErrorCode::StaleVersion,
-            format!("the track is now at version {}", current.version),
+            format!("the track is now at version {version}"),
         )
         .into()
     };
     if expected_version.is_some_and(|v| v != current.version) {
-        return Err(stale());
+        return Err(stale(current.version));
     }
     let mut changed = current.clone().into_active_model();
     if let Some(name) = changes.name {
@@ -208,29 +201,13 @@ pub async fn update_track(
     if let Some(active) = changes.active {
         changed.active = Set(active);
     }
-    changed.version = Set(current.version + 1);
-    changed.updated_at = Set(uow.now());
-    let result = certification_track::Entity::update_many()
-        .set(changed)
-        .filter(certification_track::Column::Id.eq(id))
-        .filter(certification_track::Column::Version.eq(current.version))
-        .exec(uow.conn())
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(stale());
-    }
-    let updated = find_track(uow.conn(), id)
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("track {id} vanished")))?;
-    let (before, after) = (track_snapshot(&current), track_snapshot(&updated));
-    uow.audit(Change {
-        operation: "updateCertificationTrack",
-        entity_type: EntityType::CertificationTrack,
-        entity_id: id,
-        before: Some(&before),
-        after: Some(&after),
-    })
-    .await?;
+    let updated = uow
+        .update::<certification_track::Entity>("updateCertificationTrack", &current, changed)
+        .await
+        .map_err(|error| match error {
+            UpdateError::Stale(version) => stale(version.unwrap_or(current.version)),
+            UpdateError::Db(error) => error.into(),
+        })?;
     uow.commit().await?;
     Ok(updated)
 }
@@ -343,6 +320,8 @@ pub fn snapshot(c: &certification::Model) -> Value {
     })
 }
 
+versioned_record!(certification, Certification, snapshot);
+
 /// `certification.status_changed`, with the certification's snapshot.
 pub fn status_event(c: &certification::Model, previous: Option<CertificationStatus>) -> Event {
     Event {
@@ -417,50 +396,37 @@ async fn save(
     let saved = match current {
         // Versioned: a concurrent change since `current` was read wins, and
         // this one is refused rather than written over it.
-        Some(c) => {
-            let written = certification::Entity::update_many()
-                .set(changed)
-                .filter(certification::Column::Id.eq(c.id))
-                .filter(certification::Column::Version.eq(c.version))
-                .exec(uow.conn())
-                .await?;
-            if written.rows_affected == 0 {
-                return Err(UserError::on_field(
-                    "id",
-                    UserErrorCode::StaleVersion,
-                    "the certification changed at the same time; read it again and retry",
-                )
-                .into());
-            }
-            certification::Entity::find_by_id(c.id)
-                .one(uow.conn())
-                .await?
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("certification {} vanished", c.id)))?
-        }
+        Some(c) => uow
+            .update::<certification::Entity>(operation, c, changed)
+            .await
+            .map_err(|error| -> Failure {
+                match error {
+                    UpdateError::Stale(_) => UserError::on_field(
+                        "id",
+                        UserErrorCode::StaleVersion,
+                        "the certification changed at the same time; read it again and retry",
+                    )
+                    .into(),
+                    UpdateError::Db(error) => error.into(),
+                }
+            })?,
         // One row per contact and track (a unique index): a concurrent first
         // enrolment or award of the same track loses here.
-        None => changed.insert(uow.conn()).await.map_err(|e| -> Failure {
-            match violated_unique_constraint(&e) {
-                Some("uq_certification_contact_track") => UserError::on_field(
-                    "trackId",
-                    UserErrorCode::AlreadyExists,
-                    "the contact was enrolled on or awarded this track at the same time; read it again and retry",
-                )
-                .into(),
-                _ => e.into(),
-            }
-        })?,
+        None => uow
+            .create::<certification::Entity>(operation, changed)
+            .await
+            .map_err(|e| -> Failure {
+                match violated_unique_constraint(&e) {
+                    Some("uq_certification_contact_track") => UserError::on_field(
+                        "trackId",
+                        UserErrorCode::AlreadyExists,
+                        "the contact was enrolled on or awarded this track at the same time; read it again and retry",
+                    )
+                    .into(),
+                    _ => e.into(),
+                }
+            })?,
     };
-    let before = current.map(snapshot);
-    let after = snapshot(&saved);
-    uow.audit(Change {
-        operation,
-        entity_type: EntityType::Certification,
-        entity_id: saved.id,
-        before: before.as_ref(),
-        after: Some(&after),
-    })
-    .await?;
     let previous = current.map(|c| c.status);
     if previous != Some(saved.status) {
         uow.emit(status_event(&saved, previous)).await?;
@@ -519,8 +485,6 @@ pub async fn enroll(
             let mut again = c.clone().into_active_model();
             again.status = Set(CertificationStatus::InProgress);
             again.enrolled_at = Set(now);
-            again.version = Set(c.version + 1);
-            again.updated_at = Set(now);
             again
         }
     };
@@ -569,12 +533,7 @@ pub async fn award(
     let current = existing(&uow, contact.id, track.id).await?;
     let mut changed = match &current {
         None => fresh(&contact, track.id, now),
-        Some(c) => {
-            let mut renewed = c.clone().into_active_model();
-            renewed.version = Set(c.version + 1);
-            renewed.updated_at = Set(now);
-            renewed
-        }
+        Some(c) => c.clone().into_active_model(),
     };
     changed.status = Set(CertificationStatus::Active);
     changed.earned_at = Set(Some(earned_at));
@@ -609,8 +568,6 @@ pub async fn revoke(
     }
     let mut changed = current.clone().into_active_model();
     changed.status = Set(CertificationStatus::Revoked);
-    changed.version = Set(current.version + 1);
-    changed.updated_at = Set(uow.now());
     let saved = save(&uow, "revokeCertification", Some(&current), changed).await?;
     uow.commit().await?;
     Ok(saved)

@@ -3,14 +3,15 @@
 
 use entity::{exchange_rate, program_settings};
 use sea_orm::{
-    sea_query::OnConflict, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    QueryOrder, Set,
 };
-use serde_json::json;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{
     sql::{Converter, Dialect},
-    unit_of_work::{Change, UnitOfWork},
+    unit_of_work::{Record, UnitOfWork},
     Caller, Outcome,
 };
 use crate::{
@@ -21,6 +22,28 @@ use crate::{
     },
     error::ApiError,
 };
+
+/// Rates are keyed by currency; their audit entries carry the nil id and
+/// name the currency in their changes.
+impl Record for exchange_rate::Entity {
+    const AUDIT_TYPE: EntityType = EntityType::ExchangeRate;
+
+    fn id(_: &exchange_rate::Model) -> Uuid {
+        Uuid::nil()
+    }
+
+    fn id_column() -> exchange_rate::Column {
+        exchange_rate::Column::Currency
+    }
+
+    fn locate(row: &exchange_rate::Model) -> Condition {
+        Condition::all().add(exchange_rate::Column::Currency.eq(row.currency.as_str()))
+    }
+
+    fn snapshot(row: &exchange_rate::Model) -> Value {
+        json!({ "currency": row.currency, "rateToBase": row.rate_to_base })
+    }
+}
 
 /// Every rate, by currency code.
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<exchange_rate::Model>, ApiError> {
@@ -89,41 +112,36 @@ pub async fn set(
         )
         .into());
     }
-    let before = exchange_rate::Entity::find_by_id(currency.as_str().to_owned())
-        .one(uow.conn())
+    const OPERATION: &str = "setExchangeRate";
+    let find = || exchange_rate::Entity::find_by_id(currency.as_str().to_owned()).one(uow.conn());
+    let mut current = find().await?;
+    if current.is_none() {
+        let row = exchange_rate::ActiveModel {
+            currency: Set(currency.as_str().to_owned()),
+            rate_to_base: Set(rate.as_decimal().to_string()),
+            updated_at: Set(uow.now()),
+        };
+        let key = [exchange_rate::Column::Currency];
+        if let Some(created) = uow
+            .create_unless_exists::<exchange_rate::Entity>(OPERATION, row, key)
+            .await?
+        {
+            uow.commit().await?;
+            return Ok(created);
+        }
+        // A concurrent first rate for this currency won the insert: this
+        // one replaces it, the last word as with any later change.
+        current = find().await?;
+    }
+    let current = current.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("the {} rate vanished", currency.as_str()))
+    })?;
+    let mut changed = current.clone().into_active_model();
+    changed.rate_to_base = Set(rate.as_decimal().to_string());
+    changed.updated_at = Set(uow.now());
+    let after = uow
+        .update_unversioned::<exchange_rate::Entity>(OPERATION, &current, changed)
         .await?;
-    let row = exchange_rate::ActiveModel {
-        currency: Set(currency.as_str().to_owned()),
-        rate_to_base: Set(rate.as_decimal().to_string()),
-        updated_at: Set(uow.now()),
-    };
-    exchange_rate::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(exchange_rate::Column::Currency)
-                .update_columns([
-                    exchange_rate::Column::RateToBase,
-                    exchange_rate::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(uow.conn())
-        .await?;
-    let snapshot =
-        |m: &exchange_rate::Model| json!({ "currency": m.currency, "rateToBase": m.rate_to_base });
-    let after = exchange_rate::Model {
-        currency: currency.into_inner(),
-        rate_to_base: rate.as_decimal().to_string(),
-        updated_at: uow.now(),
-    };
-    uow.audit(Change {
-        operation: "setExchangeRate",
-        entity_type: EntityType::ExchangeRate,
-        // Rates are keyed by currency; the audit entry names it in its changes.
-        entity_id: Uuid::nil(),
-        before: before.as_ref().map(snapshot).as_ref(),
-        after: Some(&snapshot(&after)),
-    })
-    .await?;
     uow.commit().await?;
     Ok(after)
 }

@@ -1,6 +1,13 @@
 //! `Idempotency-Key` (SPEC §5): for 24 hours per principal, the same key with
 //! the same request replays the first response without doing the work again;
 //! with a different request it is refused.
+//!
+//! Keys are request bookkeeping, not domain changes: they are written
+//! directly, never audited.
+#![expect(
+    clippy::disallowed_methods,
+    reason = "idempotency keys are request bookkeeping, not audited changes"
+)]
 
 use chrono::{DateTime, Duration, Utc};
 use entity::idempotency_key;

@@ -4,26 +4,26 @@
 use entity::{partner, partner_contact, staff_user};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, LikeExpr},
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    QueryFilter, Set,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{
     pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
-    unit_of_work::{violated_unique_constraint, Change, Event, UnitOfWork},
+    unit_of_work::{violated_unique_constraint, Event, UnitOfWork, UpdateError},
     Caller, Failure, Outcome,
 };
 use crate::{
     domain::{
         inputs::{DisplayName, EmailAddress, Percent, WebsiteUrl},
-        partner_status, EntityType, EventType, MilestoneKind, OrderDirection, PartnerContactRole,
+        partner_status, EventType, MilestoneKind, OrderDirection, PartnerContactRole,
         PartnerStatus, PartnerTier, PartnerType, SubjectType, UserError, UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
-    policy,
+    policy, versioned_record,
 };
 
 /// Filters of the `partners` connection; empty lists mean "any".
@@ -163,6 +163,8 @@ pub fn snapshot(p: &partner::Model) -> Value {
     })
 }
 
+versioned_record!(partner, Partner, snapshot);
+
 fn contact_snapshot(c: &partner_contact::Model) -> Value {
     json!({
         "id": ids::encode(NodeType::PartnerContact, c.id),
@@ -173,6 +175,8 @@ fn contact_snapshot(c: &partner_contact::Model) -> Value {
         "version": c.version,
     })
 }
+
+versioned_record!(partner_contact, PartnerContact, contact_snapshot);
 
 pub struct NewPartner {
     pub name: DisplayName,
@@ -245,7 +249,7 @@ pub async fn create(
         check_owner(uow.conn(), owner_id).await?;
     }
     let now = uow.now();
-    let created = partner::ActiveModel {
+    let row = partner::ActiveModel {
         id: Set(Uuid::now_v7()),
         name_key: Set(new.name.key()),
         name: Set(new.name.into_inner()),
@@ -264,23 +268,15 @@ pub async fn create(
         customer_nps: Set(None),
         recommended_tier: Set(None),
         recommended_tier_at: Set(None),
-    }
-    .insert(uow.conn())
-    .await
-    .map_err(write_failure)?;
-    let after = snapshot(&created);
-    uow.audit(Change {
-        operation: "createPartner",
-        entity_type: EntityType::Partner,
-        entity_id: created.id,
-        before: None,
-        after: Some(&after),
-    })
-    .await?;
+    };
+    let created = uow
+        .create::<partner::Entity>("createPartner", row)
+        .await
+        .map_err(write_failure)?;
     uow.emit(partner_event(
         EventType::PartnerCreated,
         &created,
-        json!({ "partner": after }),
+        json!({ "partner": snapshot(&created) }),
     ))
     .await?;
     uow.commit().await?;
@@ -345,25 +341,17 @@ async fn load_for_change(
 /// optimistic lock that makes sure no update is silently lost.
 async fn save(
     uow: &UnitOfWork,
+    operation: &str,
     current: &partner::Model,
-    mut changed: partner::ActiveModel,
+    changed: partner::ActiveModel,
 ) -> Outcome<partner::Model> {
-    changed.version = Set(current.version + 1);
-    changed.updated_at = Set(uow.now());
-    let result = partner::Entity::update_many()
-        .set(changed)
-        .filter(partner::Column::Id.eq(current.id))
-        .filter(partner::Column::Version.eq(current.version))
-        .exec(uow.conn())
+    uow.update::<partner::Entity>(operation, current, changed)
         .await
-        .map_err(write_failure)?;
-    if result.rows_affected == 0 {
-        return Err(stale_version(current.version + 1));
-    }
-    partner::Entity::find_by_id(current.id)
-        .one(uow.conn())
-        .await?
-        .ok_or_else(partner_not_found)
+        .map_err(|error| match error {
+            UpdateError::Stale(Some(version)) => stale_version(version),
+            UpdateError::Stale(None) => partner_not_found(),
+            UpdateError::Db(error) => write_failure(error),
+        })
 }
 
 pub async fn update(
@@ -407,19 +395,9 @@ pub async fn update(
     if let Some(nps) = changes.customer_nps {
         changed.customer_nps = Set(nps);
     }
-    let updated = save(&uow, &current, changed).await?;
-    let (before, after) = (snapshot(&current), snapshot(&updated));
-    uow.audit(Change {
-        operation: "updatePartner",
-        entity_type: EntityType::Partner,
-        entity_id: id,
-        before: Some(&before),
-        after: Some(&after),
-    })
-    .await?;
+    let updated = save(&uow, "updatePartner", &current, changed).await?;
     if updated.tier != current.tier {
-        let payload =
-            json!({ "partner": after, "previousTier": current.tier, "tier": updated.tier });
+        let payload = json!({ "partner": snapshot(&updated), "previousTier": current.tier, "tier": updated.tier });
         uow.emit(partner_event(
             EventType::PartnerTierChanged,
             &updated,
@@ -455,18 +433,8 @@ pub async fn change_status(
         // The 120-day activation clock starts here.
         changed.signed_at = Set(Some(uow.now()));
     }
-    let updated = save(&uow, &current, changed).await?;
-    let (before, after) = (snapshot(&current), snapshot(&updated));
-    uow.audit(Change {
-        operation: "changePartnerStatus",
-        entity_type: EntityType::Partner,
-        entity_id: id,
-        before: Some(&before),
-        after: Some(&after),
-    })
-    .await?;
-    let payload =
-        json!({ "partner": after, "previousStatus": current.status, "status": updated.status });
+    let updated = save(&uow, "changePartnerStatus", &current, changed).await?;
+    let payload = json!({ "partner": snapshot(&updated), "previousStatus": current.status, "status": updated.status });
     uow.emit(partner_event(
         EventType::PartnerStatusChanged,
         &updated,
@@ -521,7 +489,7 @@ pub async fn add_contact(
         return Err(duplicate_email().into());
     }
     let now = uow.now();
-    let contact = partner_contact::ActiveModel {
+    let row = partner_contact::ActiveModel {
         id: Set(Uuid::now_v7()),
         partner_id: Set(new.partner_id),
         name: Set(new.name.into_inner()),
@@ -530,19 +498,11 @@ pub async fn add_contact(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(uow.conn())
-    .await
-    .map_err(write_failure)?;
-    let after = contact_snapshot(&contact);
-    uow.audit(Change {
-        operation: "addPartnerContact",
-        entity_type: EntityType::PartnerContact,
-        entity_id: contact.id,
-        before: None,
-        after: Some(&after),
-    })
-    .await?;
+    };
+    let contact = uow
+        .create::<partner_contact::Entity>("addPartnerContact", row)
+        .await
+        .map_err(write_failure)?;
     uow.commit().await?;
     Ok(contact)
 }

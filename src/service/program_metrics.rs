@@ -132,6 +132,10 @@ fn window(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Value> {
 /// PostgreSQL it is a read-only repeatable-read snapshot with JIT compilation
 /// off: compiling these one-off aggregates cost more than it saved (up to
 /// 270 ms on the benchmark's segment statement, see the README).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "`SET LOCAL jit = off` for one read-only snapshot"
+)]
 pub async fn compute(
     db: &DatabaseConnection,
     from: DateTime<Utc>,

@@ -152,6 +152,12 @@ pub fn parse_company_domain(raw: &str) -> Result<String, String> {
     }
 }
 
+/// The next reference of the year: a sequence, bookkeeping rather than a
+/// change anyone audits.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the yearly reference sequence is bookkeeping, not an audited change"
+)]
 async fn next_reference(uow: &UnitOfWork) -> Result<String, DbErr> {
     let year = uow.now().year();
     registration_sequence::Entity::insert(registration_sequence::ActiveModel {

@@ -2,13 +2,13 @@
 
 use entity::program_settings;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, Set,
 };
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 use super::{
-    unit_of_work::{Change, UnitOfWork},
+    unit_of_work::{Record, UnitOfWork, UpdateError, Versioned},
     Caller, Outcome,
 };
 use crate::{
@@ -125,6 +125,41 @@ fn snapshot(s: &program_settings::Model) -> Value {
     })
 }
 
+/// The one settings row, audited as `ProgramSettings` with the nil id.
+impl Record for program_settings::Entity {
+    const AUDIT_TYPE: EntityType = EntityType::ProgramSettings;
+
+    fn id(_: &program_settings::Model) -> Uuid {
+        Uuid::nil()
+    }
+
+    fn id_column() -> program_settings::Column {
+        program_settings::Column::Id
+    }
+
+    fn locate(row: &program_settings::Model) -> Condition {
+        Condition::all().add(program_settings::Column::Id.eq(row.id))
+    }
+
+    fn snapshot(row: &program_settings::Model) -> Value {
+        snapshot(row)
+    }
+}
+
+impl Versioned for program_settings::Entity {
+    fn version(row: &program_settings::Model) -> i32 {
+        row.version
+    }
+
+    fn version_column() -> program_settings::Column {
+        program_settings::Column::Version
+    }
+
+    fn updated_at_column() -> program_settings::Column {
+        program_settings::Column::UpdatedAt
+    }
+}
+
 pub async fn update(
     db: &DatabaseConnection,
     caller: &Caller<'_>,
@@ -138,18 +173,15 @@ pub async fn update(
 
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = get(uow.conn()).await?;
-    let stale = || {
+    let stale = |version: i32| {
         UserError::on_field(
             "expectedVersion",
             UserErrorCode::StaleVersion,
-            format!(
-                "the settings changed since you read them; they are now at version {}",
-                current.version
-            ),
+            format!("the settings changed since you read them; they are now at version {version}"),
         )
     };
     if expected_version.is_some_and(|v| v != current.version) {
-        return Err(stale().into());
+        return Err(stale(current.version).into());
     }
     let mut changed = current.clone().into_active_model();
     let set = |field: &mut sea_orm::ActiveValue<i32>, value: Option<i32>| {
@@ -191,27 +223,15 @@ pub async fn update(
     if let Some(currency) = changes.base_currency {
         changed.base_currency = Set(currency.into_inner());
     }
-    changed.version = Set(current.version + 1);
-    changed.updated_at = Set(uow.now());
-    let result = program_settings::Entity::update_many()
-        .set(changed)
-        .filter(program_settings::Column::Id.eq(SETTINGS_ID))
-        .filter(program_settings::Column::Version.eq(current.version))
-        .exec(uow.conn())
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(stale().into());
-    }
-    let updated = get(uow.conn()).await?;
-    let (before, after) = (snapshot(&current), snapshot(&updated));
-    uow.audit(Change {
-        operation: "updateSettings",
-        entity_type: EntityType::ProgramSettings,
-        entity_id: uuid::Uuid::nil(),
-        before: Some(&before),
-        after: Some(&after),
-    })
-    .await?;
+    let updated = uow
+        .update::<program_settings::Entity>("updateSettings", &current, changed)
+        .await
+        .map_err(|error| -> super::Failure {
+            match error {
+                UpdateError::Stale(version) => stale(version.unwrap_or(current.version)).into(),
+                UpdateError::Db(error) => error.into(),
+            }
+        })?;
     uow.commit().await?;
     Ok(updated)
 }

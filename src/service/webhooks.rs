@@ -3,11 +3,10 @@
 //! Every change goes through the unit of work and is audited; secrets are
 //! never written to the audit log.
 
-use chrono::{DateTime, Utc};
 use entity::{outbox_event, webhook_attempt, webhook_delivery, webhook_endpoint};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde_json::json;
@@ -16,13 +15,14 @@ use uuid::Uuid;
 
 use super::{
     pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
-    unit_of_work::{Change, UnitOfWork},
+    unit_of_work::{UnitOfWork, UpdateError},
     Caller, Failure, Outcome,
 };
 use crate::{
-    domain::{EntityType, OrderDirection, UserError, UserErrorCode},
+    domain::{OrderDirection, UserError, UserErrorCode},
     error::ApiError,
     policy::{self, partner_view},
+    record,
     webhooks::{self, dispatch, signing, DeliveryStatus, DisabledReason, EventType},
 };
 
@@ -187,28 +187,6 @@ fn not_found() -> Failure {
     .into()
 }
 
-async fn audit(
-    uow: &UnitOfWork,
-    operation: &str,
-    id: Uuid,
-    before: Option<&webhook_endpoint::Model>,
-    after: Option<&webhook_endpoint::Model>,
-) -> Outcome<()> {
-    let (before, after) = (
-        before.map(webhooks::snapshot),
-        after.map(webhooks::snapshot),
-    );
-    uow.audit(Change {
-        operation,
-        entity_type: EntityType::WebhookEndpoint,
-        entity_id: id,
-        before: before.as_ref(),
-        after: after.as_ref(),
-    })
-    .await?;
-    Ok(())
-}
-
 /// Registers an endpoint; the secret in the answer is never shown again.
 pub async fn create(
     db: &DatabaseConnection,
@@ -235,7 +213,7 @@ pub async fn create(
         .flatten();
     let secret = signing::new_secret();
     let now = uow.now();
-    let created = webhook_endpoint::ActiveModel {
+    let row = webhook_endpoint::ActiveModel {
         id: Set(Uuid::now_v7()),
         partner_id: Set(partner_id),
         url: Set(new.url.to_string()),
@@ -252,17 +230,10 @@ pub async fn create(
         created_by: Set(caller.principal.staff_user_id),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(uow.conn())
-    .await?;
-    audit(
-        &uow,
-        "createWebhookEndpoint",
-        created.id,
-        None,
-        Some(&created),
-    )
-    .await?;
+    };
+    let created = uow
+        .create::<webhook_endpoint::Entity>("createWebhookEndpoint", row)
+        .await?;
     uow.commit().await?;
     Ok((created, secret))
 }
@@ -302,24 +273,17 @@ fn stale_version(current: i32) -> Failure {
 /// Writes `changed` only if the row is still at `current.version`.
 async fn save(
     uow: &UnitOfWork,
+    operation: &str,
     current: &webhook_endpoint::Model,
-    mut changed: webhook_endpoint::ActiveModel,
+    changed: webhook_endpoint::ActiveModel,
 ) -> Outcome<webhook_endpoint::Model> {
-    changed.version = Set(current.version + 1);
-    changed.updated_at = Set(uow.now());
-    let result = webhook_endpoint::Entity::update_many()
-        .set(changed)
-        .filter(webhook_endpoint::Column::Id.eq(current.id))
-        .filter(webhook_endpoint::Column::Version.eq(current.version))
-        .exec(uow.conn())
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(stale_version(current.version + 1));
-    }
-    webhook_endpoint::Entity::find_by_id(current.id)
-        .one(uow.conn())
-        .await?
-        .ok_or_else(not_found)
+    uow.update::<webhook_endpoint::Entity>(operation, current, changed)
+        .await
+        .map_err(|error| match error {
+            UpdateError::Stale(Some(version)) => stale_version(version),
+            UpdateError::Stale(None) => not_found(),
+            UpdateError::Db(error) => error.into(),
+        })
 }
 
 pub async fn update(
@@ -334,10 +298,7 @@ pub async fn update(
     }
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load_for_change(&uow, caller, id, expected_version).await?;
-    let mut changed = webhook_endpoint::ActiveModel {
-        id: Set(current.id),
-        ..Default::default()
-    };
+    let mut changed = webhook_endpoint::ActiveModel::default();
     if let Some(url) = changes.url {
         changed.url = Set(url.to_string());
     }
@@ -360,15 +321,7 @@ pub async fn update(
         }
         _ => {}
     }
-    let updated = save(&uow, &current, changed).await?;
-    audit(
-        &uow,
-        "updateWebhookEndpoint",
-        id,
-        Some(&current),
-        Some(&updated),
-    )
-    .await?;
+    let updated = save(&uow, "updateWebhookEndpoint", &current, changed).await?;
     uow.commit().await?;
     Ok(updated)
 }
@@ -377,24 +330,9 @@ pub async fn update(
 pub async fn delete(db: &DatabaseConnection, caller: &Caller<'_>, id: Uuid) -> Outcome<Uuid> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load_for_change(&uow, caller, id, None).await?;
-    // Explicitly, not by cascade: SQLite enforces foreign keys only when asked.
-    let deliveries = webhook_delivery::Entity::find()
-        .select_only()
-        .column(webhook_delivery::Column::Id)
-        .filter(webhook_delivery::Column::EndpointId.eq(id))
-        .into_query();
-    webhook_attempt::Entity::delete_many()
-        .filter(webhook_attempt::Column::DeliveryId.in_subquery(deliveries))
-        .exec(uow.conn())
+    dispatch::delete_deliveries(uow.conn(), id).await?;
+    uow.delete::<webhook_endpoint::Entity>("deleteWebhookEndpoint", &current)
         .await?;
-    webhook_delivery::Entity::delete_many()
-        .filter(webhook_delivery::Column::EndpointId.eq(id))
-        .exec(uow.conn())
-        .await?;
-    webhook_endpoint::Entity::delete_by_id(id)
-        .exec(uow.conn())
-        .await?;
-    audit(&uow, "deleteWebhookEndpoint", id, Some(&current), None).await?;
     uow.commit().await?;
     Ok(id)
 }
@@ -415,15 +353,7 @@ pub async fn rotate_secret(
         previous_secret_expires_at: Set(Some(uow.now() + webhooks::ROTATION_OVERLAP)),
         ..Default::default()
     };
-    let updated = save(&uow, &current, changed).await?;
-    audit(
-        &uow,
-        "rotateWebhookSecret",
-        id,
-        Some(&current),
-        Some(&updated),
-    )
-    .await?;
+    let updated = save(&uow, "rotateWebhookSecret", &current, changed).await?;
     uow.commit().await?;
     Ok((updated, secret))
 }
@@ -439,17 +369,10 @@ pub async fn send_test(
     let now = uow.now();
     let data = json!({ "message": "A test event from PartnerGraph." });
     let body = dispatch::body(EventType::WebhookTest, now, data);
-    let delivery = dispatch::new_delivery(endpoint.id, None, EventType::WebhookTest, body, now)
-        .insert(uow.conn())
+    let row = dispatch::new_delivery(endpoint.id, None, EventType::WebhookTest, body, now);
+    let delivery = uow
+        .create::<webhook_delivery::Entity>("sendTestWebhook", row)
         .await?;
-    uow.audit(Change {
-        operation: "sendTestWebhook",
-        entity_type: EntityType::WebhookDelivery,
-        entity_id: delivery.id,
-        before: None,
-        after: Some(&delivery_snapshot(&delivery)),
-    })
-    .await?;
     uow.commit().await?;
     webhooks::deliveries_added();
     Ok(delivery)
@@ -463,6 +386,8 @@ fn delivery_snapshot(delivery: &webhook_delivery::Model) -> serde_json::Value {
         "nextAttemptAt": delivery.next_attempt_at,
     })
 }
+
+record!(webhook_delivery, WebhookDelivery, delivery_snapshot);
 
 /// Sends a delivery again: pending and due now, with a fresh retry
 /// schedule and the same `webhook-id` (so receivers still dedupe). Its
@@ -481,37 +406,19 @@ pub async fn redeliver(
         )
         .into());
     };
-    let now = uow.now();
-    webhook_delivery::Entity::update_many()
-        .col_expr(
-            webhook_delivery::Column::Status,
-            Expr::value(DeliveryStatus::Pending),
+    let mut changed = current.clone().into_active_model();
+    changed.status = Set(DeliveryStatus::Pending);
+    changed.attempt_count = Set(0);
+    changed.next_attempt_at = Set(Some(uow.now()));
+    changed.lease_until = Set(None);
+    changed.leased_by = Set(None);
+    let updated = uow
+        .update_unversioned::<webhook_delivery::Entity>(
+            "redeliverWebhookDelivery",
+            &current,
+            changed,
         )
-        .col_expr(webhook_delivery::Column::AttemptCount, Expr::value(0))
-        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(now))
-        .col_expr(
-            webhook_delivery::Column::LeaseUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            webhook_delivery::Column::LeasedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .filter(webhook_delivery::Column::Id.eq(id))
-        .exec(uow.conn())
         .await?;
-    let updated = webhook_delivery::Entity::find_by_id(id)
-        .one(uow.conn())
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("delivery {id} vanished")))?;
-    uow.audit(Change {
-        operation: "redeliverWebhookDelivery",
-        entity_type: EntityType::WebhookDelivery,
-        entity_id: id,
-        before: Some(&delivery_snapshot(&current)),
-        after: Some(&delivery_snapshot(&updated)),
-    })
-    .await?;
     uow.commit().await?;
     webhooks::deliveries_added();
     Ok(updated)

@@ -6,7 +6,7 @@
 //! next to the snapshot function they use, so how a row is audited is
 //! written once, where the row's meaning is known.
 
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -21,6 +21,12 @@ where
 
     fn id(row: &Self::Model) -> Uuid;
     fn id_column() -> Self::Column;
+
+    /// Where the row is, for its update, delete and re-read: its id, unless
+    /// the table is keyed otherwise (an exchange rate by its currency).
+    fn locate(row: &Self::Model) -> Condition {
+        Condition::all().add(Self::id_column().eq(Self::id(row)))
+    }
 
     /// The id the audit entry names: the row's own, unless the row is a
     /// part of another entity (an attribution is a change of its opportunity).

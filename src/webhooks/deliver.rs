@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 use reqwest::StatusCode;
 use sea_orm::{
-    sea_query::{Expr, ExprTrait, LockBehavior, LockType},
+    sea_query::{Expr, LockBehavior, LockType},
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
@@ -19,8 +19,8 @@ use uuid::Uuid;
 use super::{signing, DeliveryStatus, Settings};
 use crate::{
     clock::SharedClock,
-    domain::{EntityType, EventType, SubjectType},
-    unit_of_work::{Actor, Change, Event, UnitOfWork},
+    domain::{EventType, SubjectType},
+    unit_of_work::{Actor, Event, UnitOfWork},
 };
 
 /// Waits after the first attempt of a delivery (SPEC §6): the first retry
@@ -84,6 +84,10 @@ pub struct Worker {
 
 impl Worker {
     /// Claims up to `limit` due deliveries for [`Settings::lease`].
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "delivery bookkeeping: taking a lease is not an audited change"
+    )]
     pub async fn claim(&self, limit: u64) -> Result<Vec<Claimed>, DbErr> {
         let now = self.clock.now();
         let uow = UnitOfWork::begin(&self.db, Actor::system(), now).await?;
@@ -210,6 +214,10 @@ impl Worker {
 
     /// Records the attempt and what follows from it, if the lease is still
     /// ours; `false` when another worker has taken the delivery over.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "delivery and attempt bookkeeping under the lease; the endpoint's health goes through the unit of work"
+    )]
     pub async fn record(
         &self,
         claimed: &Claimed,
@@ -312,16 +320,20 @@ async fn track_health(
     gone: bool,
 ) -> Result<(), DbErr> {
     let now = uow.now();
+    // The failure streak is bookkeeping: no version, no audit entry.
+    let streak = |failing_since| webhook_endpoint::ActiveModel {
+        failing_since: Set(failing_since),
+        ..Default::default()
+    };
     if succeeded {
         if endpoint.failing_since.is_some() {
-            webhook_endpoint::Entity::update_many()
-                .col_expr(
-                    webhook_endpoint::Column::FailingSince,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
-                .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-                .exec(uow.conn())
-                .await?;
+            uow.update_bookkeeping::<webhook_endpoint::Entity>(
+                endpoint,
+                streak(None),
+                Condition::all(),
+                None,
+            )
+            .await?;
         }
         return Ok(());
     }
@@ -335,57 +347,45 @@ async fn track_health(
     };
     let Some(reason) = reason else {
         if endpoint.failing_since.is_none() {
-            webhook_endpoint::Entity::update_many()
-                .col_expr(webhook_endpoint::Column::FailingSince, Expr::value(now))
-                .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-                .filter(webhook_endpoint::Column::FailingSince.is_null())
-                .exec(uow.conn())
-                .await?;
+            let not_failing =
+                Condition::all().add(webhook_endpoint::Column::FailingSince.is_null());
+            uow.update_bookkeeping::<webhook_endpoint::Entity>(
+                endpoint,
+                streak(Some(now)),
+                not_failing,
+                None,
+            )
+            .await?;
         }
         return Ok(());
     };
+    // The endpoint as it is now (the claim read it earlier), locked so the
+    // versioned update below cannot lose to a concurrent change.
+    let Some(current) = webhook_endpoint::Entity::find_by_id(endpoint.id)
+        .lock_exclusive()
+        .one(uow.conn())
+        .await?
+    else {
+        return Ok(());
+    };
     // Conditional: only the attempt that finds it enabled disables it and says so.
-    let disabled = webhook_endpoint::Entity::update_many()
-        .col_expr(webhook_endpoint::Column::Enabled, Expr::value(false))
-        .col_expr(
-            webhook_endpoint::Column::DisabledReason,
-            Expr::value(reason),
-        )
-        .col_expr(
-            webhook_endpoint::Column::FailingSince,
-            Expr::value(Some(failing_since)),
-        )
-        .col_expr(
-            webhook_endpoint::Column::Version,
-            Expr::col(webhook_endpoint::Column::Version).add(1),
-        )
-        .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now))
-        .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-        .filter(webhook_endpoint::Column::Enabled.eq(true))
-        .exec(uow.conn())
+    let enabled = Condition::all().add(webhook_endpoint::Column::Enabled.eq(true));
+    let changes = webhook_endpoint::ActiveModel {
+        enabled: Set(false),
+        disabled_reason: Set(Some(reason)),
+        failing_since: Set(Some(failing_since)),
+        ..Default::default()
+    };
+    let disabled = uow
+        .update_if::<webhook_endpoint::Entity>("disableWebhookEndpoint", &current, changes, enabled)
         .await?;
-    if disabled.rows_affected == 1 {
-        let Some(after) = webhook_endpoint::Entity::find_by_id(endpoint.id)
-            .one(uow.conn())
-            .await?
-        else {
-            return Ok(());
-        };
-        let (before, after) = (super::snapshot(endpoint), super::snapshot(&after));
-        uow.audit(Change {
-            operation: "disableWebhookEndpoint",
-            entity_type: EntityType::WebhookEndpoint,
-            entity_id: endpoint.id,
-            before: Some(&before),
-            after: Some(&after),
-        })
-        .await?;
+    if let Some(after) = disabled {
         uow.emit(Event {
             event_type: EventType::WebhookEndpointDisabled,
             subject_type: SubjectType::WebhookEndpoint,
             subject_id: endpoint.id,
             partner_id: endpoint.partner_id,
-            payload: serde_json::json!({ "webhookEndpoint": after, "reason": reason }),
+            payload: serde_json::json!({ "webhookEndpoint": super::snapshot(&after), "reason": reason }),
         })
         .await?;
         tracing::warn!(endpoint = %endpoint.id, reason = %reason, "webhook endpoint disabled");

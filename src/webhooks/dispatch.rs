@@ -6,11 +6,13 @@
 //! in commit order, so the cursor never skips a late committer.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use entity::{outbox_event, webhook_delivery, webhook_dispatch_cursor, webhook_endpoint};
+use entity::{
+    outbox_event, webhook_attempt, webhook_delivery, webhook_dispatch_cursor, webhook_endpoint,
+};
 use sea_orm::{
     sea_query::{LockType, OnConflict},
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -73,7 +75,35 @@ pub fn new_delivery(
     }
 }
 
+/// Deletes an endpoint's deliveries and their attempts, which go with it
+/// when it is deleted (an audited change of the endpoint). Explicitly, not
+/// by cascade: SQLite enforces foreign keys only when asked.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "delivery bookkeeping: the endpoint's deletion is the audited change"
+)]
+pub async fn delete_deliveries(db: &impl ConnectionTrait, endpoint_id: Uuid) -> Result<(), DbErr> {
+    let deliveries = webhook_delivery::Entity::find()
+        .select_only()
+        .column(webhook_delivery::Column::Id)
+        .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
+        .into_query();
+    webhook_attempt::Entity::delete_many()
+        .filter(webhook_attempt::Column::DeliveryId.in_subquery(deliveries))
+        .exec(db)
+        .await?;
+    webhook_delivery::Entity::delete_many()
+        .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// One batch: up to [`BATCH`] events after the cursor.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "delivery bookkeeping under the cursor lock: deliveries are not audited"
+)]
 pub async fn dispatch_batch(
     db: &DatabaseConnection,
     now: DateTime<Utc>,

@@ -49,6 +49,8 @@ pub fn snapshot(endpoint: &webhook_endpoint::Model) -> Value {
     })
 }
 
+crate::versioned_record!(webhook_endpoint, WebhookEndpoint, snapshot);
+
 /// The event types an endpoint receives. Its `event_types` column holds
 /// their names space-separated; this and [`stored_event_types`] are the only
 /// code that reads or writes it (names were checked when stored).

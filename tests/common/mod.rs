@@ -3,6 +3,8 @@
 //! PostgreSQL database when `TEST_POSTGRES_URL` is set), talked to over HTTP.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Tests create databases and seed rows directly, beside the code under test.
+#![allow(clippy::disallowed_methods)]
 
 pub mod ws;
 
