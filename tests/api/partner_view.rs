@@ -2,11 +2,7 @@
 //! type or enum value, and no row of another partner, by any path.
 //! Extend `PATHS` when a partner-visible type gains internal fields.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use partnergraph::{domain::Role, policy::partner_view};
 use serde_json::{json, Value};
 

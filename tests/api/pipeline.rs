@@ -1,11 +1,7 @@
 //! The pipeline: stage moves, attribution, CRM upserts, and a fixed number of
 //! SQL statements per page however many rows it holds.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use partnergraph::{clock::Clock, domain::Role};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, Set};

@@ -1,11 +1,7 @@
 //! Deal registrations, as a partner rep and a partner manager use them.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
+use crate::helpers::TestApp;
 use chrono::Duration;
-use common::TestApp;
 use entity::{opportunity, outbox_event};
 use partnergraph::{clock::Clock, domain::Role, jobs};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};

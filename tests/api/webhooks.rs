@@ -2,10 +2,6 @@
 //! dispatcher and worker, deliveries checked with the Standard Webhooks
 //! library, on SQLite and on PostgreSQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::{
     collections::HashMap,
     net::SocketAddr,
@@ -16,8 +12,8 @@ use std::{
     time::Duration,
 };
 
+use crate::helpers::{Backend, TestApp};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
-use common::{Backend, TestApp};
 use partnergraph::{
     config::ServerConfig,
     domain::Role,
@@ -337,7 +333,7 @@ webhook_test!(
         let (_, body) = app
         .post(&rep, CREATE, json!({ "input": { "url": receiver.url(), "eventTypes": ["partner.tier_changed"] } }))
         .await;
-        assert_eq!(common::error_code(&body), "FORBIDDEN");
+        assert_eq!(crate::helpers::error_code(&body), "FORBIDDEN");
 
         let (endpoint, secret) =
             create_endpoint(&app, &token, &receiver.url(), &["partner.tier_changed"]).await;

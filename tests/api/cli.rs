@@ -1,16 +1,12 @@
 //! The binary as a new user runs it: `token create`, then `serve`, then a
 //! GraphQL call with the printed token; and a clean stop on SIGTERM.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::{
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
-use common::{Backend, TestDatabase};
+use crate::helpers::{Backend, TestDatabase};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_partnergraph");

@@ -1,11 +1,7 @@
 //! Partners through the API: create, read back every way, change, and the
 //! audit and outbox rows each change leaves.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::error_code;
+use crate::helpers::error_code;
 use serde_json::{json, Value};
 
 const CREATE: &str = "mutation($input: CreatePartnerInput!) { createPartner(input: $input) {

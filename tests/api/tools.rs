@@ -4,17 +4,14 @@
 //! every option), while introspection stays bounded; and responses keep
 //! the order the query asked for, byte for byte.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::error_code;
+use crate::helpers::error_code;
 use partnergraph::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const INTROSPECTION_ALL_OPTIONS: &str = include_str!("fixtures/introspection-all-options.graphql");
-const INTROSPECTION_DEFAULT: &str = include_str!("fixtures/introspection-default.graphql");
+const INTROSPECTION_ALL_OPTIONS: &str =
+    include_str!("../fixtures/introspection-all-options.graphql");
+const INTROSPECTION_DEFAULT: &str = include_str!("../fixtures/introspection-default.graphql");
 
 /// Type name → its field names, from an introspection answer.
 fn types_of(body: &Value) -> std::collections::BTreeMap<String, Vec<String>> {
@@ -238,9 +235,9 @@ backend_test!(
         );
 
         // The same bytes over WebSocket, as the `payload` of each `next`.
-        let mut socket = common::ws::ready(&app, &app.admin).await;
+        let mut socket = crate::helpers::ws::ready(&app, &app.admin).await;
         for id in 0..10 {
-            common::ws::send(
+            crate::helpers::ws::send(
                 &mut socket,
                 json!({ "type": "subscribe", "id": id.to_string(), "payload": { "query": NESTED } }),
             )
@@ -388,11 +385,11 @@ backend_test!(subscriptions_keep_request_order, |app| {
     // and `contacts` load while `name` and `id` are at hand, so without
     // ordering they would come first.
     let partner = app.create_partner("Ordered").await;
-    let mut socket = common::ws::ready(&app, &app.admin).await;
+    let mut socket = crate::helpers::ws::ready(&app, &app.admin).await;
     let live = "subscription($p: ID) { partnerStatusChanged(partnerId: $p) { partner { owner { email } contacts { totalCount } activation { live } name id } status cursor previousStatus } }";
     let resumed = "subscription { events(types: [\"partner.status_changed\"], after: \"00000000000000000000\") { subjectId occurredAt type cursor } }";
-    common::ws::subscribe(&mut socket, "live", live, json!({ "p": partner })).await;
-    common::ws::subscribe(&mut socket, "resumed", resumed, json!({})).await;
+    crate::helpers::ws::subscribe(&mut socket, "live", live, json!({ "p": partner })).await;
+    crate::helpers::ws::subscribe(&mut socket, "resumed", resumed, json!({})).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     app.admin_data(
         "mutation($id: ID!) { changePartnerStatus(input: { id: $id, status: SIGNED }) { userErrors { code } } }",

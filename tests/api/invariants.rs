@@ -2,11 +2,7 @@
 //! requests that each pass the check still leave exactly one of each, and
 //! the losers get the same user error as the check gives.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use futures_util::future::join_all;
 use partnergraph::domain::Role;
 use serde_json::{json, Value};

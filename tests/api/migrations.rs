@@ -1,10 +1,6 @@
 //! Migrations: replicas that start together migrate one after the other.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{Backend, TestDatabase};
+use crate::helpers::{Backend, TestDatabase};
 use partnergraph::db;
 
 async fn concurrent_migrations_both_succeed(backend: Backend) {

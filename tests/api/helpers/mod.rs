@@ -2,8 +2,6 @@
 //! built by the real migrations for every test (a new SQLite file, or a new
 //! PostgreSQL database when `TEST_POSTGRES_URL` is set), talked to over HTTP.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 pub mod ws;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -32,10 +30,9 @@ pub enum Backend {
 /// Declares a test that runs once on SQLite and once on PostgreSQL (the
 /// PostgreSQL run is skipped, saying so, when `TEST_POSTGRES_URL` is unset),
 /// on a server with the default configuration or the one given.
-#[macro_export]
 macro_rules! backend_test {
     ($name:ident, |$app:ident| $body:block) => {
-        $crate::backend_test!(
+        backend_test!(
             $name,
             partnergraph::config::ServerConfig::default(),
             |$app| $body
@@ -46,17 +43,17 @@ macro_rules! backend_test {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn run($app: $crate::common::TestApp) $body
+            async fn run($app: $crate::helpers::TestApp) $body
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = $crate::common::TestApp::spawn_with($crate::common::Backend::Sqlite, $config);
+                let app = $crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Sqlite, $config);
                 run(app.await.unwrap()).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                match $crate::common::TestApp::spawn_with($crate::common::Backend::Postgres, $config).await {
+                match $crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Postgres, $config).await {
                     Some(app) => run(app).await,
                     None => eprintln!("skipped: TEST_POSTGRES_URL is not set"),
                 }
@@ -154,7 +151,6 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub clock: ManualClock,
     pub client: reqwest::Client,
-    pub backend: Backend,
     /// An ADMIN token with every scope.
     pub admin: String,
     shutdown: Option<oneshot::Sender<()>>,
@@ -184,7 +180,6 @@ impl TestApp {
             db,
             clock,
             client: reqwest::Client::new(),
-            backend,
             admin: String::new(),
             shutdown: Some(shutdown),
             _database: database,

@@ -3,10 +3,6 @@
 //! every committed event still reaches the webhook receiver, and
 //! deduplicating by `webhook-id` sees each exactly once.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::{
     collections::{HashMap, HashSet},
     process::{Child, Command, Stdio},
@@ -17,8 +13,8 @@ use std::{
     time::Duration,
 };
 
+use crate::helpers::{Backend, TestDatabase};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
-use common::{Backend, TestDatabase};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_partnergraph");

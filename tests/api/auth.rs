@@ -1,10 +1,6 @@
 //! Bearer tokens and role rights (SPEC §2).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::error_code;
+use crate::helpers::error_code;
 use partnergraph::domain::Role;
 use reqwest::StatusCode;
 use serde_json::json;

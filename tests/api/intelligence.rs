@@ -2,11 +2,7 @@
 //! qualification and progress, performance, program metrics and exchange
 //! rates, driven over HTTP as a client would, with hand-counted answers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{error_code, TestApp};
+use crate::helpers::{error_code, TestApp};
 use partnergraph::domain::Role;
 use serde_json::{json, Value};
 

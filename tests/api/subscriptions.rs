@@ -3,13 +3,9 @@
 //! both protocols, the partner view, resumption without gap or duplicate,
 //! revocation, and a second replica on the same PostgreSQL database.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::{ws, Backend, TestApp};
+use crate::helpers::{ws, Backend, TestApp};
 use futures_util::{SinkExt, StreamExt};
 use partnergraph::{config::ServerConfig, domain::Role};
 use serde_json::{json, Value};

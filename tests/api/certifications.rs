@@ -1,12 +1,8 @@
 //! Certifications, the activation runway and the jobs that keep time, with
 //! the clock moved instead of slept.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
+use crate::helpers::TestApp;
 use chrono::Duration;
-use common::TestApp;
 use entity::outbox_event;
 use partnergraph::{clock::Clock, domain::Role, jobs};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -355,5 +351,5 @@ backend_test!(partners_see_their_own_contacts_certifications_only, |app| {
         )
         .await;
     assert!(body.get("data").is_none(), "{body}");
-    assert_eq!(common::error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(crate::helpers::error_code(&body), "BAD_USER_INPUT");
 });

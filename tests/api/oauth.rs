@@ -1,13 +1,9 @@
 //! OAuth2 client credentials with a standard client library (the `oauth2`
 //! crate, unchanged), and what its tokens may do.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::num::NonZeroU32;
 
-use common::{error_code, Backend, TestApp};
+use crate::helpers::{error_code, Backend, TestApp};
 use oauth2::{
     basic::{BasicClient, BasicErrorResponseType},
     AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RequestTokenError,

@@ -2,13 +2,9 @@
 //! protocol, and trusted documents for partner tokens, registered with
 //! `partnergraph documents add`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::error_code;
+use crate::helpers::error_code;
 use partnergraph::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -25,7 +21,7 @@ fn persisted(hash: &str) -> Value {
     json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
 }
 
-async fn send(app: &common::TestApp, token: &str, body: Value) -> (StatusCode, Value) {
+async fn send(app: &crate::helpers::TestApp, token: &str, body: Value) -> (StatusCode, Value) {
     let response = app
         .client
         .post(app.url("/graphql"))
@@ -37,7 +33,11 @@ async fn send(app: &common::TestApp, token: &str, body: Value) -> (StatusCode, V
     (response.status(), response.json().await.unwrap())
 }
 
-async fn get(app: &common::TestApp, token: &str, params: &[(&str, String)]) -> (StatusCode, Value) {
+async fn get(
+    app: &crate::helpers::TestApp,
+    token: &str,
+    params: &[(&str, String)],
+) -> (StatusCode, Value) {
     let response = app
         .client
         .get(app.url("/graphql"))
@@ -189,15 +189,15 @@ backend_test!(trusted_documents_limit_partner_tokens, trusted(), |app| {
     assert_eq!(error_code(&body), "PERSISTED_QUERY_NOT_FOUND", "{body}");
 
     // Over WebSocket too.
-    let mut socket = common::ws::ready(&app, &token).await;
-    common::ws::subscribe(&mut socket, "1", "{ viewer { kind } }", json!({})).await;
-    let message = common::ws::next(&mut socket, Duration::from_secs(5))
+    let mut socket = crate::helpers::ws::ready(&app, &token).await;
+    crate::helpers::ws::subscribe(&mut socket, "1", "{ viewer { kind } }", json!({})).await;
+    let message = crate::helpers::ws::next(&mut socket, Duration::from_secs(5))
         .await
         .unwrap();
     assert_eq!(message["type"], "error", "{message}");
     assert_eq!(message["payload"][0]["extensions"]["code"], "FORBIDDEN");
-    common::ws::subscribe(&mut socket, "2", VIEWER, json!({})).await;
-    let payload = common::ws::next_payload(&mut socket, "2").await;
+    crate::helpers::ws::subscribe(&mut socket, "2", VIEWER, json!({})).await;
+    let payload = crate::helpers::ws::next_payload(&mut socket, "2").await;
     assert_eq!(payload["data"]["viewer"]["kind"], "PARTNER");
 
     // Staff tokens are not limited.
