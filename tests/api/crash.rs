@@ -5,7 +5,6 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    process::{Child, Command, Stdio},
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
@@ -13,11 +12,13 @@ use std::{
     time::Duration,
 };
 
-use crate::helpers::{Backend, TestDatabase};
+use crate::helpers::{
+    binary::{cli, free_address, wait_ready, Server},
+    Backend, TestDatabase,
+};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_partnergraph");
 const CHANGES: usize = 1000;
 
 /// webhook-id → the partner id in the body, and how many requests came.
@@ -36,26 +37,16 @@ async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Byte
     "ok"
 }
 
-fn serve(database_url: &str, address: &str) -> Child {
-    Command::new(BIN)
-        .args(["serve", "--listen", address, "--jobs-interval", "0"])
-        .args(["--webhook-allow-private", "--query-cost-budget", "0"])
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_ready(client: &reqwest::Client, address: &str) {
-    for _ in 0..400 {
-        let ready = client.get(format!("http://{address}/readyz")).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the server did not become ready");
+/// Jobs off, loopback webhook targets allowed, no query-cost budget.
+fn serve(database_url: &str, address: &str) -> Server {
+    let args = [
+        "--jobs-interval",
+        "0",
+        "--webhook-allow-private",
+        "--query-cost-budget",
+        "0",
+    ];
+    Server::start(database_url, address, &args)
 }
 
 async fn graphql(
@@ -81,11 +72,7 @@ async fn survives_a_kill_during_a_burst(backend: Backend) {
         return;
     };
     let url = database.url().to_owned();
-    let output = Command::new(BIN)
-        .args(["token", "create", "--role", "ADMIN"])
-        .env("DATABASE_URL", &url)
-        .output()
-        .unwrap();
+    let output = cli(&url, ["token", "create", "--role", "ADMIN"]);
     assert!(output.status.success(), "{output:?}");
     let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
 
@@ -97,16 +84,9 @@ async fn survives_a_kill_during_a_burst(backend: Backend) {
         .with_state(receiver.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let address = format!(
-        "127.0.0.1:{}",
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    );
+    let address = free_address();
     let client = reqwest::Client::new();
-    let mut server = serve(&url, &address);
+    let server = serve(&url, &address);
     wait_ready(&client, &address).await;
     let created = graphql(
         &client,
@@ -155,14 +135,13 @@ async fn survives_a_kill_during_a_burst(backend: Backend) {
     while committed.load(Ordering::SeqCst) < CHANGES / 3 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    server.kill().unwrap(); // SIGKILL
-    server.wait().unwrap();
+    server.kill(); // SIGKILL
     for writer in writers {
         writer.await.unwrap();
     }
 
     // Back up: what was committed (answered or not) is in the outbox.
-    let mut server = serve(&url, &address);
+    let server = serve(&url, &address);
     wait_ready(&client, &address).await;
     let feed = graphql(
         &client,
@@ -191,8 +170,7 @@ async fn survives_a_kill_during_a_burst(backend: Backend) {
     assert_eq!(seen.len(), expected, "each event once after deduplication");
     assert_eq!(partners.len(), expected, "one event per created partner");
     assert!(receiver.requests.load(Ordering::SeqCst) >= expected);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,8 +33,7 @@ async fn migrations_on_sqlite() {
 async fn unindexed_foreign_keys(backend: Backend) -> Option<Vec<String>> {
     use sea_orm::{ConnectionTrait, Statement};
     let database = TestDatabase::create(backend).await?;
-    let conn = db::connect(database.url()).await.unwrap();
-    db::migrate(&conn).await.unwrap();
+    let conn = database.migrated().await;
     let sql = match backend {
         Backend::Postgres => {
             "SELECT c.conrelid::regclass::text || '.' || a.attname AS fk FROM pg_constraint c \
