@@ -7,34 +7,33 @@ use std::{
     collections::{HashMap, HashSet},
     sync::{
         atomic::{AtomicUsize, Ordering},
-        Arc, Mutex,
+        Arc,
     },
     time::Duration,
 };
 
 use crate::helpers::{
     binary::{cli, free_address, wait_ready, Server},
+    receiver::{Received, Receiver},
     Backend, TestDatabase,
 };
-use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
 use serde_json::{json, Value};
 
 const CHANGES: usize = 1000;
 
-/// webhook-id → the partner id in the body, and how many requests came.
-#[derive(Clone, Default)]
-struct Receiver {
-    seen: Arc<Mutex<HashMap<String, String>>>,
-    requests: Arc<AtomicUsize>,
-}
-
-async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> &'static str {
-    let body: Value = serde_json::from_slice(&body).unwrap();
-    let id = headers["webhook-id"].to_str().unwrap().to_owned();
-    let partner = body["data"]["partner"]["id"].as_str().unwrap().to_owned();
-    receiver.requests.fetch_add(1, Ordering::SeqCst);
-    receiver.seen.lock().unwrap().insert(id, partner);
-    "ok"
+/// webhook-id → the partner id in the body, of every request so far.
+fn seen(receiver: &Receiver) -> HashMap<String, String> {
+    let partner = |r: &Received| {
+        r.json()["data"]["partner"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    receiver
+        .received()
+        .iter()
+        .map(|r| (r.webhook_id(), partner(r)))
+        .collect()
 }
 
 /// Jobs off, loopback webhook targets allowed, no query-cost budget.
@@ -76,13 +75,8 @@ async fn survives_a_kill_during_a_burst(backend: Backend) {
     assert!(output.status.success(), "{output:?}");
     let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
 
-    let receiver = Receiver::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
-    let app = Router::new()
-        .route("/hook", post(record))
-        .with_state(receiver.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let receiver = Receiver::start().await;
+    let hook = receiver.url();
 
     let address = free_address();
     let client = reqwest::Client::new();
@@ -157,19 +151,19 @@ async fn survives_a_kill_during_a_burst(backend: Backend) {
     assert!(expected < CHANGES, "the kill came before the burst ended");
     // Claims the dead process held run out after their 30 s lease.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    while receiver.seen.lock().unwrap().len() < expected {
+    while seen(&receiver).len() < expected {
         assert!(
             tokio::time::Instant::now() < deadline,
             "{} of {expected} events delivered",
-            receiver.seen.lock().unwrap().len()
+            seen(&receiver).len()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let seen = receiver.seen.lock().unwrap().clone();
+    let seen = seen(&receiver);
     let partners: HashSet<&String> = seen.values().collect();
     assert_eq!(seen.len(), expected, "each event once after deduplication");
     assert_eq!(partners.len(), expected, "one event per created partner");
-    assert!(receiver.requests.load(Ordering::SeqCst) >= expected);
+    assert!(receiver.received().len() >= expected);
     server.kill();
 }
 

@@ -2,18 +2,9 @@
 //! dispatcher and worker, deliveries checked with the Standard Webhooks
 //! library, on SQLite and on PostgreSQL.
 
-use std::{
-    collections::HashMap,
-    net::SocketAddr,
-    sync::{
-        atomic::{AtomicU16, Ordering},
-        Arc, Mutex,
-    },
-    time::Duration,
-};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use crate::helpers::TestApp;
-use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
+use crate::helpers::{binary::free_address, receiver::Receiver, TestApp};
 use partnergraph::{
     config::ServerConfig,
     domain::Role,
@@ -38,92 +29,6 @@ fn start_webhooks(app: &TestApp, replica: &str) -> webhooks::Runtime {
     settings.poll = Duration::from_millis(50);
     settings.replica = replica.to_owned();
     webhooks::spawn(app.db.clone(), Arc::new(app.clock.clone()), settings).unwrap()
-}
-
-/// One request the receiver got.
-#[derive(Clone, Debug)]
-struct Received {
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Received {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-
-    fn webhook_id(&self) -> String {
-        self.headers["webhook-id"].to_str().unwrap().to_owned()
-    }
-
-    /// Verifies like any Standard Webhooks consumer would.
-    fn verifies_with(&self, secret: &str) -> bool {
-        standardwebhooks::Webhook::new(secret)
-            .unwrap()
-            .verify(&self.body, &self.headers)
-            .is_ok()
-    }
-}
-
-/// A webhook receiver on loopback that answers with `status`.
-#[derive(Clone)]
-struct Receiver {
-    address: SocketAddr,
-    received: Arc<Mutex<Vec<Received>>>,
-    status: Arc<AtomicU16>,
-}
-
-async fn record(
-    State(receiver): State<Receiver>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> axum::http::StatusCode {
-    receiver
-        .received
-        .lock()
-        .unwrap()
-        .push(Received { headers, body });
-    axum::http::StatusCode::from_u16(receiver.status.load(Ordering::SeqCst)).unwrap()
-}
-
-impl Receiver {
-    async fn start() -> Self {
-        Self::start_on("127.0.0.1:0".parse().unwrap()).await
-    }
-
-    async fn start_on(address: SocketAddr) -> Self {
-        let listener = tokio::net::TcpListener::bind(address).await.unwrap();
-        let receiver = Receiver {
-            address: listener.local_addr().unwrap(),
-            received: Arc::default(),
-            status: Arc::new(AtomicU16::new(200)),
-        };
-        let app = Router::new()
-            .route("/hook", post(record))
-            .with_state(receiver.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        receiver
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/hook", self.address)
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
-    }
-
-    /// Waits until `count` requests arrived.
-    async fn wait_for(&self, count: usize) -> Vec<Received> {
-        for _ in 0..400 {
-            let received = self.received();
-            if received.len() >= count {
-                return received;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("expected {count} deliveries, got {}", self.received().len());
-    }
 }
 
 const CREATE: &str = "mutation($input: CreateWebhookEndpointInput!) {
@@ -352,10 +257,7 @@ backend_test!(
     private_targets(),
     |app| {
         // A port with nobody listening yet.
-        let address = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap()
-        };
+        let address = free_address().parse().unwrap();
         let _webhooks = start_webhooks(&app, "replica-a");
         let url = format!("http://{address}/hook");
         let (endpoint, secret) =
@@ -402,7 +304,7 @@ backend_test!(
         let _webhooks = start_webhooks(&app, "replica-a");
         let (endpoint, _) =
             create_endpoint(&app, &app.admin, &receiver.url(), &["partner.created"]).await;
-        receiver.status.store(410, Ordering::SeqCst);
+        receiver.answer_with(410);
         app.partner("Acme").await;
         let state = wait_until(&app, &endpoint, |s| {
             s["enabled"] == false
@@ -420,7 +322,7 @@ backend_test!(
         assert_eq!(events[0]["node"]["data"]["reason"], "GONE");
 
         // Failing, not gone: disabled once every attempt failed for five days.
-        receiver.status.store(500, Ordering::SeqCst);
+        receiver.answer_with(500);
         let (failing, _) =
             create_endpoint(&app, &app.admin, &receiver.url(), &["partner.created"]).await;
         app.partner("Globex").await;

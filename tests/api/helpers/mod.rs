@@ -11,6 +11,7 @@ mod database;
 mod deals;
 mod outbox;
 mod partners;
+pub mod receiver;
 mod tokens;
 pub mod ws;
 
