@@ -45,7 +45,7 @@ use std::{
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use entity::{deal_registration, opportunity, opportunity_attribution, partner};
+use entity::{deal_registration, opportunity_attribution, partner};
 use partnergraph::{
     auth::{token, ScopeSet},
     clock::{Clock, SystemClock},
@@ -57,6 +57,7 @@ use partnergraph::{
         PartnerStatus, PartnerTier, PartnerType, Role,
     },
     ids::{self, NodeType},
+    service::deals::opportunity::Draft,
     AppState,
 };
 use sea_orm::{
@@ -170,32 +171,26 @@ async fn seed(db: &DatabaseConnection) -> Uuid {
     // `opportunity_id` (which has one) then finds its opportunity.
     insert_chunked(
         &txn,
-        (0..OPPORTUNITIES).map(|i| opportunity::ActiveModel {
-            id: Set(opportunity_ids[i]),
-            name: Set(format!("Deal {i:06}")),
-            company_name: Set(format!("Customer {i:06}")),
-            company_domain: Set(format!("customer-{i:06}.example")),
-            company_key: Set(format!("customer {i:06}")),
-            domain_key: Set(format!("customer-{i:06}.example")),
-            source: Set(OpportunitySource::PartnerSourced),
-            stage: Set(STAGES[i % STAGES.len()]),
-            next_step: Set(None),
-            amount_minor: Set(amount(i)),
-            currency: Set("USD".to_owned()),
-            expected_close_date: Set(close_date(i)),
-            closed_at: Set(None),
-            closed_lost_reason: Set(None),
-            qualified_at: Set(None),
-            deal_registration_id: Set(Some(registration_ids[i])),
-            owner_id: Set(None),
-            discount_bps: Set(None),
-            margin_bps: Set(None),
-            competitor_intel: Set(None),
-            internal_notes: Set(None),
-            crm_managed: Set(false),
-            version: Set(1),
-            created_at: Set(at(i)),
-            updated_at: Set(at(i)),
+        (0..OPPORTUNITIES).map(|i| {
+            Draft {
+                name: format!("Deal {i:06}"),
+                company_name: format!("Customer {i:06}"),
+                company_domain: format!("customer-{i:06}.example"),
+                source: OpportunitySource::PartnerSourced,
+                stage: STAGES[i % STAGES.len()],
+                amount_minor: amount(i),
+                currency: "USD".to_owned(),
+                expected_close_date: close_date(i),
+                deal_registration_id: Some(registration_ids[i]),
+                owner_id: None,
+                next_step: None,
+                discount_bps: None,
+                margin_bps: None,
+                competitor_intel: None,
+                internal_notes: None,
+                crm_managed: false,
+            }
+            .row(opportunity_ids[i], at(i))
         }),
     )
     .await;

@@ -227,39 +227,32 @@ backend_test!(direct_opportunities_attribution_and_crm_upserts, |app| {
 
 /// Seeds `n` approved partner-sourced opportunities straight into the tables.
 async fn seed(app: &TestApp, partner: &str, n: usize) {
+    use partnergraph::service::deals::opportunity::Draft;
     let partner_id =
         partnergraph::ids::decode_as(partnergraph::ids::NodeType::Partner, partner).unwrap();
     let now = app.clock.now();
     for i in 0..n {
         let opportunity_id = uuid::Uuid::now_v7();
         let registration_id = uuid::Uuid::now_v7();
-        entity::opportunity::ActiveModel {
-            id: Set(opportunity_id),
-            name: Set(format!("Deal {i}")),
-            company_name: Set(format!("Co {i}")),
-            company_domain: Set(format!("co{i}.example")),
-            company_key: Set(format!("co {i}")),
-            domain_key: Set(format!("co{i}.example")),
-            source: Set(entity::OpportunitySource::PartnerSourced),
-            stage: Set(entity::OpportunityStage::Registered),
-            next_step: Set(None),
-            amount_minor: Set(100),
-            currency: Set("USD".into()),
-            expected_close_date: Set(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
-            closed_at: Set(None),
-            closed_lost_reason: Set(None),
-            qualified_at: Set(None),
-            deal_registration_id: Set(None),
-            owner_id: Set(None),
-            discount_bps: Set(None),
-            margin_bps: Set(None),
-            competitor_intel: Set(None),
-            internal_notes: Set(None),
-            crm_managed: Set(false),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
+        Draft {
+            name: format!("Deal {i}"),
+            company_name: format!("Co {i}"),
+            company_domain: format!("co{i}.example"),
+            source: entity::OpportunitySource::PartnerSourced,
+            stage: entity::OpportunityStage::Registered,
+            amount_minor: 100,
+            currency: "USD".into(),
+            expected_close_date: chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            deal_registration_id: None,
+            owner_id: None,
+            next_step: None,
+            discount_bps: None,
+            margin_bps: None,
+            competitor_intel: None,
+            internal_notes: None,
+            crm_managed: false,
         }
+        .row(opportunity_id, now)
         .insert(&app.db)
         .await
         .unwrap();

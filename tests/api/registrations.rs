@@ -2,7 +2,6 @@
 
 use crate::helpers::deal;
 use chrono::Duration;
-use entity::opportunity;
 use partnergraph::{clock::Clock, domain::Role};
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::json;
@@ -145,36 +144,27 @@ backend_test!(conflicts_follow_the_rules_of_engagement, |app| {
     // A direct opportunity already at QUALIFIED on another account. (Direct
     // opportunities arrive with the pipeline work; the row is seeded here.)
     let now = app.clock.now();
-    opportunity::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        name: Set("Umbrella renewal".into()),
-        company_name: Set("Umbrella".into()),
-        company_domain: Set("umbrella.example".into()),
-        company_key: Set("umbrella".into()),
-        domain_key: Set("umbrella.example".into()),
-        source: Set(entity::OpportunitySource::Direct),
-        stage: Set(entity::OpportunityStage::Qualified),
-        next_step: Set(None),
-        amount_minor: Set(100_000),
-        currency: Set("EUR".into()),
-        expected_close_date: Set(chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap()),
-        closed_at: Set(None),
-        closed_lost_reason: Set(None),
-        qualified_at: Set(Some(now - Duration::days(1))),
-        deal_registration_id: Set(None),
-        owner_id: Set(None),
-        discount_bps: Set(Some(1500)),
-        margin_bps: Set(None),
-        competitor_intel: Set(None),
-        internal_notes: Set(None),
-        crm_managed: Set(false),
-        version: Set(1),
-        created_at: Set(now - Duration::days(10)),
-        updated_at: Set(now),
+    let mut row = partnergraph::service::deals::opportunity::Draft {
+        name: "Umbrella renewal".into(),
+        company_name: "Umbrella".into(),
+        company_domain: "umbrella.example".into(),
+        source: entity::OpportunitySource::Direct,
+        stage: entity::OpportunityStage::Qualified,
+        amount_minor: 100_000,
+        currency: "EUR".into(),
+        expected_close_date: chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap(),
+        deal_registration_id: None,
+        owner_id: None,
+        next_step: None,
+        discount_bps: Some(1500),
+        margin_bps: None,
+        competitor_intel: None,
+        internal_notes: None,
+        crm_managed: false,
     }
-    .insert(&app.db)
-    .await
-    .unwrap();
+    .row(uuid::Uuid::now_v7(), now - Duration::days(10));
+    row.qualified_at = Set(Some(now - Duration::days(1)));
+    row.insert(&app.db).await.unwrap();
     let third = app
         .submit_deal(
             &app.partner_token(&gamma, Role::PartnerRep).await,
