@@ -64,14 +64,7 @@ pub async fn record(
         .into());
     }
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
-    let Some(partner) = super::partners::find(uow.conn(), caller, partner_id).await? else {
-        return Err(UserError::on_field(
-            "partnerId",
-            UserErrorCode::NotFound,
-            "no partner has this id",
-        )
-        .into());
-    };
+    let partner = super::partners::require(uow.conn(), caller, partner_id).await?;
     if partner.signed_at.is_none() {
         return Err(UserError::on_field(
             "partnerId",

@@ -123,17 +123,7 @@ pub async fn create(
     }
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     if let Some(partner_id) = partner_id {
-        if super::partners::find(uow.conn(), caller, partner_id)
-            .await?
-            .is_none()
-        {
-            return Err(UserError::on_field(
-                "partnerId",
-                UserErrorCode::NotFound,
-                "no partner has this id",
-            )
-            .into());
-        }
+        super::partners::require(uow.conn(), caller, partner_id).await?;
     }
     let client = NewClient {
         name: new.name.into_inner(),

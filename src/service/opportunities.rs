@@ -589,17 +589,7 @@ pub async fn add_partner(
 ) -> Outcome<opportunity::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load(&uow, caller, id, None).await?;
-    if super::partners::find(uow.conn(), caller, partner_id)
-        .await?
-        .is_none()
-    {
-        return Err(UserError::on_field(
-            "partnerId",
-            UserErrorCode::NotFound,
-            "no partner has this id",
-        )
-        .into());
-    }
+    super::partners::require(uow.conn(), caller, partner_id).await?;
     let existing = attribution::of_opportunity(uow.conn(), id).await?;
     if existing.iter().any(|a| a.partner_id == partner_id) {
         return Err(UserError::on_field(

@@ -112,6 +112,23 @@ pub async fn find(
         .await?)
 }
 
+/// The partner named by an input's `partnerId`, if the caller may see it;
+/// otherwise the user error on that field.
+pub async fn require(
+    db: &impl ConnectionTrait,
+    caller: &Caller<'_>,
+    id: Uuid,
+) -> Outcome<partner::Model> {
+    find(db, caller, id).await?.ok_or_else(|| {
+        UserError::on_field(
+            "partnerId",
+            UserErrorCode::NotFound,
+            "no partner has this id",
+        )
+        .into()
+    })
+}
+
 pub async fn contacts(
     db: &impl ConnectionTrait,
     caller: &Caller<'_>,

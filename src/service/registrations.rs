@@ -195,6 +195,19 @@ fn submitter(caller: &Caller<'_>) -> String {
     }
 }
 
+/// An expected close date must not be before the caller's today.
+fn not_in_the_past(date: NaiveDate, caller: &Caller<'_>) -> Outcome<()> {
+    if date < caller.now.date_naive() {
+        return Err(UserError::on_field(
+            "expectedCloseDate",
+            UserErrorCode::InvalidValue,
+            "must not be in the past",
+        )
+        .into());
+    }
+    Ok(())
+}
+
 fn duplicate_registration() -> Failure {
     UserError::on_field(
         "companyDomain",
@@ -222,23 +235,9 @@ pub async fn submit(
         )
         .into());
     };
-    if new.expected_close_date < caller.now.date_naive() {
-        return Err(UserError::on_field(
-            "expectedCloseDate",
-            UserErrorCode::InvalidValue,
-            "must not be in the past",
-        )
-        .into());
-    }
+    not_in_the_past(new.expected_close_date, caller)?;
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
-    let Some(partner) = super::partners::find(uow.conn(), caller, partner_id).await? else {
-        return Err(UserError::on_field(
-            "partnerId",
-            UserErrorCode::NotFound,
-            "no partner has this id",
-        )
-        .into());
-    };
+    let partner = super::partners::require(uow.conn(), caller, partner_id).await?;
     let settings = settings::get(uow.conn()).await?;
     let gated = settings.certification_gating && partner.partner_type != PartnerType::Referral;
     if gated && !accounts::certified(uow.conn(), partner.id, Some(CertificationKind::Sales)).await?
@@ -368,16 +367,8 @@ pub async fn update(
     expected_version: i32,
     changes: RegistrationChanges,
 ) -> Outcome<deal_registration::Model> {
-    if changes
-        .expected_close_date
-        .is_some_and(|d| d < caller.now.date_naive())
-    {
-        return Err(UserError::on_field(
-            "expectedCloseDate",
-            UserErrorCode::InvalidValue,
-            "must not be in the past",
-        )
-        .into());
+    if let Some(date) = changes.expected_close_date {
+        not_in_the_past(date, caller)?;
     }
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = registration::load(&uow, caller, id, Some(expected_version), None).await?;
