@@ -20,7 +20,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{env_usize, histogram, machine};
+use common::{env_usize, histogram, machine, TestDatabase};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Semaphore};
@@ -156,11 +156,12 @@ async fn subscriber(
 }
 
 async fn run(subscribers: usize, events: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}/fanout.db?mode=rwc", dir.path().display());
-    cli(&database_url, &["migrate"]);
-    let token = cli(&database_url, &["token", "create", "--role", "ADMIN"]);
-    let server = start_server(&database_url).await;
+    // Migrated by the binary, as an operator would.
+    let database = TestDatabase::sqlite();
+    let database_url = database.url();
+    cli(database_url, &["migrate"]);
+    let token = cli(database_url, &["token", "create", "--role", "ADMIN"]);
+    let server = start_server(database_url).await;
     let (idle_rss, _) = server.memory_mib();
     let partner = graphql(
         &server.address,

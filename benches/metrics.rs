@@ -55,7 +55,6 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use partnergraph::{
     auth::{token, ScopeSet},
-    db,
     domain::{
         inputs::CurrencyCode,
         money::Money,
@@ -1384,9 +1383,8 @@ async fn run(
     page_iterations: usize,
     metrics_iterations: usize,
 ) -> Results {
-    let database = BenchDatabase::create(postgres_url).await;
-    let db = db::connect(&database.url).await.unwrap();
-    db::migrate(&db).await.unwrap();
+    let database = bench_database(Some(postgres_url)).await;
+    let db = database.migrated().await;
 
     let started = Instant::now();
     seed(&db).await;
@@ -1415,7 +1413,7 @@ async fn run(
         .expose()
         .to_owned();
 
-    let server = start_server(&database.url, token).await;
+    let server = start_server(database.url(), token).await;
     let (rss_started, _) = server.memory_mib();
 
     // Check both shapes before timing them, and that each baseline produces
@@ -1628,9 +1626,7 @@ fn main() {
     let page_iterations = env_usize("BENCH_ITERATIONS", 100);
     let metrics_iterations = env_usize("BENCH_METRICS_ITERATIONS", 20);
     let warmup = env_usize("BENCH_WARMUP", 3);
-    let postgres_url = ["BENCH_POSTGRES_URL", "TEST_POSTGRES_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|u| !u.is_empty()));
+    let postgres_url = postgres_url();
     let machine = machine();
 
     println!("# PartnerGraph program-metrics benchmark");

@@ -48,7 +48,6 @@ use partnergraph::{
     auth::{token, ScopeSet},
     clock::{Clock, SystemClock},
     config::ServerConfig,
-    db,
     domain::Role,
     ids::{self, NodeType},
     AppState,
@@ -79,110 +78,6 @@ const PARTNER_LIST_QUERY: &str =
 
 const COUNT_SQL: &str = "SELECT COUNT(*) AS n FROM partner";
 const PAGE_SQL: &str = "SELECT id, name, partner_type, tier, status, website, signed_at, version FROM partner ORDER BY name_key, id LIMIT 101";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn label(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        }
-    }
-}
-
-/// A database that exists for one benchmark run and is removed after it.
-enum BenchDatabase {
-    Sqlite {
-        _dir: tempfile::TempDir,
-        url: String,
-    },
-    Postgres {
-        admin_url: String,
-        name: String,
-        url: String,
-    },
-}
-
-impl BenchDatabase {
-    async fn create(backend: Backend, postgres_url: Option<&str>) -> Self {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("bench.db").display()
-                );
-                BenchDatabase::Sqlite { _dir: dir, url }
-            }
-            Backend::Postgres => {
-                let admin_url = postgres_url
-                    .expect("a PostgreSQL run needs a URL")
-                    .to_owned();
-                let name = format!("pg_bench_{}", Uuid::new_v4().simple());
-                let admin = sea_orm::Database::connect(&admin_url)
-                    .await
-                    .expect("cannot connect to BENCH_POSTGRES_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .unwrap();
-                admin.close().await.unwrap();
-                let mut parsed = url::Url::parse(&admin_url).unwrap();
-                parsed.set_path(&format!("/{name}"));
-                let url = parsed.to_string();
-                BenchDatabase::Postgres {
-                    admin_url,
-                    name,
-                    url,
-                }
-            }
-        }
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            BenchDatabase::Sqlite { url, .. } | BenchDatabase::Postgres { url, .. } => url,
-        }
-    }
-}
-
-impl Drop for BenchDatabase {
-    fn drop(&mut self) {
-        if let BenchDatabase::Postgres {
-            admin_url, name, ..
-        } = self
-        {
-            let (admin_url, name) = (admin_url.clone(), name.clone());
-            let target = name.clone();
-            // Drop runs outside async; a runtime of its own removes the database.
-            let dropped = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async {
-                    let admin = sea_orm::Database::connect(&admin_url).await?;
-                    admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS {target} WITH (FORCE)"
-                        ))
-                        .await?;
-                    admin.close().await
-                })
-            })
-            .join();
-            match dropped {
-                Ok(Ok(())) => eprintln!("dropped database {name}"),
-                other => eprintln!("WARNING: could not drop database {name}: {other:?}"),
-            }
-        }
-    }
-}
 
 /// Bulk-inserts the partners straight through SeaORM. This is benchmark data,
 /// so it skips the unit of work (no audit entries, no outbox events).
@@ -550,9 +445,8 @@ async fn run_backend(
     iterations: usize,
 ) -> BackendResult {
     println!("\n## {}", backend.label());
-    let database = BenchDatabase::create(backend, postgres_url).await;
-    let db = db::connect(database.url()).await.unwrap();
-    db::migrate(&db).await.unwrap();
+    let database = bench_database(postgres_url).await;
+    let db = database.migrated().await;
 
     let started = Instant::now();
     seed(&db, SystemClock.now()).await;
@@ -807,9 +701,7 @@ fn principal_table(results: &[BackendResult], iterations: usize) -> String {
 fn main() {
     let iterations = env_usize("BENCH_ITERATIONS", 500);
     let warmup = env_usize("BENCH_WARMUP", 50);
-    let postgres_url = ["BENCH_POSTGRES_URL", "TEST_POSTGRES_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|u| !u.is_empty()));
+    let postgres_url = postgres_url();
     let machine = machine();
 
     println!("# PartnerGraph partners benchmark");

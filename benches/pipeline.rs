@@ -50,7 +50,6 @@ use partnergraph::{
     auth::{token, ScopeSet},
     clock::{Clock, SystemClock},
     config::ServerConfig,
-    db,
     domain::{
         inputs::{CurrencyCode, Weight},
         money::Money,
@@ -488,9 +487,8 @@ impl Results {
 }
 
 async fn run(postgres_url: &str, warmup: usize, iterations: usize) -> Results {
-    let database = BenchDatabase::create(postgres_url).await;
-    let db = db::connect(&database.url).await.unwrap();
-    db::migrate(&db).await.unwrap();
+    let database = bench_database(Some(postgres_url)).await;
+    let db = database.migrated().await;
 
     let started = Instant::now();
     let partner_id = seed(&db).await;
@@ -630,9 +628,7 @@ fn table(r: &Results, iterations: usize, machine: &str) -> String {
 fn main() {
     let iterations = env_usize("BENCH_ITERATIONS", 500);
     let warmup = env_usize("BENCH_WARMUP", 50);
-    let postgres_url = ["BENCH_POSTGRES_URL", "TEST_POSTGRES_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|u| !u.is_empty()));
+    let postgres_url = postgres_url();
     let machine = machine();
 
     println!("# PartnerGraph pipeline benchmark");

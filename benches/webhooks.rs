@@ -38,12 +38,11 @@ use chrono::Utc;
 use entity::webhook_endpoint;
 use partnergraph::{
     clock::{Clock, SystemClock},
-    db,
     domain::{EventType, SubjectType},
     unit_of_work::{Actor, Event, UnitOfWork},
     webhooks::{self, dispatch, signing, target::TargetPolicy, Settings},
 };
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -89,54 +88,6 @@ async fn start_receiver() -> (String, Arrivals) {
         .with_state(arrivals.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{address}/hook"), arrivals)
-}
-
-/// A fresh database; the guard removes a PostgreSQL one afterwards.
-async fn database(postgres: Option<&str>) -> (DatabaseConnection, Box<dyn std::any::Any>) {
-    let (url, guard): (String, Box<dyn std::any::Any>) = match postgres {
-        Some(admin_url) => {
-            let name = format!("pg_bench_{}", Uuid::new_v4().simple());
-            let admin = sea_orm::Database::connect(admin_url).await.unwrap();
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
-            let mut parsed = url::Url::parse(admin_url).unwrap();
-            parsed.set_path(&format!("/{name}"));
-            (parsed.to_string(), Box::new(DropDatabase(admin, name)))
-        }
-        None => {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("bench.db").display()
-            );
-            (url, Box::new(dir))
-        }
-    };
-    let db = db::connect(&url).await.unwrap();
-    db::migrate(&db).await.unwrap();
-    (db, guard)
-}
-
-struct DropDatabase(DatabaseConnection, String);
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        let (admin, name) = (self.0.clone(), self.1.clone());
-        let _ = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(async {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                })
-        })
-        .join();
-    }
 }
 
 async fn add_endpoint(db: &DatabaseConnection, url: &str) -> String {
@@ -243,7 +194,8 @@ struct Results {
 }
 
 async fn run(postgres: Option<&str>, deliveries: usize, latency_events: usize) -> Results {
-    let (db, _guard) = database(postgres).await;
+    let database = bench_database(postgres).await;
+    let db = database.migrated().await;
     let (url, arrivals) = start_receiver().await;
     let secret = add_endpoint(&db, &url).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -312,9 +264,7 @@ async fn latest_delivery_id(db: &DatabaseConnection) -> String {
 fn main() {
     let deliveries = env_usize("BENCH_DELIVERIES", 5_000);
     let latency_events = env_usize("BENCH_LATENCY_EVENTS", 300);
-    let postgres = ["BENCH_POSTGRES_URL", "TEST_POSTGRES_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|u| !u.is_empty()));
+    let postgres = postgres_url();
     let machine = machine();
     println!("# PartnerGraph webhook benchmark");
     println!("machine: {machine}");

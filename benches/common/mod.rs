@@ -1,4 +1,6 @@
-//! What both benchmarks share: timing loops, histograms, the machine line.
+//! What the benchmarks share: timing loops, histograms, the machine line,
+//! and the tests' database harness (a fresh SQLite file or PostgreSQL
+//! database built by the real migrations, removed afterwards).
 
 #![allow(dead_code)] // each benchmark uses its own subset
 // Benchmarks create databases and seed rows directly.
@@ -7,9 +9,13 @@
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use sea_orm::ConnectionTrait;
 use std::hint::black_box;
-use uuid::Uuid;
+
+// The tests' own file, so both build their databases one way.
+#[path = "../../tests/api/helpers/database.rs"]
+mod database;
+#[allow(unused_imports)] // each benchmark uses its own subset
+pub use database::{Backend, TestDatabase};
 
 /// Alternating blocks per measurement, so machine noise hits both sides alike.
 pub const BLOCKS: usize = 10;
@@ -144,57 +150,19 @@ pub fn env_usize(name: &str, default: usize) -> usize {
     }
 }
 
-/// A PostgreSQL database that exists for one benchmark run and is removed after it.
-pub struct BenchDatabase {
-    admin_url: String,
-    name: String,
-    pub url: String,
+/// The PostgreSQL server to benchmark on: `BENCH_POSTGRES_URL`, else
+/// `TEST_POSTGRES_URL`.
+pub fn postgres_url() -> Option<String> {
+    ["BENCH_POSTGRES_URL", "TEST_POSTGRES_URL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|u| !u.is_empty()))
 }
 
-impl BenchDatabase {
-    pub async fn create(admin_url: &str) -> Self {
-        let name = format!("pg_bench_{}", Uuid::new_v4().simple());
-        let admin = sea_orm::Database::connect(admin_url)
-            .await
-            .expect("cannot connect to BENCH_POSTGRES_URL");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let mut parsed = url::Url::parse(admin_url).unwrap();
-        parsed.set_path(&format!("/{name}"));
-        let url = parsed.to_string();
-        BenchDatabase {
-            admin_url: admin_url.to_owned(),
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for BenchDatabase {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let target = name.clone();
-        // Drop runs outside async; a runtime of its own removes the database.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let admin = sea_orm::Database::connect(&admin_url).await?;
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {target} WITH (FORCE)"))
-                    .await?;
-                admin.close().await
-            })
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => eprintln!("dropped database {name}"),
-            other => eprintln!("WARNING: could not drop database {name}: {other:?}"),
-        }
+/// A fresh database for one benchmark run: on the PostgreSQL server
+/// `postgres_url` names, else a SQLite file. Empty until `.migrated()`.
+pub async fn bench_database(postgres_url: Option<&str>) -> TestDatabase {
+    match postgres_url {
+        Some(url) => TestDatabase::postgres(url, "pg_bench").await,
+        None => TestDatabase::sqlite(),
     }
 }

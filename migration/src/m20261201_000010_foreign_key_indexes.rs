@@ -1,5 +1,5 @@
 //! Every foreign key gets an index led by its column, so joins and deletes
-//! over it do not scan (`tests/migrations.rs` lists any that lacks one).
+//! over it do not scan (`tests/api/migrations.rs` lists any that lacks one).
 
 use sea_orm_migration::prelude::*;
 

@@ -53,6 +53,13 @@ fn forget_all() {
     REVOCATIONS.fetch_add(1, Ordering::SeqCst);
 }
 
+/// How many revocations this process has seen. The count is shared by
+/// every server in the process, so a test that runs beside others (one test
+/// binary) can tell its own measurement from another test's revocation.
+pub fn revocations() -> u64 {
+    REVOCATIONS.load(Ordering::SeqCst)
+}
+
 /// Forgets the kept tokens whenever another replica announces a revocation,
 /// and whenever listening (re)starts, since announcements may have been
 /// missed meanwhile. PostgreSQL only (a SQLite file has one server); runs

@@ -1,10 +1,6 @@
 //! Migrations: replicas that start together migrate one after the other.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{Backend, TestDatabase};
+use crate::helpers::{Backend, TestDatabase};
 use partnergraph::db;
 
 async fn concurrent_migrations_both_succeed(backend: Backend) {
@@ -37,8 +33,7 @@ async fn migrations_on_sqlite() {
 async fn unindexed_foreign_keys(backend: Backend) -> Option<Vec<String>> {
     use sea_orm::{ConnectionTrait, Statement};
     let database = TestDatabase::create(backend).await?;
-    let conn = db::connect(database.url()).await.unwrap();
-    db::migrate(&conn).await.unwrap();
+    let conn = database.migrated().await;
     let sql = match backend {
         Backend::Postgres => {
             "SELECT c.conrelid::regclass::text || '.' || a.attname AS fk FROM pg_constraint c \

@@ -46,9 +46,15 @@ pub async fn send(socket: &mut Socket, message: Value) {
 
 /// The next JSON message, or `None` if the socket closed or `wait` passed.
 pub async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
+    let text = next_text(socket, wait).await?;
+    Some(serde_json::from_str(&text).unwrap())
+}
+
+/// The next text message as sent, for tests of its bytes.
+pub async fn next_text(socket: &mut Socket, wait: Duration) -> Option<String> {
     loop {
         match tokio::time::timeout(wait, socket.next()).await {
-            Ok(Some(Ok(Message::Text(text)))) => return Some(serde_json::from_str(&text).unwrap()),
+            Ok(Some(Ok(Message::Text(text)))) => return Some(text.as_str().to_owned()),
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
             _ => return None,
         }

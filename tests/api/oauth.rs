@@ -1,13 +1,12 @@
 //! OAuth2 client credentials with a standard client library (the `oauth2`
 //! crate, unchanged), and what its tokens may do.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::num::NonZeroU32;
 
-use common::{error_code, Backend, TestApp};
+use crate::helpers::{
+    binary::{free_address, wait_ready, Server},
+    error_code, Backend, TestApp,
+};
 use oauth2::{
     basic::{BasicClient, BasicErrorResponseType},
     AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RequestTokenError,
@@ -63,8 +62,8 @@ fn http() -> oauth2::reqwest::Client {
 backend_test!(
     a_standard_client_gets_a_token_and_calls_graphql_with_it,
     |app| {
-        let partner = app.create_partner("Acme").await;
-        app.create_partner("Other").await;
+        let partner = app.partner("Acme").await;
+        app.partner("Other").await;
         let (client_id, secret, _) = create_client(&app, Some(&partner), &["partners:read"]).await;
         let client = token_client(&app, &client_id, &secret);
         let token = client
@@ -195,7 +194,7 @@ backend_test!(
 );
 
 backend_test!(revoked_expired_and_narrow_tokens_stop_at_the_door, |app| {
-    let partner = app.create_partner("Acme").await;
+    let partner = app.partner("Acme").await;
     let (client_id, secret, client_node) = create_client(
         &app,
         Some(&partner),
@@ -332,16 +331,6 @@ async fn the_token_endpoint_is_rate_limited_per_client() {
     assert_eq!(statuses, [200, 200, 200, 429, 429]);
 }
 
-/// A server binary in a process of its own, stopped when dropped.
-struct Replica(std::process::Child);
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_replica_refuses_a_revoked_token_at_once() {
     let Some(app) = TestApp::spawn(Backend::Postgres).await else {
@@ -350,32 +339,11 @@ async fn another_replica_refuses_a_revoked_token_at_once() {
     };
     // A second server process on the same database that would remember
     // tokens for a minute: only the revocation's NOTIFY can reach it sooner.
-    let address = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
-    let _replica = Replica(
-        std::process::Command::new(env!("CARGO_BIN_EXE_partnergraph"))
-            .args(["serve", "--listen", &address, "--jobs-interval", "0"])
-            .args(["--token-cache-ms", "60000"])
-            .env("DATABASE_URL", app.database_url())
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let address = free_address();
+    let args = ["--jobs-interval", "0", "--token-cache-ms", "60000"];
+    let _replica = Server::start(&app.database_url(), &address, &args);
     let other = format!("http://{address}/graphql");
-    let mut ready = false;
-    for _ in 0..400 {
-        let probe = app.client.get(format!("http://{address}/readyz")).send();
-        if probe.await.is_ok_and(|r| r.status().is_success()) {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    assert!(ready, "the replica did not become ready");
+    wait_ready(&app.client, &address).await;
 
     // The replica keeps the wall clock: bring the test's clock to it, so the
     // token issued below has not expired there.
@@ -383,7 +351,7 @@ async fn another_replica_refuses_a_revoked_token_at_once() {
         use partnergraph::clock::Clock;
         app.clock.advance(chrono::Utc::now() - app.clock.now());
     }
-    let partner = app.create_partner("Replicated").await;
+    let partner = app.partner("Replicated").await;
     let (client_id, secret, _) = create_client(&app, Some(&partner), &["partners:read"]).await;
     let client = token_client(&app, &client_id, &secret);
     let token = client

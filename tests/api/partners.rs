@@ -1,11 +1,7 @@
 //! Partners through the API: create, read back every way, change, and the
 //! audit and outbox rows each change leaves.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::error_code;
+use crate::helpers::error_code;
 use serde_json::{json, Value};
 
 const CREATE: &str = "mutation($input: CreatePartnerInput!) { createPartner(input: $input) {
@@ -70,7 +66,7 @@ backend_test!(
 backend_test!(
     each_mutation_leaves_one_audit_row_and_its_event_and_failures_leave_none,
     |app| {
-        let id = app.create_partner("Acme").await;
+        let id = app.partner("Acme").await;
         assert_eq!(
             (
                 app.count("audit_entry").await,
@@ -193,7 +189,7 @@ backend_test!(
 );
 
 backend_test!(stale_versions_are_refused, |app| {
-    let id = app.create_partner("Acme").await;
+    let id = app.partner("Acme").await;
     let data = app
         .admin_data(
             UPDATE,
@@ -262,7 +258,7 @@ backend_test!(every_invalid_field_is_named, |app| {
 });
 
 backend_test!(contacts_are_added_once_per_email, |app| {
-    let id = app.create_partner("Acme").await;
+    let id = app.partner("Acme").await;
     let add = "mutation($input: AddPartnerContactInput!) { addPartnerContact(input: $input) {
         contact { id name email role } userErrors { field code } } }";
     let contact =
@@ -297,7 +293,7 @@ backend_test!(contacts_are_added_once_per_email, |app| {
 
 backend_test!(partners_page_forwards_and_backwards_with_filters, |app| {
     for name in ["Delta", "alpha", "Charlie", "bravo", "Echo"] {
-        app.create_partner(name).await;
+        app.partner(name).await;
     }
     let page = "query($first: Int, $after: String, $last: Int, $before: String, $filter: PartnerFilterInput, $order: PartnerOrder) {
         partners(first: $first, after: $after, last: $last, before: $before, filter: $filter, orderBy: $order) {

@@ -2,27 +2,10 @@
 //! requests that each pass the check still leave exactly one of each, and
 //! the losers get the same user error as the check gives.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::TestApp;
+use crate::helpers::{deal, TestApp};
 use futures_util::future::join_all;
 use partnergraph::domain::Role;
 use serde_json::{json, Value};
-
-async fn partner(app: &TestApp, name: &str) -> String {
-    let data = app
-        .admin_data(
-            "mutation($n: String!) { createPartner(input: { name: $n, type: REFERRAL }) { partner { id } } }",
-            json!({ "n": name }),
-        )
-        .await;
-    data["createPartner"]["partner"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 /// The user errors of every response, failing on any top-level error.
 fn user_errors(responses: &[(reqwest::StatusCode, Value)], field: &str) -> Vec<Value> {
@@ -36,25 +19,10 @@ fn user_errors(responses: &[(reqwest::StatusCode, Value)], field: &str) -> Vec<V
         .collect()
 }
 
-async fn count_where(app: &TestApp, table: &str, condition: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let backend = app.db.get_database_backend();
-    let row = app
-        .db
-        .query_one_raw(Statement::from_string(
-            backend,
-            format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}"),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
-}
-
 backend_test!(concurrent_sourced_attributions_leave_one, |app| {
     let mut partners = Vec::new();
     for i in 0..8 {
-        partners.push(partner(&app, &format!("Partner {i}")).await);
+        partners.push(app.partner(&format!("Partner {i}")).kind("REFERRAL").await);
     }
     let data = app
         .admin_data(
@@ -81,24 +49,22 @@ backend_test!(concurrent_sourced_attributions_leave_one, |app| {
         assert_eq!(lost[0]["field"], json!(["input", "role"]));
     }
     assert_eq!(
-        count_where(&app, "opportunity_attribution", "role = 'SOURCED'").await,
+        app.count_where("opportunity_attribution", "role = 'SOURCED'")
+            .await,
         1
     );
     assert_eq!(
-        count_where(&app, "audit_entry", "operation = 'addOpportunityPartner'").await,
+        app.count_where("audit_entry", "operation = 'addOpportunityPartner'")
+            .await,
         1
     );
 });
 
 backend_test!(concurrent_submissions_for_one_account_leave_one, |app| {
-    let acme = partner(&app, "Acme").await;
+    let acme = app.partner("Acme").kind("REFERRAL").await;
     let rep = app.partner_token(&acme, Role::PartnerRep).await;
     let submit = "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) { dealRegistration { id } userErrors { field code } } }";
-    let input = json!({ "input": {
-        "companyName": "Globex", "companyDomain": "globex.example",
-        "customerContactName": "Carla", "customerContactEmail": "carla@globex.example",
-        "estimatedAmount": { "amount": "1000", "currency": "USD" }, "expectedCloseDate": "2027-01-31",
-    } });
+    let input = json!({ "input": deal("Globex").amount("1000", "USD") });
     let responses = join_all((0..6).map(|_| app.post(&rep, submit, input.clone()))).await;
     let errors = user_errors(&responses, "submitDealRegistration");
     let winners = errors
@@ -111,33 +77,16 @@ backend_test!(concurrent_submissions_for_one_account_leave_one, |app| {
     }
     assert_eq!(app.count("deal_registration").await, 1);
     assert_eq!(
-        count_where(
-            &app,
-            "outbox_event",
-            "event_type = 'deal_registration.submitted'"
-        )
-        .await,
+        app.count_where("outbox_event", "event_type = 'deal_registration.submitted'")
+            .await,
         1
     );
 });
 
 backend_test!(concurrent_awards_and_revocations_leave_one_of_each, |app| {
-    let acme = partner(&app, "Acme").await;
-    let data = app
-        .admin_data(
-            "mutation($p: ID!) { addPartnerContact(input: { partnerId: $p, name: \"Ana\", email: \"ana@acme.example\", role: AE }) { contact { id } } }",
-            json!({ "p": acme }),
-        )
-        .await;
-    let contact = data["addPartnerContact"]["contact"]["id"].clone();
-    let data = app
-        .admin_data(
-            "mutation { createCertificationTrack(input: { code: \"SALES-101\", name: \"Sales\", kind: SALES, level: FOUNDATION }) { certificationTrack { id } } }",
-            json!({}),
-        )
-        .await;
-    let track = data["createCertificationTrack"]["certificationTrack"]["id"].clone();
-    assert!(track.is_string(), "{data}");
+    let acme = app.partner("Acme").kind("REFERRAL").await;
+    let contact = app.contact(&acme, "ana@acme.example").await;
+    let track = app.track("SALES-101", "SALES").await;
 
     let award = "mutation($c: ID!, $t: ID!) { awardCertification(input: { contactId: $c, trackId: $t }) { certification { id } userErrors { field code } } }";
     let responses =
@@ -178,12 +127,12 @@ backend_test!(concurrent_awards_and_revocations_leave_one_of_each, |app| {
         .count();
     assert_eq!(winners, 1, "{errors:?}");
     assert_eq!(
-        count_where(&app, "audit_entry", "operation = 'revokeCertification'").await,
+        app.count_where("audit_entry", "operation = 'revokeCertification'")
+            .await,
         1
     );
     assert_eq!(
-        count_where(
-            &app,
+        app.count_where(
             "outbox_event",
             "event_type = 'certification.status_changed'"
         )
@@ -213,7 +162,8 @@ async fn race(app: &TestApp, token: &str, mutation: &str, field: &str, inputs: [
         .collect();
     assert_eq!(codes, ["STALE_VERSION"], "{mutation}: {errors:?}");
     assert_eq!(
-        count_where(app, "audit_entry", &format!("operation = '{mutation}'")).await,
+        app.count_where("audit_entry", &format!("operation = '{mutation}'"))
+            .await,
         1,
         "{mutation}"
     );
@@ -227,16 +177,6 @@ fn capitalised(field: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn version_of(app: &TestApp, id: &Value, fragment: &str) -> i64 {
-    let data = app
-        .admin_data(
-            &format!("query($id: ID!) {{ node(id: $id) {{ ... on {fragment} {{ version }} }} }}"),
-            json!({ "id": id }),
-        )
-        .await;
-    data["node"]["version"].as_i64().unwrap()
-}
-
 backend_test!(
     every_versioned_mutation_keeps_one_of_two_concurrent_changes,
     partnergraph::config::ServerConfig {
@@ -244,9 +184,8 @@ backend_test!(
         ..Default::default()
     },
     |app| {
-        let acme = partner(&app, "Acme").await;
-        let id = json!(acme);
-        let v = version_of(&app, &id, "Partner").await;
+        let acme = app.partner("Acme").kind("REFERRAL").await;
+        let v = app.version_of(&acme, "Partner").await;
         race(
             &app,
             &app.admin,
@@ -258,7 +197,7 @@ backend_test!(
             ],
         )
         .await;
-        let v = version_of(&app, &id, "Partner").await;
+        let v = app.version_of(&acme, "Partner").await;
         race(
             &app,
             &app.admin,
@@ -273,15 +212,10 @@ backend_test!(
 
         // A registration (as its partner's rep), then its opportunity.
         let rep = app.partner_token(&acme, Role::PartnerRep).await;
-        let (_, body) = app
-            .post(&rep, "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) { dealRegistration { id } } }", json!({ "input": {
-                "companyName": "Globex", "companyDomain": "globex.example",
-                "customerContactName": "Carla", "customerContactEmail": "carla@globex.example",
-                "estimatedAmount": { "amount": "1000", "currency": "USD" }, "expectedCloseDate": "2027-01-31",
-            } }))
+        let registration = app
+            .register_deal(&rep, deal("Globex").amount("1000", "USD"))
             .await;
-        let registration = body["data"]["submitDealRegistration"]["dealRegistration"]["id"].clone();
-        let v = version_of(&app, &registration, "DealRegistration").await;
+        let v = app.version_of(&registration, "DealRegistration").await;
         race(
             &app,
             &rep,
@@ -293,12 +227,8 @@ backend_test!(
             ],
         )
         .await;
-        let data = app
-            .admin_data("mutation($id: ID!) { approveDealRegistration(input: { id: $id }) { dealRegistration { opportunity { id } } } }", json!({ "id": registration }))
-            .await;
-        let opportunity =
-            data["approveDealRegistration"]["dealRegistration"]["opportunity"]["id"].clone();
-        let v = version_of(&app, &opportunity, "Opportunity").await;
+        let opportunity = app.approve(&registration).await;
+        let v = app.version_of(&opportunity, "Opportunity").await;
         race(
             &app,
             &app.admin,
@@ -310,7 +240,7 @@ backend_test!(
             ],
         )
         .await;
-        let v = version_of(&app, &opportunity, "Opportunity").await;
+        let v = app.version_of(&opportunity, "Opportunity").await;
         race(
             &app,
             &app.admin,
@@ -323,18 +253,16 @@ backend_test!(
         )
         .await;
 
-        let data = app
-            .admin_data("mutation { createCertificationTrack(input: { code: \"SE-1\", name: \"SE\", kind: TECHNICAL, level: FOUNDATION }) { certificationTrack { id version } } }", json!({}))
-            .await;
-        let track = &data["createCertificationTrack"]["certificationTrack"];
+        let track = app.track("SE-1", "TECHNICAL").await;
+        let v = app.version_of(&track, "CertificationTrack").await;
         race(
             &app,
             &app.admin,
             "updateCertificationTrack",
             "updateCertificationTrack",
             [
-                json!({ "id": track["id"], "expectedVersion": track["version"], "name": "SE One" }),
-                json!({ "id": track["id"], "expectedVersion": track["version"], "name": "SE Two" }),
+                json!({ "id": track, "expectedVersion": v, "name": "SE One" }),
+                json!({ "id": track, "expectedVersion": v, "name": "SE Two" }),
             ],
         )
         .await;

@@ -3,63 +3,49 @@
 //! every committed event still reaches the webhook receiver, and
 //! deduplicating by `webhook-id` sees each exactly once.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::{
     collections::{HashMap, HashSet},
-    process::{Child, Command, Stdio},
     sync::{
         atomic::{AtomicUsize, Ordering},
-        Arc, Mutex,
+        Arc,
     },
     time::Duration,
 };
 
-use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
-use common::{Backend, TestDatabase};
+use crate::helpers::{
+    binary::{cli, free_address, wait_ready, Server},
+    receiver::{Received, Receiver},
+    Backend, TestDatabase,
+};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_partnergraph");
 const CHANGES: usize = 1000;
 
-/// webhook-id → the partner id in the body, and how many requests came.
-#[derive(Clone, Default)]
-struct Receiver {
-    seen: Arc<Mutex<HashMap<String, String>>>,
-    requests: Arc<AtomicUsize>,
+/// webhook-id → the partner id in the body, of every request so far.
+fn seen(receiver: &Receiver) -> HashMap<String, String> {
+    let partner = |r: &Received| {
+        r.json()["data"]["partner"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    receiver
+        .received()
+        .iter()
+        .map(|r| (r.webhook_id(), partner(r)))
+        .collect()
 }
 
-async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> &'static str {
-    let body: Value = serde_json::from_slice(&body).unwrap();
-    let id = headers["webhook-id"].to_str().unwrap().to_owned();
-    let partner = body["data"]["partner"]["id"].as_str().unwrap().to_owned();
-    receiver.requests.fetch_add(1, Ordering::SeqCst);
-    receiver.seen.lock().unwrap().insert(id, partner);
-    "ok"
-}
-
-fn serve(database_url: &str, address: &str) -> Child {
-    Command::new(BIN)
-        .args(["serve", "--listen", address, "--jobs-interval", "0"])
-        .args(["--webhook-allow-private", "--query-cost-budget", "0"])
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_ready(client: &reqwest::Client, address: &str) {
-    for _ in 0..400 {
-        let ready = client.get(format!("http://{address}/readyz")).send().await;
-        if ready.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the server did not become ready");
+/// Jobs off, loopback webhook targets allowed, no query-cost budget.
+fn serve(database_url: &str, address: &str) -> Server {
+    let args = [
+        "--jobs-interval",
+        "0",
+        "--webhook-allow-private",
+        "--query-cost-budget",
+        "0",
+    ];
+    Server::start(database_url, address, &args)
 }
 
 async fn graphql(
@@ -85,32 +71,16 @@ async fn survives_a_kill_during_a_burst(backend: Backend) {
         return;
     };
     let url = database.url().to_owned();
-    let output = Command::new(BIN)
-        .args(["token", "create", "--role", "ADMIN"])
-        .env("DATABASE_URL", &url)
-        .output()
-        .unwrap();
+    let output = cli(&url, ["token", "create", "--role", "ADMIN"]);
     assert!(output.status.success(), "{output:?}");
     let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
 
-    let receiver = Receiver::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
-    let app = Router::new()
-        .route("/hook", post(record))
-        .with_state(receiver.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let receiver = Receiver::start().await;
+    let hook = receiver.url();
 
-    let address = format!(
-        "127.0.0.1:{}",
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    );
+    let address = free_address();
     let client = reqwest::Client::new();
-    let mut server = serve(&url, &address);
+    let server = serve(&url, &address);
     wait_ready(&client, &address).await;
     let created = graphql(
         &client,
@@ -159,14 +129,13 @@ async fn survives_a_kill_during_a_burst(backend: Backend) {
     while committed.load(Ordering::SeqCst) < CHANGES / 3 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    server.kill().unwrap(); // SIGKILL
-    server.wait().unwrap();
+    server.kill(); // SIGKILL
     for writer in writers {
         writer.await.unwrap();
     }
 
     // Back up: what was committed (answered or not) is in the outbox.
-    let mut server = serve(&url, &address);
+    let server = serve(&url, &address);
     wait_ready(&client, &address).await;
     let feed = graphql(
         &client,
@@ -182,21 +151,20 @@ async fn survives_a_kill_during_a_burst(backend: Backend) {
     assert!(expected < CHANGES, "the kill came before the burst ended");
     // Claims the dead process held run out after their 30 s lease.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    while receiver.seen.lock().unwrap().len() < expected {
+    while seen(&receiver).len() < expected {
         assert!(
             tokio::time::Instant::now() < deadline,
             "{} of {expected} events delivered",
-            receiver.seen.lock().unwrap().len()
+            seen(&receiver).len()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let seen = receiver.seen.lock().unwrap().clone();
+    let seen = seen(&receiver);
     let partners: HashSet<&String> = seen.values().collect();
     assert_eq!(seen.len(), expected, "each event once after deduplication");
     assert_eq!(partners.len(), expected, "one event per created partner");
-    assert!(receiver.requests.load(Ordering::SeqCst) >= expected);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    assert!(receiver.received().len() >= expected);
+    server.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,15 +1,8 @@
 //! Certifications, the activation runway and the jobs that keep time, with
 //! the clock moved instead of slept.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use chrono::Duration;
-use common::TestApp;
-use entity::outbox_event;
 use partnergraph::{clock::Clock, domain::Role, jobs};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
 const TRACK: &str =
@@ -18,64 +11,14 @@ const TRACK: &str =
 const AWARD: &str =
     "mutation($input: AwardCertificationInput!) { awardCertification(input: $input) {
     certification { id status earnedAt expiresAt } userErrors { field code message } } }";
-const CONTACT: &str = "mutation($input: AddPartnerContactInput!) { addPartnerContact(input: $input) { contact { id } } }";
-
-async fn track(app: &TestApp, code: &str, kind: &str) -> String {
-    let data = app
-        .admin_data(
-            TRACK,
-            json!({ "input": { "code": code, "name": code, "kind": kind, "level": "FOUNDATION" } }),
-        )
-        .await;
-    data["createCertificationTrack"]["certificationTrack"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn contact(app: &TestApp, partner: &str, email: &str) -> String {
-    let input = json!({ "input": { "partnerId": partner, "name": "Person", "email": email, "role": "SE" } });
-    app.admin_data(CONTACT, input).await["addPartnerContact"]["contact"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn award(app: &TestApp, contact: &str, track: &str) -> Value {
-    app.admin_data(
-        AWARD,
-        json!({ "input": { "contactId": contact, "trackId": track } }),
-    )
-    .await["awardCertification"]
-        .clone()
-}
-
-async fn signed_partner(app: &TestApp, name: &str) -> String {
-    let id = app.create_partner(name).await;
-    let status = "mutation($id: ID!) { changePartnerStatus(input: { id: $id, status: SIGNED }) { userErrors { code } } }";
-    app.admin_data(status, json!({ "id": id })).await;
-    id
-}
-
-async fn events(app: &TestApp, event_type: &str) -> Vec<outbox_event::Model> {
-    outbox_event::Entity::find()
-        .filter(outbox_event::Column::EventType.eq(event_type))
-        .all(&app.db)
-        .await
-        .unwrap()
-}
-
-async fn run_jobs(app: &TestApp) -> jobs::Report {
-    jobs::run_due(&app.db, app.clock.now()).await.unwrap()
-}
 
 backend_test!(
     a_certification_reminds_once_expires_on_its_own_and_renews,
     |app| {
-        let partner = signed_partner(&app, "Acme").await;
-        let sales = track(&app, "sales-101", "SALES").await;
-        let person = contact(&app, &partner, "ana@acme.example").await;
-        let awarded = award(&app, &person, &sales).await;
+        let partner = app.partner("Acme").signed().await;
+        let sales = app.track("sales-101", "SALES").await;
+        let person = app.contact(&partner, "ana@acme.example").await;
+        let awarded = app.award(&person, &sales).await;
         assert_eq!(awarded["userErrors"], json!([]));
         assert_eq!(awarded["certification"]["status"], "ACTIVE");
         assert_eq!(
@@ -90,17 +33,17 @@ backend_test!(
 
         // 2027-11-21 is 365 days away; the reminder is due 30 days before.
         app.clock.advance(Duration::days(334));
-        assert_eq!(run_jobs(&app).await.expiry_reminders, 0);
+        assert_eq!(app.run_jobs().await.expiry_reminders, 0);
         app.clock.advance(Duration::days(1));
-        assert_eq!(run_jobs(&app).await.expiry_reminders, 1);
-        assert_eq!(run_jobs(&app).await.expiry_reminders, 0);
-        assert_eq!(events(&app, "certification.expiring").await.len(), 1);
+        assert_eq!(app.run_jobs().await.expiry_reminders, 1);
+        assert_eq!(app.run_jobs().await.expiry_reminders, 0);
+        assert_eq!(app.events("certification.expiring").await.len(), 1);
 
         app.clock.advance(Duration::days(29) + Duration::hours(23));
-        assert_eq!(run_jobs(&app).await.certifications_expired, 0);
+        assert_eq!(app.run_jobs().await.certifications_expired, 0);
         app.clock.advance(Duration::hours(1));
-        assert_eq!(run_jobs(&app).await.certifications_expired, 1);
-        assert_eq!(run_jobs(&app).await.certifications_expired, 0);
+        assert_eq!(app.run_jobs().await.certifications_expired, 1);
+        assert_eq!(app.run_jobs().await.certifications_expired, 0);
         let status = app
             .admin_data(
                 "query($id: ID!) { node(id: $id) { ... on Certification { status } } }",
@@ -108,7 +51,7 @@ backend_test!(
             )
             .await;
         assert_eq!(status["node"]["status"], "EXPIRED");
-        let changes = events(&app, "certification.status_changed").await;
+        let changes = app.events("certification.status_changed").await;
         let statuses: Vec<&str> = changes
             .iter()
             .map(|e| e.payload["status"].as_str().unwrap())
@@ -116,7 +59,7 @@ backend_test!(
         assert_eq!(statuses, ["ACTIVE", "EXPIRED"]);
 
         // Awarding again renews it, and the next cycle reminds again.
-        let renewed = award(&app, &person, &sales).await;
+        let renewed = app.award(&person, &sales).await;
         assert_eq!(renewed["certification"]["id"], id.as_str());
         assert_eq!(renewed["certification"]["status"], "ACTIVE");
         assert_eq!(
@@ -124,40 +67,40 @@ backend_test!(
             "2028-11-21T09:00:00+00:00"
         );
         app.clock.advance(Duration::days(340));
-        assert_eq!(run_jobs(&app).await.expiry_reminders, 1);
-        assert_eq!(events(&app, "certification.expiring").await.len(), 2);
+        assert_eq!(app.run_jobs().await.expiry_reminders, 1);
+        assert_eq!(app.events("certification.expiring").await.len(), 2);
     }
 );
 
 backend_test!(
     certification_complete_is_reached_at_the_second_sales_and_first_technical,
     |app| {
-        let partner = signed_partner(&app, "Acme").await;
-        let sales = track(&app, "SALES-1", "SALES").await;
-        let technical = track(&app, "TECH-1", "TECHNICAL").await;
+        let partner = app.partner("Acme").signed().await;
+        let sales = app.track("SALES-1", "SALES").await;
+        let technical = app.track("TECH-1", "TECHNICAL").await;
         let (a, b, c) = (
-            contact(&app, &partner, "a@acme.example").await,
-            contact(&app, &partner, "b@acme.example").await,
-            contact(&app, &partner, "c@acme.example").await,
+            app.contact(&partner, "a@acme.example").await,
+            app.contact(&partner, "b@acme.example").await,
+            app.contact(&partner, "c@acme.example").await,
         );
         let milestones = || async {
-            events(&app, "partner.milestone_reached")
+            app.events("partner.milestone_reached")
                 .await
                 .iter()
                 .map(|e| e.payload["milestone"].as_str().unwrap().to_owned())
                 .collect::<Vec<_>>()
         };
         assert_eq!(milestones().await, ["AGREEMENT_SIGNED"]);
-        award(&app, &a, &sales).await;
-        award(&app, &c, &technical).await;
-        award(&app, &a, &sales).await; // the same contact twice is still one seller
+        app.award(&a, &sales).await;
+        app.award(&c, &technical).await;
+        app.award(&a, &sales).await; // the same contact twice is still one seller
         assert_eq!(milestones().await, ["AGREEMENT_SIGNED"], "one award early");
-        award(&app, &b, &sales).await;
+        app.award(&b, &sales).await;
         assert_eq!(
             milestones().await,
             ["AGREEMENT_SIGNED", "CERTIFICATION_COMPLETE"]
         );
-        award(&app, &b, &sales).await;
+        app.award(&b, &sales).await;
         assert_eq!(milestones().await.len(), 2);
 
         let runway = app
@@ -180,8 +123,8 @@ backend_test!(
 );
 
 backend_test!(milestones_people_record_and_those_they_cannot, |app| {
-    let unsigned = app.create_partner("Unsigned").await;
-    let partner = signed_partner(&app, "Acme").await;
+    let unsigned = app.partner("Unsigned").await;
+    let partner = app.partner("Acme").signed().await;
     let record = "mutation($input: RecordMilestoneInput!) { recordMilestone(input: $input) {
         partner { activation { milestones { milestone achievedAt } } } userErrors { field code } } }";
     let data = app
@@ -224,14 +167,14 @@ backend_test!(milestones_people_record_and_those_they_cannot, |app| {
         data["recordMilestone"]["userErrors"],
         json!([{ "field": ["input", "partnerId"], "code": "INVALID_VALUE" }])
     );
-    assert_eq!(events(&app, "partner.milestone_reached").await.len(), 2);
+    assert_eq!(app.events("partner.milestone_reached").await.len(), 2);
 });
 
 backend_test!(a_partner_not_live_at_day_120_is_overdue_once, |app| {
-    let partner = signed_partner(&app, "Acme").await;
-    app.create_partner("Never signed").await;
+    let partner = app.partner("Acme").signed().await;
+    app.partner("Never signed").await;
     app.clock.advance(Duration::days(119));
-    assert_eq!(run_jobs(&app).await.activation_overdue, 0);
+    assert_eq!(app.run_jobs().await.activation_overdue, 0);
     app.clock.advance(Duration::days(1));
     // Two runners at once, each with its own connection: one notice.
     let other = partnergraph::db::connect(&app.database_url())
@@ -243,8 +186,8 @@ backend_test!(a_partner_not_live_at_day_120_is_overdue_once, |app| {
         first.unwrap().activation_overdue + second.unwrap().activation_overdue,
         1
     );
-    assert_eq!(run_jobs(&app).await.activation_overdue, 0);
-    let notices = events(&app, "partner.activation_overdue").await;
+    assert_eq!(app.run_jobs().await.activation_overdue, 0);
+    let notices = app.events("partner.activation_overdue").await;
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0].payload["partnerId"], partner.as_str());
     let data = app
@@ -260,14 +203,14 @@ backend_test!(a_partner_not_live_at_day_120_is_overdue_once, |app| {
 });
 
 backend_test!(bad_certification_input_is_named, |app| {
-    let partner = signed_partner(&app, "Acme").await;
-    let person = contact(&app, &partner, "ana@acme.example").await;
+    let partner = app.partner("Acme").signed().await;
+    let person = app.contact(&partner, "ana@acme.example").await;
     let data = app.admin_data(TRACK, json!({ "input": { "code": "S-1", "name": "S", "kind": "SALES", "level": "EXPERT", "validityMonths": 0 } })).await;
     assert_eq!(
         data["createCertificationTrack"]["userErrors"][0]["field"],
         json!(["input", "validityMonths"])
     );
-    track(&app, "S-1", "SALES").await;
+    app.track("S-1", "SALES").await;
     let data = app.admin_data(TRACK, json!({ "input": { "code": "s-1", "name": "Again", "kind": "SALES", "level": "EXPERT" } })).await;
     assert_eq!(
         data["createCertificationTrack"]["userErrors"][0]["code"],
@@ -279,7 +222,7 @@ backend_test!(bad_certification_input_is_named, |app| {
         json!(["input", "code"])
     );
 
-    let retired = track(&app, "OLD", "PRODUCT").await;
+    let retired = app.track("OLD", "PRODUCT").await;
     let data = app
         .admin_data("mutation($id: ID!) { updateCertificationTrack(input: { id: $id, active: false }) { certificationTrack { active version } } }", json!({ "id": retired }))
         .await;
@@ -287,12 +230,12 @@ backend_test!(bad_certification_input_is_named, |app| {
         data["updateCertificationTrack"]["certificationTrack"],
         json!({ "active": false, "version": 2 })
     );
-    let data = award(&app, &person, &retired).await;
+    let data = app.award(&person, &retired).await;
     assert_eq!(
         data["userErrors"],
         json!([{ "field": ["input", "trackId"], "code": "INVALID_VALUE", "message": "the track is not active" }])
     );
-    let data = award(&app, &partner, &retired).await;
+    let data = app.award(&partner, &retired).await;
     assert_eq!(
         data["userErrors"][0]["field"],
         json!(["input", "contactId"])
@@ -301,13 +244,13 @@ backend_test!(bad_certification_input_is_named, |app| {
 });
 
 backend_test!(partners_see_their_own_contacts_certifications_only, |app| {
-    let a = signed_partner(&app, "Acme").await;
-    let b = signed_partner(&app, "Beta").await;
-    let sales = track(&app, "SALES-1", "SALES").await;
-    let ana = contact(&app, &a, "ana@acme.example").await;
-    let bob = contact(&app, &b, "bob@beta.example").await;
-    award(&app, &ana, &sales).await;
-    let bobs = award(&app, &bob, &sales).await["certification"]["id"]
+    let a = app.partner("Acme").signed().await;
+    let b = app.partner("Beta").signed().await;
+    let sales = app.track("SALES-1", "SALES").await;
+    let ana = app.contact(&a, "ana@acme.example").await;
+    let bob = app.contact(&b, "bob@beta.example").await;
+    app.award(&ana, &sales).await;
+    let bobs = app.award(&bob, &sales).await["certification"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -355,5 +298,5 @@ backend_test!(partners_see_their_own_contacts_certifications_only, |app| {
         )
         .await;
     assert!(body.get("data").is_none(), "{body}");
-    assert_eq!(common::error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(crate::helpers::error_code(&body), "BAD_USER_INPUT");
 });

@@ -1,13 +1,7 @@
 //! The pipeline: stage moves, attribution, CRM upserts, and a fixed number of
 //! SQL statements per page however many rows it holds.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-// Tests seed rows directly, beside the code under test.
-#![allow(clippy::disallowed_methods)]
-
-mod common;
-
-use common::TestApp;
+use crate::helpers::{deal, TestApp};
 use partnergraph::{clock::Clock, domain::Role};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, Set};
@@ -17,46 +11,9 @@ const MOVE: &str = "mutation($id: ID!, $stage: OpportunityStage!, $v: Int, $reas
     moveOpportunityStage(input: { id: $id, stage: $stage, expectedVersion: $v, closedLostReason: $reason }) {
         opportunity { stage version closedAt } userErrors { field code message } } }";
 
-async fn referral_partner(app: &TestApp, name: &str) -> String {
-    let data = app
-        .admin_data(
-            "mutation($n: String!) { createPartner(input: { name: $n, type: REFERRAL }) { partner { id } } }",
-            json!({ "n": name }),
-        )
-        .await;
-    data["createPartner"]["partner"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// A registration by `partner`'s rep, approved; returns (rep token, opportunity id).
-async fn sourced_opportunity(app: &TestApp, partner: &str, company: &str) -> (String, String) {
-    let rep = app.partner_token(partner, Role::PartnerRep).await;
-    let input = json!({
-        "companyName": company, "companyDomain": format!("{}.example", company.to_lowercase()),
-        "customerContactName": "Carla", "customerContactEmail": "carla@customer.example",
-        "estimatedAmount": { "amount": "1000", "currency": "USD" }, "expectedCloseDate": "2027-01-31",
-    });
-    let (_, body) = app
-        .post(&rep, "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) { dealRegistration { id } } }", json!({ "input": input }))
-        .await;
-    let id = body["data"]["submitDealRegistration"]["dealRegistration"]["id"].clone();
-    let data = app
-        .admin_data("mutation($id: ID!) { approveDealRegistration(input: { id: $id }) { dealRegistration { opportunity { id } } } }", json!({ "id": id }))
-        .await;
-    (
-        rep,
-        data["approveDealRegistration"]["dealRegistration"]["opportunity"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    )
-}
-
 backend_test!(stage_moves_follow_the_rules, |app| {
-    let acme = referral_partner(&app, "Acme").await;
-    let (rep, opportunity) = sourced_opportunity(&app, &acme, "Globex").await;
+    let acme = app.partner("Acme").kind("REFERRAL").await;
+    let (rep, opportunity) = app.sourced_opportunity(&acme, deal("Globex")).await;
 
     let (_, body) = app
         .post(
@@ -165,17 +122,10 @@ backend_test!(stage_moves_follow_the_rules, |app| {
 });
 
 backend_test!(direct_opportunities_attribution_and_crm_upserts, |app| {
-    let acme = referral_partner(&app, "Acme").await;
-    let beta = referral_partner(&app, "Beta").await;
+    let acme = app.partner("Acme").kind("REFERRAL").await;
+    let beta = app.partner("Beta").kind("REFERRAL").await;
     let rep = app.partner_token(&acme, Role::PartnerRep).await;
-    let input = json!({
-        "companyName": "Hooli", "companyDomain": "hooli.example", "customerContactName": "H", "customerContactEmail": "h@hooli.example",
-        "estimatedAmount": { "amount": "10", "currency": "USD" }, "expectedCloseDate": "2027-01-31",
-    });
-    let (_, body) = app
-        .post(&rep, "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) { dealRegistration { id status } } }", json!({ "input": input }))
-        .await;
-    let registration = body["data"]["submitDealRegistration"]["dealRegistration"]["id"].clone();
+    let registration = app.register_deal(&rep, deal("Hooli")).await;
 
     let sales = app.token(Role::Sales, "sales@example.com", None).await;
     let create = "mutation($input: CreateOpportunityInput!) { createOpportunity(input: $input) { opportunity { id source stage } userErrors { field code } } }";
@@ -378,7 +328,7 @@ backend_test!(
         ..Default::default()
     },
     |app| {
-        let acme = referral_partner(&app, "Acme").await;
+        let acme = app.partner("Acme").kind("REFERRAL").await;
         seed(&app, &acme, 100).await;
         let rep = app.partner_token(&acme, Role::PartnerRep).await;
         let partner_page = "query($n: Int!) { opportunities(first: $n) { edges { node { name dealRegistration { status } myAttribution { role } } } } }";
@@ -431,9 +381,9 @@ backend_test!(
 backend_test!(
     a_partner_sees_only_its_own_registration_and_attribution,
     |app| {
-        let acme = referral_partner(&app, "Acme").await;
-        let beta = referral_partner(&app, "Beta").await;
-        let (acme_rep, opportunity) = sourced_opportunity(&app, &acme, "Globex").await;
+        let acme = app.partner("Acme").kind("REFERRAL").await;
+        let beta = app.partner("Beta").kind("REFERRAL").await;
+        let (acme_rep, opportunity) = app.sourced_opportunity(&acme, deal("Globex")).await;
         let add = "mutation($o: ID!, $p: ID!) { addOpportunityPartner(input: { opportunityId: $o, partnerId: $p, role: INFLUENCED }) { userErrors { code } } }";
         let data = app
             .admin_data(add, json!({ "o": opportunity, "p": beta }))

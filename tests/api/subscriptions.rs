@@ -3,74 +3,18 @@
 //! both protocols, the partner view, resumption without gap or duplicate,
 //! revocation, and a second replica on the same PostgreSQL database.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::{ws, Backend, TestApp};
+use crate::helpers::{deal, ws, Backend, TestApp};
 use futures_util::{SinkExt, StreamExt};
 use partnergraph::{config::ServerConfig, domain::Role};
 use serde_json::{json, Value};
 
-const SUBMIT: &str =
-    "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) {
-    dealRegistration { id } userErrors { field code } } }";
-const APPROVE: &str =
-    "mutation($id: ID!) { approveDealRegistration(input: { id: $id }) { userErrors { code } } }";
-const SET_TIER: &str = "mutation($id: ID!, $v: Int!, $tier: PartnerTier!) { updatePartner(input: { id: $id, expectedVersion: $v, tier: $tier }) { userErrors { code } } }";
 const REGISTRATION_EVENTS: [&str; 2] = [
     "deal_registration.submitted",
     "deal_registration.status_changed",
 ];
 const EVENTS: &str = "subscription($after: String, $types: [String!]) { events(after: $after, types: $types) { cursor type subjectId data } }";
-
-async fn referral_partner(app: &TestApp, name: &str) -> String {
-    let data = app
-        .admin_data(
-            "mutation($name: String!) { createPartner(input: { name: $name, type: REFERRAL }) { partner { id } } }",
-            json!({ "name": name }),
-        )
-        .await;
-    data["createPartner"]["partner"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Moves a partner to `tier` (a `partner.tier_changed` event).
-async fn set_tier(app: &TestApp, partner: &str, tier: &str) {
-    let data = app
-        .admin_data(
-            "query($id: ID!) { partner(id: $id) { version } }",
-            json!({ "id": partner }),
-        )
-        .await;
-    let version = data["partner"]["version"].clone();
-    let data = app
-        .admin_data(
-            SET_TIER,
-            json!({ "id": partner, "v": version, "tier": tier }),
-        )
-        .await;
-    assert_eq!(data["updatePartner"]["userErrors"], json!([]), "{data}");
-}
-
-async fn register(app: &TestApp, token: &str, company: &str) -> String {
-    let input = json!({
-        "companyName": company, "companyDomain": format!("{}.example", company.to_lowercase()),
-        "customerContactName": "Carla Customer", "customerContactEmail": "carla@customer.example",
-        "estimatedAmount": { "amount": "25000.00", "currency": "EUR" },
-        "expectedCloseDate": "2027-03-31", "notes": "partner notes",
-    });
-    let (_, body) = app.post(token, SUBMIT, json!({ "input": input })).await;
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"]["submitDealRegistration"]["dealRegistration"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 /// Every key anywhere in a JSON value.
 fn keys(value: &Value, into: &mut Vec<String>) {
@@ -89,8 +33,8 @@ fn keys(value: &Value, into: &mut Vec<String>) {
 backend_test!(
     a_partner_subscriber_sees_its_own_changes_in_the_partner_view,
     |app| {
-        let a = referral_partner(&app, "Alpha Referrals").await;
-        let b = referral_partner(&app, "Beta Referrals").await;
+        let a = app.partner("Alpha Referrals").kind("REFERRAL").await;
+        let b = app.partner("Beta Referrals").kind("REFERRAL").await;
         let rep_a = app.partner_token(&a, Role::PartnerRep).await;
         let rep_b = app.partner_token(&b, Role::PartnerRep).await;
 
@@ -114,11 +58,10 @@ backend_test!(
         ws::subscribe(&mut feed_b, "b", EVENTS, json!({})).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
 
-        let registration = register(&app, &rep_a, "Globex").await;
-        let (_, approved) = app
-            .post(&app.admin, APPROVE, json!({ "id": registration }))
+        let registration = app
+            .register_deal(&rep_a, deal("Globex").with("notes", json!("partner notes")))
             .await;
-        assert!(approved["errors"].is_null(), "{approved}");
+        app.approve(&registration).await;
 
         let change = tokio::time::timeout(Duration::from_secs(10), changes_a.next())
             .await
@@ -152,7 +95,7 @@ backend_test!(
         }
 
         // B sees none of it: its first event is its own.
-        register(&app, &rep_b, "Initech").await;
+        app.register_deal(&rep_b, deal("Initech")).await;
         let first_b = ws::next_payload(&mut feed_b, "b").await;
         assert_eq!(
             first_b["data"]["events"]["type"],
@@ -172,12 +115,13 @@ backend_test!(
 backend_test!(
     a_client_resuming_from_its_cursor_misses_nothing_and_sees_nothing_twice,
     |app| {
-        let partner = app.create_partner("Resumable").await;
+        let partner = app.partner("Resumable").await;
         let types = json!(["partner.tier_changed"]);
         let mut socket = ws::ready(&app, &app.admin).await;
         ws::subscribe(&mut socket, "1", EVENTS, json!({ "types": types })).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
-        set_tier(&app, &partner, "SILVER").await;
+        app.update_partner(&partner, json!({ "tier": "SILVER" }))
+            .await;
         let first = ws::next_payload(&mut socket, "1").await;
         let cursor = first["data"]["events"]["cursor"]
             .as_str()
@@ -187,7 +131,7 @@ backend_test!(
 
         // Three changes while away.
         for tier in ["GOLD", "PLATINUM", "BRONZE"] {
-            set_tier(&app, &partner, tier).await;
+            app.update_partner(&partner, json!({ "tier": tier })).await;
         }
         let mut socket = ws::ready(&app, &app.admin).await;
         ws::subscribe(
@@ -204,7 +148,8 @@ backend_test!(
         }
         assert_eq!(tiers, [json!("GOLD"), json!("PLATINUM"), json!("BRONZE")]);
         // Then live ones, and nothing twice.
-        set_tier(&app, &partner, "SILVER").await;
+        app.update_partner(&partner, json!({ "tier": "SILVER" }))
+            .await;
         let live = ws::next_payload(&mut socket, "2").await;
         assert_eq!(live["data"]["events"]["data"]["tier"], "SILVER");
         assert!(ws::next(&mut socket, Duration::from_millis(300))
@@ -216,13 +161,13 @@ backend_test!(
 backend_test!(
     the_events_query_pages_the_same_feed_in_the_partner_view,
     |app| {
-        let a = referral_partner(&app, "Polling A").await;
-        let b = referral_partner(&app, "Polling B").await;
+        let a = app.partner("Polling A").kind("REFERRAL").await;
+        let b = app.partner("Polling B").kind("REFERRAL").await;
         let rep_a = app.partner_token(&a, Role::PartnerRep).await;
         let rep_b = app.partner_token(&b, Role::PartnerRep).await;
-        let ra = register(&app, &rep_a, "Umbrella").await;
-        register(&app, &rep_b, "Hooli").await;
-        app.post(&app.admin, APPROVE, json!({ "id": ra })).await;
+        let ra = app.register_deal(&rep_a, deal("Umbrella")).await;
+        app.register_deal(&rep_b, deal("Hooli")).await;
+        app.approve(&ra).await;
 
         let query = "query($after: String, $types: [String!]) { events(first: 1, after: $after, types: $types) {
         edges { cursor node { type subjectId data } } pageInfo { hasNextPage endCursor } } }";
@@ -435,14 +380,10 @@ backend_test!(operations_run_over_websocket_like_over_http, |app| {
         ws::next(&mut legacy, Duration::from_secs(5)).await.unwrap()["type"],
         "complete"
     );
-    let partner = app.create_partner("Legacy Watch").await;
+    let partner = app.partner("Legacy Watch").await;
     ws::send(&mut legacy, json!({ "type": "start", "id": "2", "payload": { "query": "subscription($p: ID) { partnerStatusChanged(partnerId: $p) { status partner { name } } }", "variables": { "p": partner } } })).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    app.admin_data(
-        "mutation($id: ID!) { changePartnerStatus(input: { id: $id, status: SIGNED }) { userErrors { code } } }",
-        json!({ "id": partner }),
-    )
-    .await;
+    app.set_partner_status(&partner, "SIGNED").await;
     let data = ws::next(&mut legacy, Duration::from_secs(10))
         .await
         .unwrap();
@@ -459,7 +400,7 @@ backend_test!(operations_run_over_websocket_like_over_http, |app| {
 });
 
 backend_test!(a_partner_subscription_obeys_the_partner_view, |app| {
-    let a = referral_partner(&app, "Viewed").await;
+    let a = app.partner("Viewed").kind("REFERRAL").await;
     let rep = app.partner_token(&a, Role::PartnerRep).await;
     let mut socket = ws::ready(&app, &rep).await;
     // An internal field fails exactly like a field that does not exist.
@@ -570,7 +511,7 @@ async fn a_change_through_one_replica_reaches_a_subscriber_on_another() {
     let other = listener.local_addr().unwrap().to_string();
     tokio::spawn(partnergraph::serve(listener, state, std::future::pending()));
 
-    let partner = app.create_partner("Replicated").await;
+    let partner = app.partner("Replicated").await;
     let mut socket = ws::ready_at(&other, &app.admin).await;
     ws::subscribe(
         &mut socket,
@@ -581,7 +522,8 @@ async fn a_change_through_one_replica_reaches_a_subscriber_on_another() {
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = std::time::Instant::now();
-    set_tier(&app, &partner, "GOLD").await;
+    app.update_partner(&partner, json!({ "tier": "GOLD" }))
+        .await;
     let event = ws::next_payload(&mut socket, "1").await;
     assert_eq!(event["data"]["events"]["data"]["tier"], "GOLD");
     // By NOTIFY, not by the once-a-second poll.
@@ -593,8 +535,8 @@ async fn a_change_through_one_replica_reaches_a_subscriber_on_another() {
 }
 
 backend_test!(identical_subscriptions_share_work_but_not_rights, |app| {
-    let a = referral_partner(&app, "Shared A").await;
-    let b = referral_partner(&app, "Shared B").await;
+    let a = app.partner("Shared A").kind("REFERRAL").await;
+    let b = app.partner("Shared B").kind("REFERRAL").await;
     let rep_a = app.partner_token(&a, Role::PartnerRep).await;
     let other_rep_a = app.partner_token(&a, Role::PartnerRep).await;
     let rep_b = app.partner_token(&b, Role::PartnerRep).await;
@@ -607,7 +549,7 @@ backend_test!(identical_subscriptions_share_work_but_not_rights, |app| {
         ws::subscribe(socket, "s", EVENTS, submitted).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let registration = register(&app, &rep_a, "Sharedco").await;
+    let registration = app.register_deal(&rep_a, deal("Sharedco")).await;
     for socket in [&mut first_a, &mut second_a] {
         let event = ws::next_payload(socket, "s").await;
         assert_eq!(event["data"]["events"]["subjectId"], registration);
@@ -617,7 +559,7 @@ backend_test!(identical_subscriptions_share_work_but_not_rights, |app| {
         .is_none());
     // One member leaving does not end the other's subscription.
     ws::send(&mut first_a, json!({ "type": "complete", "id": "s" })).await;
-    register(&app, &rep_a, "Sharedtoo").await;
+    app.register_deal(&rep_a, deal("Sharedtoo")).await;
     let event = ws::next_payload(&mut second_a, "s").await;
     assert_eq!(
         event["data"]["events"]["type"],

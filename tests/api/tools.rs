@@ -4,17 +4,16 @@
 //! every option), while introspection stays bounded; and responses keep
 //! the order the query asked for, byte for byte.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use std::time::Duration;
 
-mod common;
-
-use common::error_code;
+use crate::helpers::{error_code, ws};
 use partnergraph::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const INTROSPECTION_ALL_OPTIONS: &str = include_str!("fixtures/introspection-all-options.graphql");
-const INTROSPECTION_DEFAULT: &str = include_str!("fixtures/introspection-default.graphql");
+const INTROSPECTION_ALL_OPTIONS: &str =
+    include_str!("../fixtures/introspection-all-options.graphql");
+const INTROSPECTION_DEFAULT: &str = include_str!("../fixtures/introspection-default.graphql");
 
 /// Type name → its field names, from an introspection answer.
 fn types_of(body: &Value) -> std::collections::BTreeMap<String, Vec<String>> {
@@ -37,7 +36,7 @@ fn types_of(body: &Value) -> std::collections::BTreeMap<String, Vec<String>> {
 }
 
 backend_test!(graphql_js_introspection_answers_staff_and_partners, |app| {
-    let partner = app.create_partner("Acme").await;
+    let partner = app.partner("Acme").await;
     let partner_token = app.partner_token(&partner, Role::PartnerRep).await;
     for query in [INTROSPECTION_ALL_OPTIONS, INTROSPECTION_DEFAULT] {
         // Staff: the whole schema.
@@ -80,7 +79,7 @@ backend_test!(graphql_js_introspection_answers_staff_and_partners, |app| {
 });
 
 backend_test!(introspection_stays_bounded_for_everyone, |app| {
-    let partner = app.create_partner("Acme").await;
+    let partner = app.partner("Acme").await;
     let partner_token = app.partner_token(&partner, Role::PartnerRep).await;
     let mut chain = String::from("name");
     for _ in 0..10 {
@@ -162,13 +161,9 @@ backend_test!(
     without_cost(),
     |app| {
         for i in 0..8 {
-            let partner = app.create_partner(&format!("Partner {i}")).await;
+            let partner = app.partner(&format!("Partner {i}")).await;
             for c in 0..3 {
-                app.admin_data(
-                    "mutation($input: AddPartnerContactInput!) { addPartnerContact(input: $input) { contact { id } } }",
-                    json!({ "input": { "partnerId": partner, "name": format!("C {c}"), "email": format!("c{c}@p{i}.example"), "role": "AE" } }),
-                )
-                .await;
+                app.contact(&partner, &format!("c{c}@p{i}.example")).await;
             }
         }
         // 30 requests at once over HTTP.
@@ -238,9 +233,9 @@ backend_test!(
         );
 
         // The same bytes over WebSocket, as the `payload` of each `next`.
-        let mut socket = common::ws::ready(&app, &app.admin).await;
+        let mut socket = ws::ready(&app, &app.admin).await;
         for id in 0..10 {
-            common::ws::send(
+            ws::send(
                 &mut socket,
                 json!({ "type": "subscribe", "id": id.to_string(), "payload": { "query": NESTED } }),
             )
@@ -248,15 +243,9 @@ backend_test!(
         }
         let mut seen = 0;
         while seen < 10 {
-            use futures_util::StreamExt;
-            let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            let text = ws::next_text(&mut socket, Duration::from_secs(10))
                 .await
-                .unwrap()
-                .unwrap()
-                .unwrap();
-            let tokio_tungstenite::tungstenite::Message::Text(text) = message else {
-                continue;
-            };
+                .expect("a message within 10 s");
             let text = text.as_str();
             if text.contains(r#""type":"complete""#) {
                 continue;
@@ -387,35 +376,22 @@ backend_test!(subscriptions_keep_request_order, |app| {
     // (`after`) answer fields in the order asked for. The partner's `owner`
     // and `contacts` load while `name` and `id` are at hand, so without
     // ordering they would come first.
-    let partner = app.create_partner("Ordered").await;
-    let mut socket = common::ws::ready(&app, &app.admin).await;
+    let partner = app.partner("Ordered").await;
+    let mut socket = ws::ready(&app, &app.admin).await;
     let live = "subscription($p: ID) { partnerStatusChanged(partnerId: $p) { partner { owner { email } contacts { totalCount } activation { live } name id } status cursor previousStatus } }";
     let resumed = "subscription { events(types: [\"partner.status_changed\"], after: \"00000000000000000000\") { subjectId occurredAt type cursor } }";
-    common::ws::subscribe(&mut socket, "live", live, json!({ "p": partner })).await;
-    common::ws::subscribe(&mut socket, "resumed", resumed, json!({})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    app.admin_data(
-        "mutation($id: ID!) { changePartnerStatus(input: { id: $id, status: SIGNED }) { userErrors { code } } }",
-        json!({ "id": partner }),
-    )
-    .await;
+    ws::subscribe(&mut socket, "live", live, json!({ "p": partner })).await;
+    ws::subscribe(&mut socket, "resumed", resumed, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.set_partner_status(&partner, "SIGNED").await;
     let mut seen = std::collections::HashMap::new();
     while seen.len() < 2 {
-        use futures_util::StreamExt;
-        let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+        let text = ws::next_text(&mut socket, Duration::from_secs(10))
             .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        let tokio_tungstenite::tungstenite::Message::Text(text) = message else {
-            continue;
-        };
-        let value: Value = serde_json::from_str(text.as_str()).unwrap();
+            .expect("a message within 10 s");
+        let value: Value = serde_json::from_str(&text).unwrap();
         if value["type"] == "next" {
-            seen.insert(
-                value["id"].as_str().unwrap().to_owned(),
-                text.as_str().to_owned(),
-            );
+            seen.insert(value["id"].as_str().unwrap().to_owned(), text);
         }
     }
     let payload = |text: &str| text.split_once(r#""payload":"#).unwrap().1.to_owned();

@@ -2,11 +2,7 @@
 //! qualification and progress, performance, program metrics and exchange
 //! rates, driven over HTTP as a client would, with hand-counted answers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{error_code, TestApp};
+use crate::helpers::{deal, error_code, TestApp};
 use partnergraph::domain::Role;
 use serde_json::{json, Value};
 
@@ -20,62 +16,12 @@ const ENGAGEMENT: &str = "query($id: ID!) { partner(id: $id) {
     engagement { score band components { kind count points } }
     tierQualification { score recommendedTier pointsToNextTier criteria { criterion value points maxPoints } } } }";
 
-async fn partner(app: &TestApp, name: &str, kind: &str) -> String {
-    let data = app
-        .admin_data(
-            "mutation($n: String!, $t: PartnerType!) { createPartner(input: { name: $n, type: $t }) { partner { id } } }",
-            json!({ "n": name, "t": kind }),
-        )
-        .await;
-    data["createPartner"]["partner"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn no_gating(app: &TestApp) {
     app.admin_data(
         "mutation { updateSettings(input: { certificationGating: false }) { userErrors { code } } }",
         json!({}),
     )
     .await;
-}
-
-/// Submits a registration as `rep` and returns its id.
-async fn register(app: &TestApp, rep: &str, company: &str, amount: &str, currency: &str) -> Value {
-    let input = json!({
-        "companyName": company, "companyDomain": format!("{}.example", company.to_lowercase()),
-        "customerContactName": "Carla", "customerContactEmail": "carla@customer.example",
-        "estimatedAmount": { "amount": amount, "currency": currency }, "expectedCloseDate": "2027-01-31",
-    });
-    let (_, body) = app
-        .post(rep, "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) { dealRegistration { id } userErrors { code message } } }", json!({ "input": input }))
-        .await;
-    let id = body["data"]["submitDealRegistration"]["dealRegistration"]["id"].clone();
-    assert!(id.is_string(), "{body}");
-    id
-}
-
-/// A registration approved and its opportunity won; returns the opportunity id.
-async fn won_deal(app: &TestApp, rep: &str, company: &str, amount: &str, currency: &str) -> String {
-    let id = register(app, rep, company, amount, currency).await;
-    let data = app
-        .admin_data("mutation($id: ID!) { approveDealRegistration(input: { id: $id }) { dealRegistration { opportunity { id } } } }", json!({ "id": id }))
-        .await;
-    let opportunity = data["approveDealRegistration"]["dealRegistration"]["opportunity"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    for stage in ["QUALIFIED", "CLOSED_WON"] {
-        let data = app
-            .admin_data(MOVE, json!({ "id": opportunity, "stage": stage }))
-            .await;
-        assert_eq!(
-            data["moveOpportunityStage"]["opportunity"]["stage"], stage,
-            "{data}"
-        );
-    }
-    opportunity
 }
 
 /// Runs `query` as the admin a minute later: windows end at "now", excluded.
@@ -101,7 +47,7 @@ fn component(engagement: &Value, kind: &str) -> (i64, String) {
 
 backend_test!(a_resellers_month_gives_the_documented_engagement, |app| {
     no_gating(&app).await;
-    let acme = partner(&app, "Acme", "RESELLER").await;
+    let acme = app.partner("Acme").await;
     let rep = app.partner_token(&acme, Role::PartnerRep).await;
 
     // 12 logins and a training by the partner itself, 5 downloads in one batch.
@@ -165,8 +111,10 @@ backend_test!(a_resellers_month_gives_the_documented_engagement, |app| {
     )
     .await;
     // Two registrations, one of them won.
-    register(&app, &rep, "Initech", "5000", "USD").await;
-    won_deal(&app, &rep, "Globex", "20000", "USD").await;
+    app.register_deal(&rep, deal("Initech").amount("5000", "USD"))
+        .await;
+    app.won_deal(&rep, deal("Globex").amount("20000", "USD"))
+        .await;
 
     let data = later(&app, ENGAGEMENT, json!({ "id": acme })).await;
     let engagement = &data["partner"]["engagement"];
@@ -216,13 +164,7 @@ backend_test!(a_resellers_month_gives_the_documented_engagement, |app| {
     }
 
     // NPS 71 adds 15 points (5 → 20): 33 + 15 + (engagement now above 50: +5) = 53.
-    let data = app
-        .admin_data(
-            "query($id: ID!) { partner(id: $id) { version } }",
-            json!({ "id": acme }),
-        )
-        .await;
-    let version = data["partner"]["version"].clone();
+    let version = app.version_of(&acme, "Partner").await;
     let data = app
         .admin_data(
             "mutation($id: ID!, $v: Int!) { updatePartner(input: { id: $id, expectedVersion: $v, customerNps: 71 }) { partner { customerNps } userErrors { field code } } }",
@@ -248,7 +190,7 @@ backend_test!(a_resellers_month_gives_the_documented_engagement, |app| {
 });
 
 backend_test!(bad_activity_and_windows_are_refused_by_name, |app| {
-    let acme = partner(&app, "Acme", "RESELLER").await;
+    let acme = app.partner("Acme").await;
     let future = "2030-01-01T00:00:00Z";
     let (_, body) = app
         .post(
@@ -349,15 +291,19 @@ backend_test!(
         json!({}),
     )
     .await;
-        let acme = partner(&app, "Acme", "RESELLER").await;
-        let rival = partner(&app, "Rival", "RESELLER").await;
+        let acme = app.partner("Acme").await;
+        let rival = app.partner("Rival").await;
         let rep = app.partner_token(&acme, Role::PartnerRep).await;
         let rival_rep = app.partner_token(&rival, Role::PartnerRep).await;
-        won_deal(&app, &rep, "Globex", "10000", "USD").await;
-        won_deal(&app, &rep, "Umbrella", "1000.01", "EUR").await; // 1,100.011 → 1,100.01
-        won_deal(&app, &rep, "Hooli", "500", "GBP").await; // no rate: left out, counted
-        register(&app, &rep, "Initech", "700", "USD").await;
-        won_deal(&app, &rival_rep, "Soylent", "99999", "USD").await;
+        app.won_deal(&rep, deal("Globex").amount("10000", "USD"))
+            .await;
+        app.won_deal(&rep, deal("Umbrella").amount("1000.01", "EUR"))
+            .await; // 1,100.011 → 1,100.01
+        app.won_deal(&rep, deal("Hooli").amount("500", "GBP")).await; // no rate: left out, counted
+        app.register_deal(&rep, deal("Initech").amount("700", "USD"))
+            .await;
+        app.won_deal(&rival_rep, deal("Soylent").amount("99999", "USD"))
+            .await;
 
         let query = "query($id: ID!) { partner(id: $id) { performance {
         dealsWon closedWonRevenue { amount currency } creditedRevenue { amount }
@@ -436,20 +382,17 @@ backend_test!(
 
 backend_test!(program_metrics_match_a_hand_count, |app| {
     no_gating(&app).await;
-    let signed = "mutation($id: ID!) { changePartnerStatus(input: { id: $id, status: SIGNED }) { partner { signedAt } } }";
-    let acme = partner(&app, "Acme", "RESELLER").await;
-    let bolt = partner(&app, "Bolt", "RESELLER").await;
-    let _prospect = partner(&app, "Crux", "REFERRAL").await;
-    app.admin_data(signed, json!({ "id": acme })).await;
-    app.admin_data(signed, json!({ "id": bolt })).await;
+    let acme = app.partner("Acme").signed().await;
+    let bolt = app.partner("Bolt").signed().await;
+    let _prospect = app.partner("Crux").kind("REFERRAL").await;
     let rep = app.partner_token(&acme, Role::PartnerRep).await;
     // Acme: two registrations, one won (live), one lost.
-    won_deal(&app, &rep, "Globex", "10000", "USD").await;
-    let lost = register(&app, &rep, "Initech", "4000", "USD").await;
-    let data = app
-        .admin_data("mutation($id: ID!) { approveDealRegistration(input: { id: $id }) { dealRegistration { opportunity { id } } } }", json!({ "id": lost }))
+    app.won_deal(&rep, deal("Globex").amount("10000", "USD"))
         .await;
-    let lost_opp = data["approveDealRegistration"]["dealRegistration"]["opportunity"]["id"].clone();
+    let lost = app
+        .register_deal(&rep, deal("Initech").amount("4000", "USD"))
+        .await;
+    let lost_opp = app.approve(&lost).await;
     app.admin_data(
         MOVE,
         json!({ "id": lost_opp, "stage": "CLOSED_LOST", "reason": "budget" }),
@@ -578,32 +521,23 @@ backend_test!(program_metrics_match_a_hand_count, |app| {
 
 backend_test!(the_daily_job_records_a_changed_recommendation_once, |app| {
     use partnergraph::{clock::Clock, jobs};
-    let acme = partner(&app, "Acme", "RESELLER").await;
-    let report = jobs::run_due(&app.db, app.clock.now()).await.unwrap();
+    let acme = app.partner("Acme").await;
+    let report = app.run_jobs().await;
     assert_eq!(
         report.tier_recommendations_changed, 0,
         "the first recommendation is no change"
     );
 
     // NPS 71 (+15) and 51 points of logins in the last 90 days (+15): 17 → 47, SILVER.
-    let data = app
-        .admin_data(
-            "query($id: ID!) { partner(id: $id) { version } }",
-            json!({ "id": acme }),
-        )
+    app.update_partner(&acme, json!({ "customerNps": 71 }))
         .await;
-    app.admin_data(
-        "mutation($id: ID!, $v: Int!) { updatePartner(input: { id: $id, expectedVersion: $v, customerNps: 71 }) { userErrors { code } } }",
-        json!({ "id": acme, "v": data["partner"]["version"] }),
-    )
-    .await;
     app.admin_data(
         RECORD,
         json!({ "input": { "partnerId": acme, "kind": "PORTAL_LOGIN", "count": 51 } }),
     )
     .await;
     app.clock.advance(chrono::Duration::hours(1));
-    let report = jobs::run_due(&app.db, app.clock.now()).await.unwrap();
+    let report = app.run_jobs().await;
     assert_eq!(
         report.tier_recommendations_changed, 0,
         "worked out once a day"
@@ -641,7 +575,7 @@ backend_test!(
     |app| {
         use partnergraph::clock::Clock;
         for i in 0..100 {
-            let id = partner(&app, &format!("Partner {i:03}"), "RESELLER").await;
+            let id = app.partner(&format!("Partner {i:03}")).await;
             if i % 10 == 0 {
                 app.admin_data(
                     RECORD,

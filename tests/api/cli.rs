@@ -1,45 +1,33 @@
 //! The binary as a new user runs it: `token create`, then `serve`, then a
 //! GraphQL call with the printed token; and a clean stop on SIGTERM.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::{
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
-use common::{Backend, TestDatabase};
+use crate::helpers::{
+    binary::{cli, free_address, wait_ready, BIN},
+    Backend, TestDatabase,
+};
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_partnergraph");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn token_create_then_serve(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else {
         eprintln!("skipped: TEST_POSTGRES_URL is not set");
         return;
     };
-    let output = Command::new(BIN)
-        .args([
+    let output = cli(
+        database.url(),
+        [
             "token",
             "create",
             "--role",
             "ADMIN",
             "--email",
             "ana@example.com",
-        ])
-        .env("DATABASE_URL", database.url())
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(
         output.status.success(),
         "{}",
@@ -51,12 +39,12 @@ async fn token_create_then_serve(backend: Backend) {
         "stdout holds only the token: {token:?}"
     );
 
-    let port = free_port();
+    let address = free_address();
     let mut server = Command::new(BIN)
         .args([
             "serve",
             "--listen",
-            &format!("127.0.0.1:{port}"),
+            &address,
             "--database-url",
             database.url(),
         ])
@@ -64,22 +52,8 @@ async fn token_create_then_serve(backend: Backend) {
         .spawn()
         .unwrap();
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status().is_success())
-        .ok()
-        != Some(true)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "server did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let base = format!("http://{address}");
+    wait_ready(&client, &address).await;
 
     let graphql = |query: &'static str| {
         client
@@ -115,13 +89,7 @@ async fn token_create_then_serve(backend: Backend) {
     let partner = created["data"]["createPartner"]["partner"]["id"]
         .as_str()
         .unwrap();
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .args(args)
-            .env("DATABASE_URL", database.url())
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| cli(database.url(), args);
     let output = run(&[
         "token",
         "create",
@@ -219,8 +187,7 @@ fn schema_command_prints_the_sdl() {
 
 #[test]
 fn bad_token_arguments_fail_with_a_message() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let database = TestDatabase::sqlite();
     for args in [
         vec!["token", "create", "--role", "WIZARD"],
         vec!["token", "create", "--role", "ADMIN", "--ttl", "forever"],
@@ -233,11 +200,7 @@ fn bad_token_arguments_fail_with_a_message() {
             "partners:read,everything",
         ],
     ] {
-        let output = Command::new(BIN)
-            .args(&args)
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap();
+        let output = cli(database.url(), &args);
         assert!(!output.status.success(), "{args:?}");
         assert!(output.stdout.is_empty());
         assert!(!output.stderr.is_empty());

@@ -2,11 +2,7 @@
 //! type or enum value, and no row of another partner, by any path.
 //! Extend `PATHS` when a partner-visible type gains internal fields.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::TestApp;
+use crate::helpers::{deal, TestApp};
 use partnergraph::{domain::Role, policy::partner_view};
 use serde_json::{json, Value};
 
@@ -70,7 +66,7 @@ async fn unknown_field_error(app: &TestApp, token: &str, type_name: &str, field:
 backend_test!(
     the_schema_walk_finds_nothing_internal_a_partner_can_reach,
     |app| {
-        let acme = app.create_partner("Acme").await;
+        let acme = app.partner("Acme").await;
         let token = app.partner_token(&acme, Role::PartnerAdmin).await;
         let full = types(&app.admin_data(TYPES, json!({})).await);
         let (_, body) = app.post(&token, TYPES, json!({})).await;
@@ -177,8 +173,8 @@ backend_test!(
 );
 
 backend_test!(partner_a_sees_no_row_of_partner_b_by_any_path, |app| {
-    let a = app.create_partner("Acme").await;
-    let b = app.create_partner("Beta Secret Co").await;
+    let a = app.partner("Acme").await;
+    let b = app.partner("Beta Secret Co").await;
     let add = "mutation($input: AddPartnerContactInput!) { addPartnerContact(input: $input) { contact { id } userErrors { code message } } }";
     let contact = |partner: &str, email: &str| json!({ "input": { "partnerId": partner, "name": "Person", "email": email, "role": "AE" } });
     app.admin_data(add, contact(&a, "ana@acme.example")).await;
@@ -312,45 +308,14 @@ backend_test!(
     event_payloads_hold_only_what_the_partner_schema_shows,
     |app| {
         // A referral partner (no certification gate) with a wide spread of events.
-        let data = app
-        .admin_data(
-            "mutation { createPartner(input: { name: \"Eventful\", type: REFERRAL }) { partner { id } } }",
-            json!({}),
-        )
-        .await;
-        let partner = data["createPartner"]["partner"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        app.admin_data(
-        "mutation($id: ID!) { changePartnerStatus(input: { id: $id, status: SIGNED }) { userErrors { code } } }",
-        json!({ "id": partner }),
-    )
-    .await;
+        let partner = app.partner("Eventful").kind("REFERRAL").signed().await;
         let rep = app.partner_token(&partner, Role::PartnerRep).await;
-        let input = json!({
-            "companyName": "Payload Co", "companyDomain": "payload.example",
-            "customerContactName": "Carla", "customerContactEmail": "carla@payload.example",
-            "estimatedAmount": { "amount": "1000.00", "currency": "EUR" }, "expectedCloseDate": "2027-03-31",
-        });
-        let (_, body) = app
-        .post(
-            &rep,
-            "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) { dealRegistration { id } } }",
-            json!({ "input": input }),
-        )
-        .await;
-        let registration = body["data"]["submitDealRegistration"]["dealRegistration"]["id"].clone();
-        let approved = app
-        .admin_data(
-            "mutation($id: ID!) { approveDealRegistration(input: { id: $id }) { dealRegistration { opportunity { id version } } } }",
-            json!({ "id": registration }),
-        )
-        .await;
-        let opportunity = &approved["approveDealRegistration"]["dealRegistration"]["opportunity"];
+        let registration = app.register_deal(&rep, deal("Payload Co")).await;
+        let opportunity = app.approve(&registration).await;
+        let version = app.version_of(&opportunity, "Opportunity").await;
         app.admin_data(
         "mutation($id: ID!, $v: Int!) { moveOpportunityStage(input: { id: $id, expectedVersion: $v, stage: QUALIFIED }) { userErrors { code message } } }",
-        json!({ "id": opportunity["id"], "v": opportunity["version"] }),
+        json!({ "id": opportunity, "v": version }),
     )
     .await;
         app.admin_data(

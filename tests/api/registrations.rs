@@ -1,95 +1,27 @@
 //! Deal registrations, as a partner rep and a partner manager use them.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-// Tests seed rows directly, beside the code under test.
-#![allow(clippy::disallowed_methods)]
-
-mod common;
-
+use crate::helpers::deal;
 use chrono::Duration;
-use common::TestApp;
-use entity::{opportunity, outbox_event};
-use partnergraph::{clock::Clock, domain::Role, jobs};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde_json::{json, Value};
+use entity::opportunity;
+use partnergraph::{clock::Clock, domain::Role};
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::json;
 
-const SUBMIT: &str =
-    "mutation($input: SubmitDealRegistrationInput!) { submitDealRegistration(input: $input) {
-    dealRegistration { id reference status slaDueAt estimatedAmount { amount currency } }
-    userErrors { field code message } } }";
 const APPROVE: &str = "mutation($id: ID!) { approveDealRegistration(input: { id: $id }) {
     dealRegistration { status protectionEndsAt opportunity { id stage source } } userErrors { field code message } } }";
-
-fn deal(company: &str, domain: &str) -> Value {
-    json!({
-        "companyName": company, "companyDomain": domain,
-        "customerContactName": "Carla Customer", "customerContactEmail": "carla@customer.example",
-        "estimatedAmount": { "amount": "25000.00", "currency": "EUR" },
-        "expectedCloseDate": "2027-03-31",
-    })
-}
-
-/// A signed partner of `partner_type`, certified for sales unless told otherwise.
-async fn partner(app: &TestApp, name: &str, partner_type: &str, certified: bool) -> String {
-    let data = app
-        .admin_data(
-            "mutation($name: String!, $type: PartnerType!) { createPartner(input: { name: $name, type: $type }) { partner { id } } }",
-            json!({ "name": name, "type": partner_type }),
-        )
-        .await;
-    let id = data["createPartner"]["partner"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    if certified {
-        let track = app
-            .admin_data(
-                "mutation($code: String!) { createCertificationTrack(input: { code: $code, name: \"Sales\", kind: SALES, level: FOUNDATION }) { certificationTrack { id } } }",
-                json!({ "code": format!("S-{}", &id[..8]) }),
-            )
-            .await["createCertificationTrack"]["certificationTrack"]["id"]
-            .clone();
-        let email = format!("seller@{}.example", name.to_lowercase().replace(' ', ""));
-        let contact = app
-            .admin_data(
-                "mutation($p: ID!, $e: String!) { addPartnerContact(input: { partnerId: $p, name: \"Seller\", email: $e, role: AE }) { contact { id } } }",
-                json!({ "p": id, "e": email }),
-            )
-            .await["addPartnerContact"]["contact"]["id"]
-            .clone();
-        app.admin_data(
-            "mutation($c: ID!, $t: ID!) { awardCertification(input: { contactId: $c, trackId: $t }) { userErrors { code } } }",
-            json!({ "c": contact, "t": track }),
-        )
-        .await;
-    }
-    id
-}
-
-async fn submit_as(app: &TestApp, token: &str, input: Value) -> Value {
-    let (_, body) = app.post(token, SUBMIT, json!({ "input": input })).await;
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"]["submitDealRegistration"].clone()
-}
-
-async fn events(app: &TestApp, event_type: &str) -> Vec<outbox_event::Model> {
-    outbox_event::Entity::find()
-        .filter(outbox_event::Column::EventType.eq(event_type))
-        .all(&app.db)
-        .await
-        .unwrap()
-}
 
 backend_test!(
     a_rep_registers_a_manager_approves_and_the_partner_sees_protection,
     |app| {
-        let acme = partner(&app, "Acme", "RESELLER", true).await;
+        let acme = app.partner("Acme").sales_certified().await;
         let rep = app.partner_token(&acme, Role::PartnerRep).await;
         let manager = app
             .token(Role::PartnerManager, "pm@example.com", None)
             .await;
 
-        let submitted = submit_as(&app, &rep, deal("Globex Corporation", "globex.com")).await;
+        let submitted = app
+            .submit_deal(&rep, deal("Globex Corporation").domain("globex.com"))
+            .await;
         assert_eq!(submitted["userErrors"], json!([]));
         let registration = &submitted["dealRegistration"];
         assert_eq!(registration["status"], "SUBMITTED");
@@ -100,7 +32,8 @@ backend_test!(
             json!({ "amount": "25000.00", "currency": "EUR" })
         );
         let id = registration["id"].as_str().unwrap().to_owned();
-        let milestones: Vec<String> = events(&app, "partner.milestone_reached")
+        let milestones: Vec<String> = app
+            .events("partner.milestone_reached")
             .await
             .iter()
             .map(|e| e.payload["milestone"].as_str().unwrap().to_owned())
@@ -152,7 +85,7 @@ backend_test!(
         }
 
         // Another partner sees none of it.
-        let other = partner(&app, "Initech", "REFERRAL", false).await;
+        let other = app.partner("Initech").kind("REFERRAL").await;
         let other_rep = app.partner_token(&other, Role::PartnerRep).await;
         let (_, body) = app
             .post(
@@ -169,26 +102,26 @@ backend_test!(
 );
 
 backend_test!(conflicts_follow_the_rules_of_engagement, |app| {
-    let acme = partner(&app, "Acme", "RESELLER", true).await;
-    let beta = partner(&app, "Beta", "REFERRAL", false).await;
-    let gamma = partner(&app, "Gamma", "REFERRAL", false).await;
-    let first = submit_as(
-        &app,
-        &app.partner_token(&acme, Role::PartnerRep).await,
-        deal("Globex Corporation", "globex.com"),
-    )
-    .await;
+    let acme = app.partner("Acme").sales_certified().await;
+    let beta = app.partner("Beta").kind("REFERRAL").await;
+    let gamma = app.partner("Gamma").kind("REFERRAL").await;
+    let first = app
+        .submit_deal(
+            &app.partner_token(&acme, Role::PartnerRep).await,
+            deal("Globex Corporation").domain("globex.com"),
+        )
+        .await;
     let first_id = first["dealRegistration"]["id"].as_str().unwrap().to_owned();
     app.admin_data(APPROVE, json!({ "id": first_id })).await;
 
     // The same company with other capitalisation, a suffix and a full URL.
     app.clock.advance(Duration::days(2));
-    let second = submit_as(
-        &app,
-        &app.partner_token(&beta, Role::PartnerRep).await,
-        deal("GLOBEX inc.", "https://www.Globex.com/contact"),
-    )
-    .await;
+    let second = app
+        .submit_deal(
+            &app.partner_token(&beta, Role::PartnerRep).await,
+            deal("GLOBEX inc.").domain("https://www.Globex.com/contact"),
+        )
+        .await;
     assert_eq!(second["dealRegistration"]["status"], "UNDER_REVIEW");
     let second_id = second["dealRegistration"]["id"]
         .as_str()
@@ -242,12 +175,12 @@ backend_test!(conflicts_follow_the_rules_of_engagement, |app| {
     .insert(&app.db)
     .await
     .unwrap();
-    let third = submit_as(
-        &app,
-        &app.partner_token(&gamma, Role::PartnerRep).await,
-        deal("Umbrella, Inc.", "www.umbrella.example"),
-    )
-    .await;
+    let third = app
+        .submit_deal(
+            &app.partner_token(&gamma, Role::PartnerRep).await,
+            deal("Umbrella, Inc.").domain("www.umbrella.example"),
+        )
+        .await;
     assert_eq!(third["dealRegistration"]["status"], "UNDER_REVIEW");
     let third_id = third["dealRegistration"]["id"].as_str().unwrap().to_owned();
     let conflicts = app
@@ -257,7 +190,7 @@ backend_test!(conflicts_follow_the_rules_of_engagement, |app| {
     assert_eq!(conflict["kind"], "DIRECT_OPPORTUNITY");
     assert_eq!(conflict["recommendation"], "DIRECT_WINS");
     assert_eq!(
-        events(&app, "deal_registration.conflict_detected")
+        app.events("deal_registration.conflict_detected")
             .await
             .len(),
         2
@@ -280,7 +213,7 @@ backend_test!(conflicts_follow_the_rules_of_engagement, |app| {
         opportunity["node"]["attributions"],
         json!([{ "role": "INFLUENCED", "credit": "0.3", "partner": { "name": "Gamma" } }])
     );
-    let resolved = events(&app, "deal_registration.conflict_resolved").await;
+    let resolved = app.events("deal_registration.conflict_resolved").await;
     assert_eq!(resolved.len(), 1);
     assert!(
         !resolved[0].payload.to_string().contains("Umbrella renewal"),
@@ -289,25 +222,30 @@ backend_test!(conflicts_follow_the_rules_of_engagement, |app| {
 });
 
 backend_test!(gating_duplicates_and_every_bad_field, |app| {
-    let reseller = partner(&app, "Uncertified Resale", "RESELLER", false).await;
-    let referral = partner(&app, "Referrer", "REFERRAL", false).await;
-    let gated = submit_as(
-        &app,
-        &app.partner_token(&reseller, Role::PartnerRep).await,
-        deal("Globex", "globex.com"),
-    )
-    .await;
+    let reseller = app.partner("Uncertified Resale").await;
+    let referral = app.partner("Referrer").kind("REFERRAL").await;
+    let gated = app
+        .submit_deal(
+            &app.partner_token(&reseller, Role::PartnerRep).await,
+            deal("Globex").domain("globex.com"),
+        )
+        .await;
     assert_eq!(gated["userErrors"][0]["code"], "CERTIFICATION_REQUIRED");
     let rep = app.partner_token(&referral, Role::PartnerRep).await;
-    let ok = submit_as(&app, &rep, deal("Globex", "globex.com")).await;
+    let ok = app
+        .submit_deal(&rep, deal("Globex").domain("globex.com"))
+        .await;
     assert_eq!(ok["userErrors"], json!([]));
-    let again = submit_as(&app, &rep, deal("GLOBEX LLC", "www.globex.com")).await;
+    let again = app
+        .submit_deal(&rep, deal("GLOBEX LLC").domain("www.globex.com"))
+        .await;
     assert_eq!(again["userErrors"][0]["code"], "DUPLICATE_REGISTRATION");
 
-    let mut bad = deal(" ", "not a domain");
-    bad["customerContactEmail"] = json!("nope");
-    bad["estimatedAmount"] = json!({ "amount": "-5", "currency": "EUR" });
-    let result = submit_as(&app, &rep, bad).await;
+    let bad = deal(" ")
+        .domain("not a domain")
+        .with("customerContactEmail", json!("nope"))
+        .amount("-5", "EUR");
+    let result = app.submit_deal(&rep, bad).await;
     let mut fields: Vec<String> = result["userErrors"]
         .as_array()
         .unwrap()
@@ -324,21 +262,18 @@ backend_test!(gating_duplicates_and_every_bad_field, |app| {
             "estimatedAmount"
         ]
     );
-    let mut past = deal("Initech", "initech.com");
-    past["expectedCloseDate"] = json!("2026-01-01");
+    let past = deal("Initech")
+        .domain("initech.com")
+        .with("expectedCloseDate", json!("2026-01-01"));
     assert_eq!(
-        submit_as(&app, &rep, past).await["userErrors"][0]["field"],
+        app.submit_deal(&rep, past).await["userErrors"][0]["field"],
         json!(["input", "expectedCloseDate"])
     );
-    let (_, body) = app
-        .post(
-            &app.admin,
-            SUBMIT,
-            json!({ "input": deal("Hooli", "hooli.com") }),
-        )
+    let staff = app
+        .submit_deal(&app.admin, deal("Hooli").domain("hooli.com"))
         .await;
     assert_eq!(
-        body["data"]["submitDealRegistration"]["userErrors"][0]["field"],
+        staff["userErrors"][0]["field"],
         json!(["input", "partnerId"])
     );
     assert_eq!(app.count("deal_registration").await, 1);
@@ -347,19 +282,19 @@ backend_test!(gating_duplicates_and_every_bad_field, |app| {
 backend_test!(
     protection_reminds_once_at_day_75_and_expires_at_day_90,
     |app| {
-        let acme = partner(&app, "Acme", "REFERRAL", false).await;
-        let submitted = submit_as(
-            &app,
-            &app.partner_token(&acme, Role::PartnerRep).await,
-            deal("Globex", "globex.com"),
-        )
-        .await;
+        let acme = app.partner("Acme").kind("REFERRAL").await;
+        let submitted = app
+            .submit_deal(
+                &app.partner_token(&acme, Role::PartnerRep).await,
+                deal("Globex").domain("globex.com"),
+            )
+            .await;
         let id = submitted["dealRegistration"]["id"]
             .as_str()
             .unwrap()
             .to_owned();
         app.admin_data(APPROVE, json!({ "id": id })).await;
-        let run = || async { jobs::run_due(&app.db, app.clock.now()).await.unwrap() };
+        let run = || app.run_jobs();
 
         app.clock.advance(Duration::days(74));
         assert_eq!(run().await.registration_reminders, 0);
@@ -371,7 +306,7 @@ backend_test!(
         app.clock.advance(Duration::minutes(1));
         assert_eq!(run().await.registrations_expired, 1);
         assert_eq!(run().await.registrations_expired, 0);
-        assert_eq!(events(&app, "deal_registration.expiring").await.len(), 1);
+        assert_eq!(app.events("deal_registration.expiring").await.len(), 1);
         let status = app
             .admin_data(
                 "query($id: ID!) { node(id: $id) { ... on DealRegistration { status } } }",
@@ -383,11 +318,15 @@ backend_test!(
 );
 
 backend_test!(rejections_need_a_reason_and_extensions_have_limits, |app| {
-    let acme = partner(&app, "Acme", "REFERRAL", false).await;
+    let acme = app.partner("Acme").kind("REFERRAL").await;
     let rep = app.partner_token(&acme, Role::PartnerRep).await;
-    let a =
-        submit_as(&app, &rep, deal("Globex", "globex.com")).await["dealRegistration"]["id"].clone();
-    let b = submit_as(&app, &rep, deal("Initech", "initech.com")).await["dealRegistration"]["id"]
+    let a = app
+        .submit_deal(&rep, deal("Globex").domain("globex.com"))
+        .await["dealRegistration"]["id"]
+        .clone();
+    let b = app
+        .submit_deal(&rep, deal("Initech").domain("initech.com"))
+        .await["dealRegistration"]["id"]
         .clone();
     let reject = "mutation($id: ID!, $r: String!) { rejectDealRegistration(input: { id: $id, reason: $r }) { dealRegistration { status decisionReason } userErrors { field code } } }";
     let data = app.admin_data(reject, json!({ "id": a, "r": "  " })).await;
@@ -442,7 +381,7 @@ backend_test!(rejections_need_a_reason_and_extensions_have_limits, |app| {
         data["extendDealRegistration"]["userErrors"][0]["code"],
         "INVALID_TRANSITION"
     );
-    assert_eq!(events(&app, "deal_registration.extended").await.len(), 1);
+    assert_eq!(app.events("deal_registration.extended").await.len(), 1);
 
     // Partners cannot review.
     let (_, body) = app.post(&rep, APPROVE, json!({ "id": b })).await;

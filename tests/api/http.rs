@@ -1,16 +1,12 @@
 //! GraphQL over HTTP and the limits of SPEC §7: every bad request gets a
 //! clear 4xx or GraphQL error, never a 5xx, a panic or a hang.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::error_code;
+use crate::helpers::error_code;
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 
 async fn raw(
-    app: &common::TestApp,
+    app: &crate::helpers::TestApp,
     content_type: &str,
     body: impl Into<reqwest::Body>,
 ) -> (StatusCode, String) {
@@ -308,8 +304,8 @@ async fn query_cost_is_reported_and_limited_per_principal() {
         query_cost_refill_per_second: 1,
         ..Limits::default()
     };
-    let app = common::TestApp::spawn_with(
-        common::Backend::Sqlite,
+    let app = crate::helpers::TestApp::spawn_with(
+        crate::helpers::Backend::Sqlite,
         ServerConfig {
             limits,
             ..ServerConfig::default()

@@ -1,10 +1,6 @@
 //! The API contract: the checked-in SDL matches the code, and every part of
 //! the schema is described.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use serde_json::{json, Value};
 
 #[test]
