@@ -3,10 +3,9 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{certification, certification_track};
-use uuid::Uuid;
 
 use super::{
-    connection::{connection, page_args},
+    connection::{connection, empty_page, filter_id, page_args},
     context,
     enums::{stored_all, CertificationKind, CertificationLevel, CertificationStatus},
     loaders::{self, ContactOfVisibleRow, TrackId},
@@ -174,11 +173,6 @@ pub async fn certifications_of(
     Ok(CertificationConnection::from_page(page, Certification))
 }
 
-fn global(id: Option<ID>, node_type: NodeType) -> Option<Uuid> {
-    // An id of another type matches nothing, like an unknown id.
-    id.map(|id| ids::decode_as(node_type, &id).unwrap_or(Uuid::nil()))
-}
-
 #[derive(Default)]
 pub struct CertificationQuery;
 
@@ -224,15 +218,23 @@ impl CertificationQuery {
         #[graphql(desc = "Return certifications before this cursor.")] before: Option<String>,
     ) -> ApiResult<CertificationConnection> {
         let filter = filter.unwrap_or_default();
+        let page = page_args(ctx, first, after, last, before);
+        let (Ok(partner_id), Ok(contact_id)) = (
+            filter_id(filter.partner_id, NodeType::Partner),
+            filter_id(filter.contact_id, NodeType::PartnerContact),
+        ) else {
+            let page = empty_page(ctx, Action::ReadCertifications, &page)?;
+            return Ok(CertificationConnection::from_page(page, Certification));
+        };
         let filter = CertificationFilter {
-            partner_id: global(filter.partner_id, NodeType::Partner),
-            contact_id: global(filter.contact_id, NodeType::PartnerContact),
+            partner_id,
+            contact_id,
             statuses: stored_all(filter.status),
             kind: filter.kind.map(Into::into),
             level: filter.level.map(Into::into),
             expiring_within_days: filter.expiring_within_days,
         };
-        certifications_of(ctx, filter, page_args(ctx, first, after, last, before)).await
+        certifications_of(ctx, filter, page).await
     }
 }
 

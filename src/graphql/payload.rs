@@ -46,6 +46,11 @@ pub fn decode_id(node_type: NodeType, id: &ID) -> Result<Uuid, String> {
     ids::decode_as(node_type, id).ok_or_else(|| format!("no {} has this id", noun(node_type)))
 }
 
+/// The row id behind the one id an input names, as a one-field parse.
+pub fn input_id(field: &str, node_type: NodeType, id: &ID) -> Result<Uuid, Failure> {
+    InputCheck::parse(|check| check.id(field, node_type, id))
+}
+
 /// How messages name a node type.
 fn noun(node_type: NodeType) -> &'static str {
     match node_type {
