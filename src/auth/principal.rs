@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::{Scope, ScopeSet};
 use crate::{
-    domain::{PrincipalKind, Role, RoleKind},
+    domain::{AttributionRole, PrincipalKind, Role, RoleKind},
     error::ApiError,
 };
 
@@ -41,6 +41,10 @@ pub enum Action {
     CreateOpportunities,
     /// Credit partners on opportunities (`SALES`: influence only).
     AttributeOpportunities,
+    /// Credit a partner as anything but `INFLUENCED`.
+    CreditPartners,
+    /// Take a partner's credit off an opportunity.
+    RemoveAttribution,
     /// Reopen a closed opportunity.
     ReopenOpportunities,
     /// Read certification tracks and (own partner's, for partners) certifications.
@@ -74,6 +78,8 @@ impl Action {
             Action::WritePipeline
             | Action::CreateOpportunities
             | Action::AttributeOpportunities
+            | Action::CreditPartners
+            | Action::RemoveAttribution
             | Action::ReopenOpportunities => Some(Scope::PipelineWrite),
             Action::ReadRegistrations => Some(Scope::RegistrationsRead),
             Action::SubmitRegistrations | Action::ReviewRegistrations => {
@@ -101,6 +107,10 @@ impl Action {
             Action::WritePipeline => role != Viewer,
             Action::CreateOpportunities | Action::AttributeOpportunities => {
                 matches!(role, Admin | PartnerManager | Sales)
+            }
+            // Sales may add `INFLUENCED` credit only.
+            Action::CreditPartners | Action::RemoveAttribution => {
+                matches!(role, Admin | PartnerManager)
             }
             Action::ReopenOpportunities => role == Admin,
             Action::ReadRegistrations | Action::ReadPipeline => true,
@@ -152,6 +162,11 @@ impl Principal {
     }
 
     /// `FORBIDDEN` unless the role and the token's scopes both allow `action`.
+    /// Whether this principal may credit a partner as `role` on an opportunity.
+    pub fn may_credit(&self, role: AttributionRole) -> bool {
+        role == AttributionRole::Influenced || self.may(Action::CreditPartners)
+    }
+
     pub fn authorize(&self, action: Action) -> Result<(), ApiError> {
         if self.may(action) {
             return Ok(());
@@ -239,6 +254,25 @@ mod tests {
                 false,
             ),
             (Role::Sales, all, Action::RecordActivity, false),
+            (
+                Role::Sales,
+                "pipeline:write",
+                Action::AttributeOpportunities,
+                true,
+            ),
+            (Role::Sales, "pipeline:write", Action::CreditPartners, false),
+            (
+                Role::Sales,
+                "pipeline:write",
+                Action::RemoveAttribution,
+                false,
+            ),
+            (
+                Role::PartnerManager,
+                "pipeline:write",
+                Action::CreditPartners,
+                true,
+            ),
             (
                 Role::Viewer,
                 "metrics:read",

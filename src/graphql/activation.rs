@@ -3,12 +3,17 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use super::{context, enums::MilestoneKind, partners::Partner, payload::settle};
+use super::{
+    context,
+    enums::MilestoneKind,
+    partners::Partner,
+    payload::{input_id, settle},
+};
 use crate::{
     auth::Action,
-    domain::{activation::Runway, UserError, UserErrorCode},
+    domain::{activation::Runway, UserError},
     error::ApiResult,
-    ids::{self, NodeType},
+    ids::NodeType,
     service::activation as service,
 };
 
@@ -89,8 +94,8 @@ impl ActivationMutation {
     ) -> ApiResult<RecordMilestonePayload> {
         let request = context::request(ctx)?;
         request.principal.authorize(Action::WritePartners)?;
-        let outcome = match ids::decode_as(NodeType::Partner, &input.partner_id) {
-            Some(id) => {
+        let outcome = match input_id("partnerId", NodeType::Partner, &input.partner_id) {
+            Ok(id) => {
                 service::record(
                     context::db(ctx)?,
                     &request.caller(),
@@ -100,12 +105,7 @@ impl ActivationMutation {
                 )
                 .await
             }
-            None => Err(UserError::on_field(
-                "partnerId",
-                UserErrorCode::NotFound,
-                "no partner has this id",
-            )
-            .into()),
+            Err(failure) => Err(failure),
         };
         let (partner, user_errors) = settle(outcome)?;
         Ok(RecordMilestonePayload {

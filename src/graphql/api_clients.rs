@@ -9,11 +9,11 @@ use super::{
     context,
     enums::Role,
     partners::Partner,
-    payload::{settle, InputCheck},
+    payload::{input_id, settle, InputCheck},
 };
 use crate::{
     auth::{Action, ScopeSet},
-    domain::{inputs::DisplayName, UserError, UserErrorCode},
+    domain::{inputs::DisplayName, UserError},
     error::ApiResult,
     ids::{self, NodeType},
     service::{api_clients as service, Failure},
@@ -153,15 +153,6 @@ pub struct RevokeApiClientPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn not_found(field: &str, what: &str) -> Failure {
-    UserError::on_field(
-        field,
-        UserErrorCode::NotFound,
-        format!("no {what} has this id"),
-    )
-    .into()
-}
-
 #[derive(Default)]
 pub struct ApiClientMutation;
 
@@ -185,10 +176,7 @@ impl ApiClientMutation {
                     .map_err(crate::domain::inputs::InvalidInput),
             );
             let partner_id = match (&input.partner_id, request.principal.is_staff()) {
-                (Some(id), true) => match ids::decode_as(NodeType::Partner, id) {
-                    Some(id) => Some(id),
-                    None => return Err(not_found("partnerId", "partner")),
-                },
+                (Some(id), true) => Some(input_id("partnerId", NodeType::Partner, id)?),
                 _ => None,
             };
             check.finish()?;
@@ -225,9 +213,9 @@ impl ApiClientMutation {
     ) -> ApiResult<RevokeApiClientPayload> {
         let request = context::request(ctx)?;
         request.principal.authorize(Action::ManageApiClients)?;
-        let outcome = match ids::decode_as(NodeType::ApiClient, &input.id) {
-            Some(id) => service::revoke(context::db(ctx)?, &request.caller(), id).await,
-            None => Err(not_found("id", "API client")),
+        let outcome = match input_id("id", NodeType::ApiClient, &input.id) {
+            Ok(id) => service::revoke(context::db(ctx)?, &request.caller(), id).await,
+            Err(failure) => Err(failure),
         };
         let (revoked, user_errors) = settle(outcome)?;
         Ok(RevokeApiClientPayload {

@@ -3,25 +3,21 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{certification, certification_track};
-use uuid::Uuid;
 
 use super::{
-    connection::{connection, page_args},
+    connection::{connection, empty_page, filter_id, page_args},
     context,
     enums::{stored_all, CertificationKind, CertificationLevel, CertificationStatus},
     loaders::{self, ContactOfVisibleRow, TrackId},
     partners::PartnerContact,
-    payload::{settle, InputCheck},
+    payload::{mutate, InputCheck},
 };
 use crate::{
     auth::Action,
-    domain::{inputs::DisplayName, UserError, UserErrorCode},
+    domain::{inputs::DisplayName, UserError},
     error::ApiResult,
     ids::{self, NodeType},
-    service::{
-        certifications::{self as service, CertificationFilter, NewTrack, TrackChanges},
-        Failure,
-    },
+    service::certifications::{self as service, CertificationFilter, NewTrack, TrackChanges},
 };
 
 /// A certification programme partner people can earn.
@@ -177,11 +173,6 @@ pub async fn certifications_of(
     Ok(CertificationConnection::from_page(page, Certification))
 }
 
-fn global(id: Option<ID>, node_type: NodeType) -> Option<Uuid> {
-    // An id of another type matches nothing, like an unknown id.
-    id.map(|id| ids::decode_as(node_type, &id).unwrap_or(Uuid::nil()))
-}
-
 #[derive(Default)]
 pub struct CertificationQuery;
 
@@ -227,15 +218,23 @@ impl CertificationQuery {
         #[graphql(desc = "Return certifications before this cursor.")] before: Option<String>,
     ) -> ApiResult<CertificationConnection> {
         let filter = filter.unwrap_or_default();
+        let page = page_args(ctx, first, after, last, before);
+        let (Ok(partner_id), Ok(contact_id)) = (
+            filter_id(filter.partner_id, NodeType::Partner),
+            filter_id(filter.contact_id, NodeType::PartnerContact),
+        ) else {
+            let page = empty_page(ctx, Action::ReadCertifications, &page)?;
+            return Ok(CertificationConnection::from_page(page, Certification));
+        };
         let filter = CertificationFilter {
-            partner_id: global(filter.partner_id, NodeType::Partner),
-            contact_id: global(filter.contact_id, NodeType::PartnerContact),
+            partner_id,
+            contact_id,
             statuses: stored_all(filter.status),
             kind: filter.kind.map(Into::into),
             level: filter.level.map(Into::into),
             expiring_within_days: filter.expiring_within_days,
         };
-        certifications_of(ctx, filter, page_args(ctx, first, after, last, before)).await
+        certifications_of(ctx, filter, page).await
     }
 }
 
@@ -318,36 +317,22 @@ pub struct CertificationPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn id_of(check: &mut InputCheck, field: &str, node_type: NodeType, id: &ID) -> Option<Uuid> {
-    let parsed = ids::decode_as(node_type, id);
-    if parsed.is_none() {
-        check.reject(UserError::on_field(
-            field,
-            UserErrorCode::NotFound,
-            format!("no {} has this id", node_type.name()),
-        ));
-    }
-    parsed
-}
-
 fn track_payload(
-    outcome: crate::service::Outcome<certification_track::Model>,
-) -> ApiResult<CertificationTrackPayload> {
-    let (track, user_errors) = settle(outcome)?;
-    Ok(CertificationTrackPayload {
+    (track, user_errors): (Option<certification_track::Model>, Vec<UserError>),
+) -> CertificationTrackPayload {
+    CertificationTrackPayload {
         certification_track: track.map(CertificationTrack),
         user_errors,
-    })
+    }
 }
 
 fn certification_payload(
-    outcome: crate::service::Outcome<certification::Model>,
-) -> ApiResult<CertificationPayload> {
-    let (certification, user_errors) = settle(outcome)?;
-    Ok(CertificationPayload {
+    (certification, user_errors): (Option<certification::Model>, Vec<UserError>),
+) -> CertificationPayload {
+    CertificationPayload {
         certification: certification.map(Certification),
         user_errors,
-    })
+    }
 }
 
 #[derive(Default)]
@@ -361,31 +346,26 @@ impl CertificationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new track.")] input: CreateCertificationTrackInput,
     ) -> ApiResult<CertificationTrackPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WriteCertifications)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let code = check.field(
-                "code",
-                service::parse_code(&input.code).map_err(crate::domain::inputs::InvalidInput),
-            );
-            let name = check.field("name", DisplayName::parse(&input.name));
-            check.finish()?;
-            let (Some(code), Some(name)) = (code, name) else {
-                return Err(Failure::User(Vec::new()));
-            };
-            let new = NewTrack {
-                code,
-                name,
-                kind: input.kind.into(),
-                level: input.level.into(),
-                validity_months: input.validity_months.unwrap_or(12),
-                active: input.active.unwrap_or(true),
-            };
+        mutate(ctx, Action::WriteCertifications, |request| async move {
+            let new = InputCheck::parse(|check| {
+                let code = check.field(
+                    "code",
+                    service::parse_code(&input.code).map_err(crate::domain::inputs::InvalidInput),
+                );
+                let name = check.field("name", DisplayName::parse(&input.name));
+                Some(NewTrack {
+                    code: code?,
+                    name: name?,
+                    kind: input.kind.into(),
+                    level: input.level.into(),
+                    validity_months: input.validity_months.unwrap_or(12),
+                    active: input.active.unwrap_or(true),
+                })
+            })?;
             service::create_track(context::db(ctx)?, &request.caller(), new).await
-        }
-        .await;
-        track_payload(outcome)
+        })
+        .await
+        .map(track_payload)
     }
 
     /// Changes a certification track. Needs `PARTNER_MANAGER` or `ADMIN` and `certifications:write`.
@@ -394,20 +374,18 @@ impl CertificationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The changes.")] input: UpdateCertificationTrackInput,
     ) -> ApiResult<CertificationTrackPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WriteCertifications)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let id = id_of(&mut check, "id", NodeType::CertificationTrack, &input.id);
-            let name = check.optional("name", input.name, |n| DisplayName::parse(&n));
-            check.finish()?;
-            let id = id.ok_or(Failure::User(Vec::new()))?;
-            let changes = TrackChanges {
-                name,
-                level: input.level.map(Into::into),
-                validity_months: input.validity_months,
-                active: input.active,
-            };
+        mutate(ctx, Action::WriteCertifications, |request| async move {
+            let (id, changes) = InputCheck::parse(|check| {
+                let id = check.id("id", NodeType::CertificationTrack, &input.id);
+                let name = check.optional("name", input.name, |n| DisplayName::parse(&n));
+                let changes = TrackChanges {
+                    name,
+                    level: input.level.map(Into::into),
+                    validity_months: input.validity_months,
+                    active: input.active,
+                };
+                Some((id?, changes))
+            })?;
             service::update_track(
                 context::db(ctx)?,
                 &request.caller(),
@@ -416,9 +394,9 @@ impl CertificationMutation {
                 changes,
             )
             .await
-        }
-        .await;
-        track_payload(outcome)
+        })
+        .await
+        .map(track_payload)
     }
 
     /// Enrolls a partner contact on a track (`IN_PROGRESS`). Needs `PARTNER_MANAGER` or `ADMIN` and `certifications:write`.
@@ -427,30 +405,16 @@ impl CertificationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The contact and the track.")] input: EnrollCertificationInput,
     ) -> ApiResult<CertificationPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WriteCertifications)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let contact = id_of(
-                &mut check,
-                "contactId",
-                NodeType::PartnerContact,
-                &input.contact_id,
-            );
-            let track = id_of(
-                &mut check,
-                "trackId",
-                NodeType::CertificationTrack,
-                &input.track_id,
-            );
-            check.finish()?;
-            let (Some(contact), Some(track)) = (contact, track) else {
-                return Err(Failure::User(Vec::new()));
-            };
+        mutate(ctx, Action::WriteCertifications, |request| async move {
+            let (contact, track) = InputCheck::parse(|check| {
+                let contact = check.id("contactId", NodeType::PartnerContact, &input.contact_id);
+                let track = check.id("trackId", NodeType::CertificationTrack, &input.track_id);
+                Some((contact?, track?))
+            })?;
             service::enroll(context::db(ctx)?, &request.caller(), contact, track).await
-        }
-        .await;
-        certification_payload(outcome)
+        })
+        .await
+        .map(certification_payload)
     }
 
     /// Awards a track to a partner contact: `ACTIVE` until `expiresAt`.
@@ -461,26 +425,12 @@ impl CertificationMutation {
         #[graphql(desc = "The contact, the track and when it was earned.")]
         input: AwardCertificationInput,
     ) -> ApiResult<CertificationPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WriteCertifications)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let contact = id_of(
-                &mut check,
-                "contactId",
-                NodeType::PartnerContact,
-                &input.contact_id,
-            );
-            let track = id_of(
-                &mut check,
-                "trackId",
-                NodeType::CertificationTrack,
-                &input.track_id,
-            );
-            check.finish()?;
-            let (Some(contact), Some(track)) = (contact, track) else {
-                return Err(Failure::User(Vec::new()));
-            };
+        mutate(ctx, Action::WriteCertifications, |request| async move {
+            let (contact, track) = InputCheck::parse(|check| {
+                let contact = check.id("contactId", NodeType::PartnerContact, &input.contact_id);
+                let track = check.id("trackId", NodeType::CertificationTrack, &input.track_id);
+                Some((contact?, track?))
+            })?;
             service::award(
                 context::db(ctx)?,
                 &request.caller(),
@@ -489,9 +439,9 @@ impl CertificationMutation {
                 input.earned_at,
             )
             .await
-        }
-        .await;
-        certification_payload(outcome)
+        })
+        .await
+        .map(certification_payload)
     }
 
     /// Withdraws a certification (`REVOKED`). Needs `PARTNER_MANAGER` or `ADMIN` and `certifications:write`.
@@ -500,17 +450,11 @@ impl CertificationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The certification to withdraw.")] input: RevokeCertificationInput,
     ) -> ApiResult<CertificationPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WriteCertifications)?;
-        let outcome = match ids::decode_as(NodeType::Certification, &input.id) {
-            Some(id) => service::revoke(context::db(ctx)?, &request.caller(), id).await,
-            None => Err(UserError::on_field(
-                "id",
-                UserErrorCode::NotFound,
-                "no Certification has this id",
-            )
-            .into()),
-        };
-        certification_payload(outcome)
+        mutate(ctx, Action::WriteCertifications, |request| async move {
+            let id = InputCheck::parse(|check| check.id("id", NodeType::Certification, &input.id))?;
+            service::revoke(context::db(ctx)?, &request.caller(), id).await
+        })
+        .await
+        .map(certification_payload)
     }
 }

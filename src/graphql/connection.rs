@@ -1,8 +1,36 @@
 //! Relay connections: `edges { cursor node }`, `pageInfo`, `totalCount`.
 
-use async_graphql::SimpleObject;
+use async_graphql::{SimpleObject, ID};
+use uuid::Uuid;
 
-use crate::service::pagination::{Page, PageArgs};
+use crate::{
+    auth::Action,
+    error::ApiResult,
+    graphql::context,
+    ids::{self, NodeType},
+    service::pagination::{self, Page, PageArgs},
+};
+
+/// A filter id that is not of its node type: it matches nothing, like an
+/// id of no row.
+pub struct MatchesNothing;
+
+/// The row id a filter argument names, if any.
+pub fn filter_id(id: Option<ID>, node_type: NodeType) -> Result<Option<Uuid>, MatchesNothing> {
+    id.map(|id| ids::decode_as(node_type, &id).ok_or(MatchesNothing))
+        .transpose()
+}
+
+/// The page of a filter that matches nothing: no query, but the same
+/// authorization and argument checks as the list it filters.
+pub fn empty_page<T>(
+    ctx: &async_graphql::Context<'_>,
+    action: Action,
+    page: &PageArgs,
+) -> ApiResult<Page<T>> {
+    context::request(ctx)?.principal.authorize(action)?;
+    pagination::empty(page)
+}
 
 /// Where a page sits in the whole list.
 #[derive(SimpleObject, Debug, Clone)]

@@ -10,7 +10,7 @@ use super::{
     context,
     enums::{stored_all, PartnerContactRole, PartnerStatus, PartnerTier, PartnerType, Role},
     loaders::{self, StaffUserId},
-    payload::{settle, InputCheck},
+    payload::{mutate, InputCheck},
     scalars::Decimal,
     scores::{
         check_window, Engagement, EngagementOf, PartnerPerformance, PerformanceOf, TierOf,
@@ -21,15 +21,12 @@ use crate::{
     auth::Action,
     domain::{
         inputs::{free_text, DisplayName, EmailAddress, Percent, WebsiteUrl},
-        OrderDirection, UserError, UserErrorCode,
+        OrderDirection, UserError,
     },
     error::{ApiError, ApiResult},
     ids::{self, NodeType},
-    service::{
-        partners::{
-            self as service, NewContact, NewPartner, PartnerChanges, PartnerFilter, PartnerSort,
-        },
-        Failure,
+    service::partners::{
+        self as service, NewContact, NewPartner, PartnerChanges, PartnerFilter, PartnerSort,
     },
 };
 
@@ -644,18 +641,6 @@ pub struct AddPartnerContactPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn parse_id(check: &mut InputCheck, field: &str, node_type: NodeType, id: &ID) -> Option<Uuid> {
-    let parsed = ids::decode_as(node_type, id);
-    if parsed.is_none() {
-        check.reject(UserError::on_field(
-            field,
-            UserErrorCode::NotFound,
-            format!("no {} has this id", node_type.name()),
-        ));
-    }
-    parsed
-}
-
 #[derive(Default)]
 pub struct PartnerMutation;
 
@@ -667,34 +652,31 @@ impl PartnerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new partner.")] input: CreatePartnerInput,
     ) -> ApiResult<CreatePartnerPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WritePartners)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let name = check.field("name", DisplayName::parse(&input.name));
-            let website = check.optional("website", input.website, |w| WebsiteUrl::parse(&w));
-            let owner_id = input
-                .owner_id
-                .and_then(|id| parse_id(&mut check, "ownerId", NodeType::StaffUser, &id));
-            let internal_notes = check.optional("internalNotes", input.internal_notes, free_text);
-            let margin = check.optional("marginPercent", input.margin_percent, |d| {
-                Percent::parse(d.0)
-            });
-            check.finish()?;
-            let name = name.ok_or(Failure::User(Vec::new()))?;
-            let new = NewPartner {
-                name,
-                partner_type: input.partner_type.into(),
-                tier: input.tier.map(Into::into).unwrap_or_default(),
-                website,
-                owner_id,
-                internal_notes,
-                margin,
-            };
+        let (partner, user_errors) = mutate(ctx, Action::WritePartners, |request| async move {
+            let new = InputCheck::parse(|check| {
+                let name = check.field("name", DisplayName::parse(&input.name));
+                let website = check.optional("website", input.website, |w| WebsiteUrl::parse(&w));
+                let owner_id = input
+                    .owner_id
+                    .and_then(|id| check.id("ownerId", NodeType::StaffUser, &id));
+                let internal_notes =
+                    check.optional("internalNotes", input.internal_notes, free_text);
+                let margin = check.optional("marginPercent", input.margin_percent, |d| {
+                    Percent::parse(d.0)
+                });
+                Some(NewPartner {
+                    name: name?,
+                    partner_type: input.partner_type.into(),
+                    tier: input.tier.map(Into::into).unwrap_or_default(),
+                    website,
+                    owner_id,
+                    internal_notes,
+                    margin,
+                })
+            })?;
             service::create(context::db(ctx)?, &request.caller(), new).await
-        }
-        .await;
-        let (partner, user_errors) = settle(outcome)?;
+        })
+        .await?;
         Ok(CreatePartnerPayload {
             partner: partner.map(Partner),
             user_errors,
@@ -707,39 +689,41 @@ impl PartnerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The changes.")] input: UpdatePartnerInput,
     ) -> ApiResult<UpdatePartnerPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WritePartners)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let id = parse_id(&mut check, "id", NodeType::Partner, &input.id);
-            let changes = PartnerChanges {
-                name: check.optional("name", input.name, |n| DisplayName::parse(&n)),
-                partner_type: input.partner_type.map(Into::into),
-                tier: input.tier.map(Into::into),
-                website: check.clearable("website", input.website, |w| WebsiteUrl::parse(&w)),
-                owner_id: match input.owner_id {
-                    MaybeUndefined::Undefined => None,
-                    MaybeUndefined::Null => Some(None),
-                    MaybeUndefined::Value(id) => {
-                        parse_id(&mut check, "ownerId", NodeType::StaffUser, &id).map(Some)
-                    }
-                },
-                internal_notes: check.clearable("internalNotes", input.internal_notes, free_text),
-                margin: check.clearable("marginPercent", input.margin_percent, |d| {
-                    Percent::parse(d.0)
-                }),
-                customer_nps: check.clearable("customerNps", input.customer_nps, |n| {
-                    if (-100..=100).contains(&n) {
-                        Ok(n)
-                    } else {
-                        Err(crate::domain::inputs::InvalidInput(
-                            "must be between -100 and 100".into(),
-                        ))
-                    }
-                }),
-            };
-            check.finish()?;
-            let id = id.ok_or(Failure::User(Vec::new()))?;
+        let (partner, user_errors) = mutate(ctx, Action::WritePartners, |request| async move {
+            let (id, changes) = InputCheck::parse(|check| {
+                let id = check.id("id", NodeType::Partner, &input.id);
+                let changes = PartnerChanges {
+                    name: check.optional("name", input.name, |n| DisplayName::parse(&n)),
+                    partner_type: input.partner_type.map(Into::into),
+                    tier: input.tier.map(Into::into),
+                    website: check.clearable("website", input.website, |w| WebsiteUrl::parse(&w)),
+                    owner_id: match input.owner_id {
+                        MaybeUndefined::Undefined => None,
+                        MaybeUndefined::Null => Some(None),
+                        MaybeUndefined::Value(id) => {
+                            check.id("ownerId", NodeType::StaffUser, &id).map(Some)
+                        }
+                    },
+                    internal_notes: check.clearable(
+                        "internalNotes",
+                        input.internal_notes,
+                        free_text,
+                    ),
+                    margin: check.clearable("marginPercent", input.margin_percent, |d| {
+                        Percent::parse(d.0)
+                    }),
+                    customer_nps: check.clearable("customerNps", input.customer_nps, |n| {
+                        if (-100..=100).contains(&n) {
+                            Ok(n)
+                        } else {
+                            Err(crate::domain::inputs::InvalidInput(
+                                "must be between -100 and 100".into(),
+                            ))
+                        }
+                    }),
+                };
+                Some((id?, changes))
+            })?;
             service::update(
                 context::db(ctx)?,
                 &request.caller(),
@@ -748,9 +732,8 @@ impl PartnerMutation {
                 changes,
             )
             .await
-        }
-        .await;
-        let (partner, user_errors) = settle(outcome)?;
+        })
+        .await?;
         Ok(UpdatePartnerPayload {
             partner: partner.map(Partner),
             user_errors,
@@ -765,13 +748,8 @@ impl PartnerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The partner and its new status.")] input: ChangePartnerStatusInput,
     ) -> ApiResult<ChangePartnerStatusPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WritePartners)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let id = parse_id(&mut check, "id", NodeType::Partner, &input.id);
-            check.finish()?;
-            let id = id.ok_or(Failure::User(Vec::new()))?;
+        let (partner, user_errors) = mutate(ctx, Action::WritePartners, |request| async move {
+            let id = InputCheck::parse(|check| check.id("id", NodeType::Partner, &input.id))?;
             service::change_status(
                 context::db(ctx)?,
                 &request.caller(),
@@ -780,9 +758,8 @@ impl PartnerMutation {
                 input.expected_version,
             )
             .await
-        }
-        .await;
-        let (partner, user_errors) = settle(outcome)?;
+        })
+        .await?;
         Ok(ChangePartnerStatusPayload {
             partner: partner.map(Partner),
             user_errors,
@@ -796,32 +773,21 @@ impl PartnerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new contact.")] input: AddPartnerContactInput,
     ) -> ApiResult<AddPartnerContactPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WriteContacts)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let partner_id = parse_id(
-                &mut check,
-                "partnerId",
-                NodeType::Partner,
-                &input.partner_id,
-            );
-            let name = check.field("name", DisplayName::parse(&input.name));
-            let email = check.field("email", EmailAddress::parse(&input.email));
-            check.finish()?;
-            let (Some(partner_id), Some(name), Some(email)) = (partner_id, name, email) else {
-                return Err(Failure::User(Vec::new()));
-            };
-            let new = NewContact {
-                partner_id,
-                name,
-                email,
-                role: input.role.into(),
-            };
+        let (contact, user_errors) = mutate(ctx, Action::WriteContacts, |request| async move {
+            let new = InputCheck::parse(|check| {
+                let partner_id = check.id("partnerId", NodeType::Partner, &input.partner_id);
+                let name = check.field("name", DisplayName::parse(&input.name));
+                let email = check.field("email", EmailAddress::parse(&input.email));
+                Some(NewContact {
+                    partner_id: partner_id?,
+                    name: name?,
+                    email: email?,
+                    role: input.role.into(),
+                })
+            })?;
             service::add_contact(context::db(ctx)?, &request.caller(), new).await
-        }
-        .await;
-        let (contact, user_errors) = settle(outcome)?;
+        })
+        .await?;
         Ok(AddPartnerContactPayload {
             contact: contact.map(PartnerContact),
             user_errors,

@@ -1,9 +1,18 @@
-//! Turning a use case's outcome into a mutation payload: business-rule
-//! failures become `userErrors`, anything else a top-level error.
+//! Turning a mutation's input into typed values and its use case's outcome
+//! into a payload: bad fields and business-rule failures become
+//! `userErrors`, anything else a top-level error.
+
+use std::future::Future;
+
+use async_graphql::{Context, ID};
+use uuid::Uuid;
 
 use crate::{
+    auth::Action,
     domain::{inputs::InvalidInput, UserError, UserErrorCode},
-    error::ApiError,
+    error::{ApiError, ApiResult},
+    graphql::context::{self, RequestContext},
+    ids::{self, NodeType},
     service::{Failure, Outcome},
 };
 
@@ -16,6 +25,50 @@ pub fn settle<T>(outcome: Outcome<T>) -> Result<(Option<T>, Vec<UserError>), Api
     }
 }
 
+/// The skeleton of every mutation: authorize `action`, run `change` (parse
+/// the input, call a service), and split its outcome for the payload.
+pub async fn mutate<'a, T, F>(
+    ctx: &Context<'a>,
+    action: Action,
+    change: impl FnOnce(&'a RequestContext) -> F,
+) -> ApiResult<(Option<T>, Vec<UserError>)>
+where
+    F: Future<Output = Outcome<T>>,
+{
+    let request = context::request(ctx)?;
+    request.principal.authorize(action)?;
+    settle(change(request).await)
+}
+
+/// The row id behind a global id of `node_type`, or the message a malformed
+/// id answers: the same as for an id of no row.
+pub fn decode_id(node_type: NodeType, id: &ID) -> Result<Uuid, String> {
+    ids::decode_as(node_type, id).ok_or_else(|| format!("no {} has this id", noun(node_type)))
+}
+
+/// The row id behind the one id an input names, as a one-field parse.
+pub fn input_id(field: &str, node_type: NodeType, id: &ID) -> Result<Uuid, Failure> {
+    InputCheck::parse(|check| check.id(field, node_type, id))
+}
+
+/// How messages name a node type.
+fn noun(node_type: NodeType) -> &'static str {
+    match node_type {
+        NodeType::Partner => "partner",
+        NodeType::PartnerContact => "partner contact",
+        NodeType::StaffUser => "staff user",
+        NodeType::ApiClient => "API client",
+        NodeType::CertificationTrack => "certification track",
+        NodeType::Certification => "certification",
+        NodeType::DealRegistration => "deal registration",
+        NodeType::Opportunity => "opportunity",
+        NodeType::RegistrationConflict => "registration conflict",
+        NodeType::WebhookEndpoint => "webhook endpoint",
+        NodeType::WebhookDelivery => "webhook delivery",
+        NodeType::PartnerActivity => "partner activity",
+    }
+}
+
 /// Collects every invalid field of an input, so one answer names them all.
 #[derive(Default)]
 pub struct InputCheck {
@@ -23,12 +76,36 @@ pub struct InputCheck {
 }
 
 impl InputCheck {
+    /// Runs one input's parser: its typed value, or every field it refused.
+    pub fn parse<T>(parse: impl FnOnce(&mut InputCheck) -> Option<T>) -> Result<T, Failure> {
+        let mut check = InputCheck::default();
+        let parsed = parse(&mut check);
+        match parsed {
+            Some(parsed) if check.errors.is_empty() => Ok(parsed),
+            None if check.errors.is_empty() => Err(Failure::Api(ApiError::internal(
+                anyhow::anyhow!("an input parser refused without naming a field"),
+            ))),
+            _ => Err(Failure::User(check.errors)),
+        }
+    }
+
     /// The parsed value, or `None` after noting why `field` was refused.
     pub fn field<T>(&mut self, field: &str, parsed: Result<T, InvalidInput>) -> Option<T> {
         parsed
             .map_err(|e| {
                 self.errors
                     .push(UserError::on_field(field, UserErrorCode::InvalidValue, e.0))
+            })
+            .ok()
+    }
+
+    /// The row id behind the global id in `field`, or `None` after noting it
+    /// as an id of no `node_type`.
+    pub fn id(&mut self, field: &str, node_type: NodeType, id: &ID) -> Option<Uuid> {
+        decode_id(node_type, id)
+            .map_err(|message| {
+                self.errors
+                    .push(UserError::on_field(field, UserErrorCode::NotFound, message))
             })
             .ok()
     }
@@ -63,6 +140,7 @@ impl InputCheck {
     }
 
     /// `Err` with every error noted, or `Ok` when the input is clean.
+    // Kept while resolvers move to `InputCheck::parse`.
     pub fn finish(self) -> Result<(), Failure> {
         if self.errors.is_empty() {
             Ok(())

@@ -2,14 +2,13 @@
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use entity::opportunity;
-use uuid::Uuid;
 
 use super::{
-    connection::{connection, page_args},
+    connection::{connection, empty_page, filter_id, page_args},
     context,
     enums::{stored_all, AttributionRole, OpportunitySource, OpportunityStage},
     loaders::{self, AttributionsOf, OpportunityById, PartnerById, RegistrationById},
-    payload::{settle, InputCheck},
+    payload::{mutate, InputCheck},
     registrations::{money_input, DealRegistration, MoneyInput, Opportunity},
     scalars::{Date, Decimal},
 };
@@ -20,14 +19,13 @@ use crate::{
         UserError, UserErrorCode,
     },
     error::ApiResult,
-    ids::{self, NodeType},
+    ids::NodeType,
     service::{
         opportunities::{
             self as service, CrmOpportunity, ListedOpportunity, NewOpportunity, OpportunityChanges,
             OpportunityFilter,
         },
         registrations::parse_company_domain,
-        Failure, Outcome,
     },
 };
 
@@ -142,17 +140,20 @@ impl PipelineQuery {
         #[graphql(desc = "Return opportunities before this cursor.")] before: Option<String>,
     ) -> ApiResult<OpportunityConnection> {
         let filter = filter.unwrap_or_default();
+        let page = page_args(ctx, first, after, last, before);
+        let Ok(partner_id) = filter_id(filter.partner_id, NodeType::Partner) else {
+            let page = empty_page::<ListedOpportunity>(ctx, Action::ReadPipeline, &page)?;
+            return Ok(OpportunityConnection::from_page(page, Opportunity::from));
+        };
         let filter = OpportunityFilter {
             stages: stored_all(filter.stage),
             source: filter.source.map(Into::into),
-            partner_id: filter
-                .partner_id
-                .map(|id| ids::decode_as(NodeType::Partner, &id).unwrap_or(Uuid::nil())),
+            partner_id,
             open: filter.open,
             expected_close_from: filter.expected_close_from.map(|d| d.0),
             expected_close_to: filter.expected_close_to.map(|d| d.0),
         };
-        opportunities_of(ctx, filter, page_args(ctx, first, after, last, before)).await
+        opportunities_of(ctx, filter, page).await
     }
 }
 
@@ -282,23 +283,13 @@ pub struct OpportunityPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn payload(outcome: Outcome<opportunity::Model>) -> ApiResult<OpportunityPayload> {
-    let (opportunity, user_errors) = settle(outcome)?;
-    Ok(OpportunityPayload {
+fn payload(
+    (opportunity, user_errors): (Option<opportunity::Model>, Vec<UserError>),
+) -> OpportunityPayload {
+    OpportunityPayload {
         opportunity: opportunity.map(Opportunity::from),
         user_errors,
-    })
-}
-
-fn id_of(id: &ID, node_type: NodeType, field: &str) -> Result<Uuid, Failure> {
-    ids::decode_as(node_type, id).ok_or_else(|| {
-        UserError::on_field(
-            field,
-            UserErrorCode::NotFound,
-            format!("no {} has this id", node_type.name()),
-        )
-        .into()
-    })
+    }
 }
 
 /// The account and money fields every new opportunity needs.
@@ -336,51 +327,48 @@ impl PipelineMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The opportunity.")] input: CreateOpportunityInput,
     ) -> ApiResult<OpportunityPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::CreateOpportunities)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let basics = new_opportunity(
-                &mut check,
-                &input.name,
-                &input.company_name,
-                &input.company_domain,
-                input.amount,
-            );
-            let owner_id = match &input.owner_id {
-                Some(id) => Some(id_of(id, NodeType::StaffUser, "ownerId")?),
-                None => None,
-            };
-            let discount = check.optional("discountPercent", input.discount_percent, |d| {
-                Percent::parse(d.0)
-            });
-            let margin = check.optional("marginPercent", input.margin_percent, |d| {
-                Percent::parse(d.0)
-            });
-            let next_step = check.optional("nextStep", input.next_step, free_text);
-            let competitor_intel =
-                check.optional("competitorIntel", input.competitor_intel, free_text);
-            let internal_notes = check.optional("internalNotes", input.internal_notes, free_text);
-            check.finish()?;
-            let (name, company_name, company_domain, amount) =
-                basics.ok_or(Failure::User(Vec::new()))?;
-            let new = NewOpportunity {
-                name,
-                company_name,
-                company_domain,
-                amount,
-                expected_close_date: input.expected_close_date.0,
-                next_step,
-                owner_id,
-                discount,
-                margin,
-                competitor_intel,
-                internal_notes,
-            };
+        mutate(ctx, Action::CreateOpportunities, |request| async move {
+            let new = InputCheck::parse(|check| {
+                let basics = new_opportunity(
+                    check,
+                    &input.name,
+                    &input.company_name,
+                    &input.company_domain,
+                    input.amount,
+                );
+                let owner_id = input
+                    .owner_id
+                    .and_then(|id| check.id("ownerId", NodeType::StaffUser, &id));
+                let discount = check.optional("discountPercent", input.discount_percent, |d| {
+                    Percent::parse(d.0)
+                });
+                let margin = check.optional("marginPercent", input.margin_percent, |d| {
+                    Percent::parse(d.0)
+                });
+                let next_step = check.optional("nextStep", input.next_step, free_text);
+                let competitor_intel =
+                    check.optional("competitorIntel", input.competitor_intel, free_text);
+                let internal_notes =
+                    check.optional("internalNotes", input.internal_notes, free_text);
+                let (name, company_name, company_domain, amount) = basics?;
+                Some(NewOpportunity {
+                    name,
+                    company_name,
+                    company_domain,
+                    amount,
+                    expected_close_date: input.expected_close_date.0,
+                    next_step,
+                    owner_id,
+                    discount,
+                    margin,
+                    competitor_intel,
+                    internal_notes,
+                })
+            })?;
             service::create(context::db(ctx)?, &request.caller(), new).await
-        }
-        .await;
-        payload(outcome)
+        })
+        .await
+        .map(payload)
     }
 
     /// Changes an opportunity. Partners may change only the next step of
@@ -390,34 +378,31 @@ impl PipelineMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The changes.")] input: UpdateOpportunityInput,
     ) -> ApiResult<OpportunityPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WritePipeline)?;
-        let outcome = async {
-            let id = id_of(&input.id, NodeType::Opportunity, "id")?;
-            let mut check = InputCheck::default();
-            let mut changes = OpportunityChanges {
-                next_step: check.clearable("nextStep", input.next_step, free_text),
-                ..Default::default()
-            };
-            if request.principal.is_staff() {
-                changes.name = check.optional("name", input.name, |n| DisplayName::parse(&n));
-                changes.amount = input
-                    .amount
-                    .and_then(|m| money_input(&mut check, "amount", m));
-                changes.expected_close_date = input.expected_close_date.map(|d| d.0);
-                changes.discount =
-                    check.clearable("discountPercent", input.discount_percent, |d| {
+        mutate(ctx, Action::WritePipeline, |request| async move {
+            let (id, changes) = InputCheck::parse(|check| {
+                let id = check.id("id", NodeType::Opportunity, &input.id);
+                let mut changes = OpportunityChanges {
+                    next_step: check.clearable("nextStep", input.next_step, free_text),
+                    ..Default::default()
+                };
+                if request.principal.is_staff() {
+                    changes.name = check.optional("name", input.name, |n| DisplayName::parse(&n));
+                    changes.amount = input.amount.and_then(|m| money_input(check, "amount", m));
+                    changes.expected_close_date = input.expected_close_date.map(|d| d.0);
+                    changes.discount =
+                        check.clearable("discountPercent", input.discount_percent, |d| {
+                            Percent::parse(d.0)
+                        });
+                    changes.margin = check.clearable("marginPercent", input.margin_percent, |d| {
                         Percent::parse(d.0)
                     });
-                changes.margin = check.clearable("marginPercent", input.margin_percent, |d| {
-                    Percent::parse(d.0)
-                });
-                changes.competitor_intel =
-                    check.clearable("competitorIntel", input.competitor_intel, free_text);
-                changes.internal_notes =
-                    check.clearable("internalNotes", input.internal_notes, free_text);
-            }
-            check.finish()?;
+                    changes.competitor_intel =
+                        check.clearable("competitorIntel", input.competitor_intel, free_text);
+                    changes.internal_notes =
+                        check.clearable("internalNotes", input.internal_notes, free_text);
+                }
+                Some((id?, changes))
+            })?;
             service::update(
                 context::db(ctx)?,
                 &request.caller(),
@@ -426,9 +411,9 @@ impl PipelineMutation {
                 changes,
             )
             .await
-        }
-        .await;
-        payload(outcome)
+        })
+        .await
+        .map(payload)
     }
 
     /// Moves an opportunity to another stage. Open stages move either way;
@@ -439,23 +424,20 @@ impl PipelineMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The opportunity and its new stage.")] input: MoveOpportunityStageInput,
     ) -> ApiResult<OpportunityPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WritePipeline)?;
-        let outcome = match id_of(&input.id, NodeType::Opportunity, "id") {
-            Ok(id) => {
-                service::move_stage(
-                    context::db(ctx)?,
-                    &request.caller(),
-                    id,
-                    input.stage.into(),
-                    input.expected_version,
-                    input.closed_lost_reason,
-                )
-                .await
-            }
-            Err(failure) => Err(failure),
-        };
-        payload(outcome)
+        mutate(ctx, Action::WritePipeline, |request| async move {
+            let id = InputCheck::parse(|check| check.id("id", NodeType::Opportunity, &input.id))?;
+            service::move_stage(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                input.stage.into(),
+                input.expected_version,
+                input.closed_lost_reason,
+            )
+            .await
+        })
+        .await
+        .map(payload)
     }
 
     /// Reopens a closed opportunity. Needs `ADMIN` and `pipeline:write`.
@@ -465,15 +447,12 @@ impl PipelineMutation {
         #[graphql(desc = "The opportunity and the stage to reopen at.")]
         input: ReopenOpportunityInput,
     ) -> ApiResult<OpportunityPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ReopenOpportunities)?;
-        let outcome = match id_of(&input.id, NodeType::Opportunity, "id") {
-            Ok(id) => {
-                service::reopen(context::db(ctx)?, &request.caller(), id, input.stage.into()).await
-            }
-            Err(failure) => Err(failure),
-        };
-        payload(outcome)
+        mutate(ctx, Action::ReopenOpportunities, |request| async move {
+            let id = InputCheck::parse(|check| check.id("id", NodeType::Opportunity, &input.id))?;
+            service::reopen(context::db(ctx)?, &request.caller(), id, input.stage.into()).await
+        })
+        .await
+        .map(payload)
     }
 
     /// Credits a partner on an opportunity (at most one `SOURCED`; `SALES`
@@ -483,30 +462,26 @@ impl PipelineMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The opportunity, partner and role.")] input: AddOpportunityPartnerInput,
     ) -> ApiResult<OpportunityPayload> {
-        let request = context::request(ctx)?;
-        request
-            .principal
-            .authorize(Action::AttributeOpportunities)?;
-        let outcome = async {
-            let id = id_of(
-                &input.opportunity_id,
-                NodeType::Opportunity,
-                "opportunityId",
-            )?;
-            let partner_id = id_of(&input.partner_id, NodeType::Partner, "partnerId")?;
-            if request.principal.role == crate::domain::Role::Sales
-                && input.role != AttributionRole::Influenced
-            {
-                return Err(UserError::on_field(
-                    "role",
-                    UserErrorCode::InvalidValue,
-                    "sales may add INFLUENCED attribution only",
-                )
-                .into());
-            }
-            let mut check = InputCheck::default();
-            let credit = check.optional("credit", input.credit, |c| Weight::parse(c.0));
-            check.finish()?;
+        mutate(ctx, Action::AttributeOpportunities, |request| async move {
+            let (id, partner_id) = InputCheck::parse(|check| {
+                let id = check.id(
+                    "opportunityId",
+                    NodeType::Opportunity,
+                    &input.opportunity_id,
+                );
+                let partner_id = check.id("partnerId", NodeType::Partner, &input.partner_id);
+                Some((id?, partner_id?))
+            })?;
+            let credit = InputCheck::parse(|check| {
+                if !request.principal.may_credit(input.role.into()) {
+                    check.reject(UserError::on_field(
+                        "role",
+                        UserErrorCode::InvalidValue,
+                        "sales may add INFLUENCED attribution only",
+                    ));
+                }
+                Some(check.optional("credit", input.credit, |c| Weight::parse(c.0)))
+            })?;
             service::add_partner(
                 context::db(ctx)?,
                 &request.caller(),
@@ -516,9 +491,9 @@ impl PipelineMutation {
                 credit,
             )
             .await
-        }
-        .await;
-        payload(outcome)
+        })
+        .await
+        .map(payload)
     }
 
     /// Removes a partner's credit from an opportunity. Needs `PARTNER_MANAGER` or `ADMIN` and `pipeline:write`.
@@ -527,29 +502,29 @@ impl PipelineMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The opportunity and partner.")] input: RemoveOpportunityPartnerInput,
     ) -> ApiResult<OpportunityPayload> {
-        let request = context::request(ctx)?;
-        request
-            .principal
-            .authorize(Action::AttributeOpportunities)?;
-        let outcome = async {
-            if request.principal.role == crate::domain::Role::Sales {
-                return Err(UserError::on_field(
-                    "partnerId",
-                    UserErrorCode::InvalidValue,
-                    "sales cannot remove attribution",
-                )
-                .into());
-            }
-            let id = id_of(
-                &input.opportunity_id,
-                NodeType::Opportunity,
-                "opportunityId",
-            )?;
-            let partner_id = id_of(&input.partner_id, NodeType::Partner, "partnerId")?;
+        mutate(ctx, Action::AttributeOpportunities, |request| async move {
+            let (id, partner_id) = InputCheck::parse(|check| {
+                if !request.principal.may(Action::RemoveAttribution) {
+                    // Refused before the ids are read, as it always was.
+                    check.reject(UserError::on_field(
+                        "partnerId",
+                        UserErrorCode::InvalidValue,
+                        "sales cannot remove attribution",
+                    ));
+                    return None;
+                }
+                let id = check.id(
+                    "opportunityId",
+                    NodeType::Opportunity,
+                    &input.opportunity_id,
+                );
+                let partner_id = check.id("partnerId", NodeType::Partner, &input.partner_id);
+                Some((id?, partner_id?))
+            })?;
             service::remove_partner(context::db(ctx)?, &request.caller(), id, partner_id).await
-        }
-        .await;
-        payload(outcome)
+        })
+        .await
+        .map(payload)
     }
 
     /// Creates or updates the opportunity a CRM knows by `(system, externalId)`,
@@ -561,58 +536,49 @@ impl PipelineMutation {
         #[graphql(desc = "The opportunity as the CRM knows it.")]
         input: UpsertOpportunityByExternalIdInput,
     ) -> ApiResult<OpportunityPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::CreateOpportunities)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let key = |raw: &str| {
-                let trimmed = raw.trim();
-                if trimmed.is_empty() || trimmed.len() > 200 {
-                    Err(InvalidInput("must be 1 to 200 characters".into()))
-                } else {
-                    Ok(trimmed.to_owned())
-                }
-            };
-            let system = check.field("system", key(&input.system).map(|s| s.to_lowercase()));
-            let external_id = check.field("externalId", key(&input.external_id));
-            let basics = new_opportunity(
-                &mut check,
-                &input.name,
-                &input.company_name,
-                &input.company_domain,
-                input.amount,
-            );
-            check.finish()?;
-            let (
-                Some(system),
-                Some(external_id),
-                Some((name, company_name, company_domain, amount)),
-            ) = (system, external_id, basics)
-            else {
-                return Err(Failure::User(Vec::new()));
-            };
-            let opportunity = NewOpportunity {
-                name,
-                company_name,
-                company_domain,
-                amount,
-                expected_close_date: input.expected_close_date.0,
-                next_step: None,
-                owner_id: None,
-                discount: None,
-                margin: None,
-                competitor_intel: None,
-                internal_notes: None,
-            };
-            let crm = CrmOpportunity {
-                system,
-                external_id,
-                opportunity,
-                stage: input.stage.into(),
-            };
+        mutate(ctx, Action::CreateOpportunities, |request| async move {
+            let crm = InputCheck::parse(|check| {
+                let key = |raw: &str| {
+                    let trimmed = raw.trim();
+                    if trimmed.is_empty() || trimmed.len() > 200 {
+                        Err(InvalidInput("must be 1 to 200 characters".into()))
+                    } else {
+                        Ok(trimmed.to_owned())
+                    }
+                };
+                let system = check.field("system", key(&input.system).map(|s| s.to_lowercase()));
+                let external_id = check.field("externalId", key(&input.external_id));
+                let basics = new_opportunity(
+                    check,
+                    &input.name,
+                    &input.company_name,
+                    &input.company_domain,
+                    input.amount,
+                );
+                let (name, company_name, company_domain, amount) = basics?;
+                let opportunity = NewOpportunity {
+                    name,
+                    company_name,
+                    company_domain,
+                    amount,
+                    expected_close_date: input.expected_close_date.0,
+                    next_step: None,
+                    owner_id: None,
+                    discount: None,
+                    margin: None,
+                    competitor_intel: None,
+                    internal_notes: None,
+                };
+                Some(CrmOpportunity {
+                    system: system?,
+                    external_id: external_id?,
+                    opportunity,
+                    stage: input.stage.into(),
+                })
+            })?;
             service::upsert_by_external_id(context::db(ctx)?, &request.caller(), crm).await
-        }
-        .await;
-        payload(outcome)
+        })
+        .await
+        .map(payload)
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::{
-    connection::{connection, page_args},
+    connection::{connection, empty_page, filter_id, page_args},
     context,
     enums::{
         stored_all, AttributionRole, ConflictKind, ConflictResolution, DealRegistrationStatus,
@@ -19,7 +19,7 @@ use super::{
         self, AttributionOfPartner, AttributionsOf, OpportunityById, PartnerById, RegistrationById,
     },
     partners::Partner,
-    payload::{settle, InputCheck},
+    payload::{input_id, settle, InputCheck},
     scalars::{Date, Decimal, Money},
 };
 use crate::{
@@ -783,17 +783,24 @@ impl RegistrationQuery {
         #[graphql(desc = "Return registrations before this cursor.")] before: Option<String>,
     ) -> ApiResult<DealRegistrationConnection> {
         let filter = filter.unwrap_or_default();
+        let page = page_args(ctx, first, after, last, before);
+        let Ok(partner_id) = filter_id(filter.partner_id, NodeType::Partner) else {
+            let page =
+                empty_page::<deal_registration::Model>(ctx, Action::ReadRegistrations, &page)?;
+            return Ok(DealRegistrationConnection::from_page(
+                page,
+                DealRegistration::from,
+            ));
+        };
         let filter = RegistrationFilter {
             statuses: stored_all(filter.status),
-            partner_id: filter
-                .partner_id
-                .map(|id| ids::decode_as(NodeType::Partner, &id).unwrap_or(Uuid::nil())),
+            partner_id,
             submitted_from: filter.submitted_from,
             submitted_to: filter.submitted_to,
             expiring_within_days: filter.expiring_within_days,
             sla_breached: filter.sla_breached,
         };
-        registrations_of(ctx, filter, page_args(ctx, first, after, last, before)).await
+        registrations_of(ctx, filter, page).await
     }
 }
 
@@ -917,14 +924,7 @@ fn payload(outcome: Outcome<deal_registration::Model>) -> ApiResult<DealRegistra
 }
 
 fn registration_id(id: &ID) -> Result<Uuid, Failure> {
-    ids::decode_as(NodeType::DealRegistration, id).ok_or_else(|| {
-        UserError::on_field(
-            "id",
-            UserErrorCode::NotFound,
-            "no deal registration has this id",
-        )
-        .into()
-    })
+    input_id("id", NodeType::DealRegistration, id)
 }
 
 pub fn money_input(check: &mut InputCheck, field: &str, input: MoneyInput) -> Option<money::Money> {
@@ -970,17 +970,7 @@ impl RegistrationMutation {
             let mut check = InputCheck::default();
             let partner_id = match &input.partner_id {
                 Some(id) if request.principal.is_staff() => {
-                    match ids::decode_as(NodeType::Partner, id) {
-                        Some(id) => Some(id),
-                        None => {
-                            check.reject(UserError::on_field(
-                                "partnerId",
-                                UserErrorCode::NotFound,
-                                "no partner has this id",
-                            ));
-                            None
-                        }
-                    }
+                    check.id("partnerId", NodeType::Partner, id)
                 }
                 _ => None,
             };
@@ -1188,15 +1178,11 @@ impl RegistrationMutation {
         let request = context::request(ctx)?;
         request.principal.authorize(Action::ReviewRegistrations)?;
         let outcome = async {
-            let Some(conflict) = ids::decode_as(NodeType::RegistrationConflict, &input.conflict_id)
-            else {
-                return Err(UserError::on_field(
-                    "conflictId",
-                    UserErrorCode::NotFound,
-                    "no registration conflict has this id",
-                )
-                .into());
-            };
+            let conflict = input_id(
+                "conflictId",
+                NodeType::RegistrationConflict,
+                &input.conflict_id,
+            )?;
             let mut check = InputCheck::default();
             let rationale = check.field("rationale", reason(input.rationale));
             check.finish()?;

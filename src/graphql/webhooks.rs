@@ -11,11 +11,11 @@ use super::{
     connection::{connection, page_args},
     context,
     partners::Partner,
-    payload::{settle, InputCheck},
+    payload::{input_id, settle, InputCheck},
 };
 use crate::{
     auth::Action,
-    domain::{inputs::InvalidInput, UserError, UserErrorCode},
+    domain::{inputs::InvalidInput, UserError},
     error::{ApiError, ApiResult},
     events,
     ids::{self, NodeType},
@@ -392,14 +392,7 @@ pub struct WebhookDeliveryPayload {
 }
 
 fn endpoint_id(id: &ID) -> Result<uuid::Uuid, Failure> {
-    ids::decode_as(NodeType::WebhookEndpoint, id).ok_or_else(|| {
-        UserError::on_field(
-            "id",
-            UserErrorCode::NotFound,
-            "no webhook endpoint has this id",
-        )
-        .into()
-    })
+    input_id("id", NodeType::WebhookEndpoint, id)
 }
 
 /// The URL through the SSRF guard, as a user error on `url` when refused.
@@ -612,14 +605,9 @@ impl WebhookMutation {
     ) -> ApiResult<WebhookDeliveryPayload> {
         let request = context::request(ctx)?;
         request.principal.authorize(Action::ManageWebhooks)?;
-        let outcome = match ids::decode_as(NodeType::WebhookDelivery, &input.id) {
-            Some(id) => service::redeliver(context::db(ctx)?, &request.caller(), id).await,
-            None => Err(UserError::on_field(
-                "id",
-                UserErrorCode::NotFound,
-                "no webhook delivery has this id",
-            )
-            .into()),
+        let outcome = match input_id("id", NodeType::WebhookDelivery, &input.id) {
+            Ok(id) => service::redeliver(context::db(ctx)?, &request.caller(), id).await,
+            Err(failure) => Err(failure),
         };
         delivery_payload(outcome)
     }

@@ -128,6 +128,50 @@ fn page_size(value: Option<i32>, argument: &str) -> Result<Option<u64>, ApiError
     }
 }
 
+/// The connection arguments, checked.
+struct Window {
+    first: Option<u64>,
+    last: Option<u64>,
+    after: Option<Cursor>,
+    before: Option<Cursor>,
+}
+
+impl Window {
+    fn of(args: &PageArgs) -> Result<Self, ApiError> {
+        let first = page_size(args.first, "first")?;
+        let last = page_size(args.last, "last")?;
+        if first.is_some() && last.is_some() {
+            return Err(ApiError::BadUserInput(
+                "give `first` or `last`, not both".into(),
+            ));
+        }
+        let cursor = |text: &Option<String>, argument| {
+            text.as_deref()
+                .map(|c| Cursor::decode(c, argument))
+                .transpose()
+        };
+        Ok(Self {
+            first,
+            last,
+            after: cursor(&args.after, "after")?,
+            before: cursor(&args.before, "before")?,
+        })
+    }
+}
+
+/// The page of a list known to match nothing, answered without a query
+/// but after the same argument checks as [`paginate_as`].
+pub fn empty<M>(args: &PageArgs) -> Result<Page<M>, ApiError> {
+    let window = Window::of(args)?;
+    let backwards = window.last.is_some();
+    Ok(Page {
+        edges: Vec::new(),
+        has_next_page: backwards && window.before.is_some(),
+        has_previous_page: !backwards && window.after.is_some(),
+        total_count: 0,
+    })
+}
+
 /// Rows strictly beyond `cursor` when walking in `direction`.
 fn beyond<C: ColumnTrait>(
     ordering: &Ordering<C>,
@@ -194,23 +238,12 @@ where
     M: FromQueryResult + Send + Sync,
     C: ConnectionTrait,
 {
-    let first = page_size(args.first, "first")?;
-    let last = page_size(args.last, "last")?;
-    if first.is_some() && last.is_some() {
-        return Err(ApiError::BadUserInput(
-            "give `first` or `last`, not both".into(),
-        ));
-    }
-    let after = args
-        .after
-        .as_deref()
-        .map(|c| Cursor::decode(c, "after"))
-        .transpose()?;
-    let before = args
-        .before
-        .as_deref()
-        .map(|c| Cursor::decode(c, "before"))
-        .transpose()?;
+    let Window {
+        first,
+        last,
+        after,
+        before,
+    } = Window::of(&args)?;
     let backwards = last.is_some();
     let size = last.or(first).unwrap_or(DEFAULT_PAGE_SIZE as u64);
 
