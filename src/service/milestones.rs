@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{certification, certification_track, partner_milestone};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -27,10 +27,15 @@ impl Record for partner_milestone::Entity {
         row.partner_id
     }
 
-    /// Milestones are only ever created (`create_unless_exists`), never
-    /// changed or deleted one by one.
     fn id_column() -> partner_milestone::Column {
         partner_milestone::Column::PartnerId
+    }
+
+    /// Keyed by partner and milestone.
+    fn locate(row: &partner_milestone::Model) -> Condition {
+        Condition::all()
+            .add(partner_milestone::Column::PartnerId.eq(row.partner_id))
+            .add(partner_milestone::Column::Milestone.eq(row.milestone))
     }
 
     fn snapshot(row: &partner_milestone::Model) -> Value {

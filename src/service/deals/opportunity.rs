@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{opportunity, opportunity_external_id};
-use sea_orm::{DbErr, Set};
+use sea_orm::{ColumnTrait, Condition, DbErr, Set};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -43,8 +43,8 @@ pub fn snapshot(o: &opportunity::Model) -> Value {
 
 versioned_record!(opportunity, Opportunity, snapshot);
 
-/// A CRM link is audited as a change of its opportunity. Links are keyed by
-/// `(system, externalId)`; the unit of work only creates them.
+/// A CRM link is audited as a change of its opportunity; it is keyed by
+/// `(system, externalId)`.
 impl Record for opportunity_external_id::Entity {
     const AUDIT_TYPE: EntityType = EntityType::Opportunity;
 
@@ -54,6 +54,12 @@ impl Record for opportunity_external_id::Entity {
 
     fn id_column() -> opportunity_external_id::Column {
         opportunity_external_id::Column::OpportunityId
+    }
+
+    fn locate(row: &opportunity_external_id::Model) -> Condition {
+        Condition::all()
+            .add(opportunity_external_id::Column::System.eq(row.system.as_str()))
+            .add(opportunity_external_id::Column::ExternalId.eq(row.external_id.as_str()))
     }
 
     fn snapshot(row: &opportunity_external_id::Model) -> Value {
