@@ -204,15 +204,12 @@ fn with_page_relations(
             Expr::col((own.clone(), opportunity_attribution::Column::OpportunityId))
                 .equals((opportunity::Entity, opportunity::Column::Id)),
         )
-        .add(
-            match principal.partner_id.filter(|_| !principal.is_staff()) {
-                Some(partner_id) => {
-                    Expr::col((own.clone(), opportunity_attribution::Column::PartnerId))
-                        .eq(partner_id)
-                }
-                None => Expr::value(false),
-            },
-        );
+        .add(match policy::RowScope::of(principal).partner() {
+            Some(partner_id) => {
+                Expr::col((own.clone(), opportunity_attribution::Column::PartnerId)).eq(partner_id)
+            }
+            None => Expr::value(false),
+        });
     QueryTrait::query(&mut select)
         .join(
             JoinType::LeftJoin,
@@ -404,12 +401,17 @@ pub async fn update(
     caller: &Caller<'_>,
     id: Uuid,
     expected_version: i32,
-    changes: OpportunityChanges,
+    mut changes: OpportunityChanges,
 ) -> Outcome<opportunity::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load(&uow, caller, id, Some(expected_version)).await?;
     if caller.principal.kind() == PrincipalKind::Partner {
         partner_may_work(&uow, caller, &current).await?;
+        // A partner changes only the next step; the terms are the vendor's.
+        changes = OpportunityChanges {
+            next_step: changes.next_step,
+            ..Default::default()
+        };
     }
     if current.crm_managed && (changes.amount.is_some() || changes.expected_close_date.is_some()) {
         let field = if changes.amount.is_some() {

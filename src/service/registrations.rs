@@ -223,11 +223,7 @@ pub async fn submit(
     new: NewRegistration,
 ) -> Outcome<deal_registration::Model> {
     const OPERATION: &str = "submitDealRegistration";
-    let partner_id = match (caller.principal.kind(), new.partner_id) {
-        (PrincipalKind::Partner, _) => caller.principal.partner_id,
-        (PrincipalKind::Staff, partner_id) => partner_id,
-    };
-    let Some(partner_id) = partner_id else {
+    let Some(partner_id) = caller.principal.partner_for(new.partner_id) else {
         return Err(UserError::on_field(
             "partnerId",
             UserErrorCode::InvalidValue,
@@ -365,8 +361,11 @@ pub async fn update(
     caller: &Caller<'_>,
     id: Uuid,
     expected_version: i32,
-    changes: RegistrationChanges,
+    mut changes: RegistrationChanges,
 ) -> Outcome<deal_registration::Model> {
+    if !caller.principal.writes_internal_fields() {
+        changes.internal_notes = None;
+    }
     if let Some(date) = changes.expected_close_date {
         not_in_the_past(date, caller)?;
     }
