@@ -1,6 +1,7 @@
 //! The pipeline (SPEC §4.3): opportunities, stage moves, attribution and CRM
 //! upserts. Partner-sourced opportunities are created by registration approval.
 
+use super::set_if;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{deal_registration, opportunity, opportunity_attribution, opportunity_external_id};
 use sea_orm::{
@@ -427,31 +428,33 @@ pub async fn update(
         .into());
     }
     let mut changed = current.clone().into_active_model();
-    if let Some(name) = changes.name {
-        changed.name = Set(name.into_inner());
-    }
-    if let Some(next_step) = changes.next_step {
-        changed.next_step = Set(next_step);
-    }
+    set_if(
+        &mut changed.name,
+        changes.name.map(|name| name.into_inner()),
+    );
+    set_if(&mut changed.next_step, changes.next_step);
     if let Some(amount) = changes.amount {
         changed.amount_minor = Set(amount.minor_units);
         changed.currency = Set(amount.currency.into_inner());
     }
-    if let Some(date) = changes.expected_close_date {
-        changed.expected_close_date = Set(date);
-    }
-    if let Some(discount) = changes.discount {
-        changed.discount_bps = Set(discount.map(Percent::basis_points));
-    }
-    if let Some(margin) = changes.margin {
-        changed.margin_bps = Set(margin.map(Percent::basis_points));
-    }
-    if let Some(intel) = changes.competitor_intel {
-        changed.competitor_intel = Set(intel);
-    }
-    if let Some(notes) = changes.internal_notes {
-        changed.internal_notes = Set(notes);
-    }
+    set_if(
+        &mut changed.expected_close_date,
+        changes.expected_close_date,
+    );
+    set_if(
+        &mut changed.discount_bps,
+        changes
+            .discount
+            .map(|discount| discount.map(Percent::basis_points)),
+    );
+    set_if(
+        &mut changed.margin_bps,
+        changes
+            .margin
+            .map(|margin| margin.map(Percent::basis_points)),
+    );
+    set_if(&mut changed.competitor_intel, changes.competitor_intel);
+    set_if(&mut changed.internal_notes, changes.internal_notes);
     let saved = opportunity_record::save(&uow, "updateOpportunity", &current, changed).await?;
     uow.commit().await?;
     Ok(saved)

@@ -3,6 +3,7 @@
 //! Every change goes through the unit of work and is audited; secrets are
 //! never written to the audit log.
 
+use super::set_if;
 use entity::{outbox_event, webhook_attempt, webhook_delivery, webhook_endpoint};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
@@ -303,15 +304,14 @@ pub async fn update(
         check_event_types(types, current.partner_id.is_some())?;
     }
     let mut changed = webhook_endpoint::ActiveModel::default();
-    if let Some(url) = changes.url {
-        changed.url = Set(url.to_string());
-    }
-    if let Some(types) = changes.event_types {
-        changed.event_types = Set(webhooks::stored_event_types(&types));
-    }
-    if let Some(description) = changes.description {
-        changed.description = Set(description);
-    }
+    set_if(&mut changed.url, changes.url.map(|url| url.to_string()));
+    set_if(
+        &mut changed.event_types,
+        changes
+            .event_types
+            .map(|types| webhooks::stored_event_types(&types)),
+    );
+    set_if(&mut changed.description, changes.description);
     match changes.enabled {
         // Re-enabling starts afresh: no reason, no failure streak.
         Some(true) if !current.enabled => {
