@@ -942,6 +942,15 @@ pub fn money_input(check: &mut InputCheck, field: &str, input: MoneyInput) -> Op
     Some(parsed)
 }
 
+/// A decision's two fields: the registration and the reason the partner sees.
+fn registration_and_reason(id: &ID, why: String) -> Result<(Uuid, String), Failure> {
+    InputCheck::parse(|check| {
+        let id = check.id("id", NodeType::DealRegistration, id);
+        let why = check.field("reason", reason(why));
+        Some((id?, why?))
+    })
+}
+
 fn reason(raw: String) -> Result<String, InvalidInput> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -1106,11 +1115,7 @@ impl RegistrationMutation {
         #[graphql(desc = "The registration and the reason.")] input: RejectDealRegistrationInput,
     ) -> ApiResult<DealRegistrationPayload> {
         mutate(ctx, Action::ReviewRegistrations, |request| async move {
-            let (id, why) = InputCheck::parse(|check| {
-                let id = check.id("id", NodeType::DealRegistration, &input.id);
-                let why = check.field("reason", reason(input.reason));
-                Some((id?, why?))
-            })?;
+            let (id, why) = registration_and_reason(&input.id, input.reason)?;
             service::reject(context::db(ctx)?, &request.caller(), id, why).await
         })
         .await
@@ -1125,11 +1130,7 @@ impl RegistrationMutation {
         input: ExtendDealRegistrationInput,
     ) -> ApiResult<DealRegistrationPayload> {
         mutate(ctx, Action::ReviewRegistrations, |request| async move {
-            let (id, why) = InputCheck::parse(|check| {
-                let id = check.id("id", NodeType::DealRegistration, &input.id);
-                let why = check.field("reason", reason(input.reason));
-                Some((id?, why?))
-            })?;
+            let (id, why) = registration_and_reason(&input.id, input.reason)?;
             service::extend(context::db(ctx)?, &request.caller(), id, input.days, why).await
         })
         .await
