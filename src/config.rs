@@ -45,7 +45,8 @@ impl Default for Limits {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub limits: Limits,
-    /// How long graceful shutdown waits for in-flight requests.
+    /// How long graceful shutdown waits for in-flight requests; below the
+    /// 10 s in which SPEC §8 has the process exit.
     pub shutdown_grace: Duration,
     /// How long a WebSocket may stay open without `connection_init`.
     pub ws_init_timeout: Duration,
@@ -68,7 +69,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             limits: Limits::default(),
-            shutdown_grace: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(8),
             ws_init_timeout: Duration::from_secs(10),
             session_check_interval: Duration::from_secs(2),
             webhook_allow_private: false,

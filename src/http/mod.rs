@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, middleware (request ids, body limit, tracing,
 //! panics) and graceful shutdown.
 
+pub mod body_limit;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
@@ -13,6 +14,7 @@ pub mod ws;
 use std::sync::Arc;
 
 use axum::{
+    extract::DefaultBodyLimit,
     http::{HeaderName, Request},
     routing::{get, post},
     serve::ListenerExt,
@@ -22,7 +24,6 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -137,7 +138,12 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(max_body))
+        // Bodies arrive whole and within the limit (`body_limit`).
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            max_body,
+            body_limit::limit,
+        ))
         .layer(CatchPanicLayer::custom(response::panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
