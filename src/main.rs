@@ -301,7 +301,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let targets = partnergraph::webhooks::target::TargetPolicy {
         allow_private: config.webhook_allow_private,
     };
-    let _webhooks = partnergraph::webhooks::spawn(
+    let webhooks = partnergraph::webhooks::spawn(
         db.clone(),
         clock.clone(),
         partnergraph::webhooks::Settings::new(targets),
@@ -312,7 +312,30 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         partnergraph::jobs::spawn(db.clone(), clock.clone(), interval);
     }
     let state = AppState::new(db, clock, config)?;
-    partnergraph::serve(listener, state, partnergraph::http::shutdown_signal()).await?;
+    // SIGTERM/SIGINT (SPEC §8): the HTTP server stops accepting and lets
+    // requests finish while the webhook worker finishes or releases its
+    // claims, side by side, so the process exits within 10 s.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        partnergraph::http::shutdown_signal().await;
+        stop.send_replace(true);
+    });
+    let stopped = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    let webhooks_stopped = {
+        let stopped = stopped(stopping.clone());
+        async move {
+            stopped.await;
+            webhooks.shutdown().await;
+        }
+    };
+    let (served, ()) = tokio::join!(
+        partnergraph::serve(listener, state, stopped(stopping)),
+        webhooks_stopped
+    );
+    served?;
+    tracing::info!("stopped");
     Ok(())
 }
 
