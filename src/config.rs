@@ -63,6 +63,10 @@ pub struct ServerConfig {
     /// Partner tokens run only trusted documents, the operations registered
     /// by hash with `partnergraph documents add` (`http::persisted`).
     pub trusted_documents: bool,
+    /// The server key (and previous keys) that seal webhook signing secrets
+    /// at rest (`secrets`). The default is a key of this process only; the
+    /// binary always sets the configured one.
+    pub secret_keys: crate::secrets::SecretKeys,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +79,7 @@ impl Default for ServerConfig {
             webhook_allow_private: false,
             token_cache_ttl: Duration::from_secs(1),
             trusted_documents: false,
+            secret_keys: crate::secrets::SecretKeys::ephemeral(),
         }
     }
 }

@@ -15,6 +15,7 @@ use partnergraph::{
         PrincipalKind, Role, RoleKind,
     },
     ids::{self, NodeType},
+    secrets::{self, SecretKeys},
     AppState,
 };
 use sea_orm::EntityTrait;
@@ -68,6 +69,16 @@ struct ServeArgs {
     /// Partner tokens run only trusted documents: operations registered by hash with `partnergraph documents add`.
     #[arg(long, env = "PARTNERGRAPH_TRUSTED_DOCUMENTS")]
     trusted_documents: bool,
+    /// The server key that seals webhook signing secrets at rest: 32 random
+    /// bytes in base64 (`openssl rand -base64 32`); prefer the environment
+    /// variable to the flag. Without it, a SQLite database gets a key file
+    /// beside it (`FILE.key`) and PostgreSQL refuses to start.
+    #[arg(long, env = "PARTNERGRAPH_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+    /// Previous server keys, comma-separated: what they sealed still opens,
+    /// and is sealed again with the current key at start.
+    #[arg(long, env = "PARTNERGRAPH_SECRET_KEY_PREVIOUS", hide_env_values = true)]
+    secret_key_previous: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -278,8 +289,55 @@ async fn connect(args: &DatabaseArgs) -> anyhow::Result<sea_orm::DatabaseConnect
     Ok(db)
 }
 
+/// The server keys (see `partnergraph::secrets`): from the environment, else
+/// from the key file beside a SQLite database (made on first start), else
+/// a refusal, because PostgreSQL replicas must share one key.
+fn secret_keys(args: &ServeArgs) -> anyhow::Result<SecretKeys> {
+    let previous = args.secret_key_previous.as_deref();
+    if let Some(key) = &args.secret_key {
+        return SecretKeys::parse(key, previous).context("PARTNERGRAPH_SECRET_KEY");
+    }
+    let url = &args.database.database_url;
+    if !url.starts_with("sqlite:") {
+        bail!("set PARTNERGRAPH_SECRET_KEY: on PostgreSQL every replica seals and opens webhook signing secrets with the same server key (32 random bytes in base64: `openssl rand -base64 32`)");
+    }
+    let Some(path) = secrets::key_file_for(url) else {
+        tracing::warn!(
+            "an in-memory database: webhook secrets are sealed with a key of this process only"
+        );
+        return Ok(SecretKeys::ephemeral());
+    };
+    let key = match std::fs::read_to_string(&path) {
+        Ok(key) => key,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretKeys::generate();
+            secrets::write_key_file(&path, &key)
+                .with_context(|| format!("cannot write the key file {}", path.display()))?;
+            tracing::warn!(
+                path = %path.display(),
+                "generated the server key that seals webhook signing secrets; keep this file with the database (backups too), or set PARTNERGRAPH_SECRET_KEY"
+            );
+            key
+        }
+        Err(error) => {
+            return Err(error)
+                .with_context(|| format!("cannot read the key file {}", path.display()))
+        }
+    };
+    SecretKeys::parse(&key, previous).with_context(|| format!("the key file {}", path.display()))
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let keys = secret_keys(&args)?;
     let db = connect(&args.database).await?;
+    let resealed = partnergraph::webhooks::secrets::reseal_all(&db, &keys).await?;
+    if resealed > 0 {
+        tracing::info!(
+            resealed,
+            key = keys.current_id(),
+            "webhook signing secrets sealed with the current server key"
+        );
+    }
     let clock = std::sync::Arc::new(SystemClock);
     if args.demo {
         partnergraph::service::demo::seed(&db, clock.now()).await?;
@@ -295,17 +353,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         webhook_allow_private: args.webhook_allow_private,
         token_cache_ttl: std::time::Duration::from_millis(args.token_cache_ms),
         trusted_documents: args.trusted_documents,
+        secret_keys: keys.clone(),
         ..ServerConfig::default()
     };
     // Webhook deliveries: the dispatcher and the worker, sharing the work with any other replica.
     let targets = partnergraph::webhooks::target::TargetPolicy {
         allow_private: config.webhook_allow_private,
     };
-    let webhooks = partnergraph::webhooks::spawn(
-        db.clone(),
-        clock.clone(),
-        partnergraph::webhooks::Settings::new(targets),
-    )?;
+    let mut settings = partnergraph::webhooks::Settings::new(targets);
+    settings.keys = keys;
+    let webhooks = partnergraph::webhooks::spawn(db.clone(), clock.clone(), settings)?;
     if args.jobs_interval > 0 {
         // Several replicas may run these at once: each job claims rows with SKIP LOCKED.
         let interval = std::time::Duration::from_secs(args.jobs_interval);

@@ -391,6 +391,12 @@ pub struct WebhookDeliveryPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// The server keys that seal signing secrets (`secrets`), put in the schema's data.
+fn secret_keys<'a>(ctx: &Context<'a>) -> Result<&'a crate::secrets::SecretKeys, ApiError> {
+    ctx.data_opt::<crate::secrets::SecretKeys>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("schema built without secret keys")))
+}
+
 fn endpoint_id(id: &ID) -> Result<uuid::Uuid, Failure> {
     input_id("id", NodeType::WebhookEndpoint, id)
 }
@@ -469,7 +475,7 @@ impl WebhookMutation {
                 event_types,
                 description,
             };
-            service::create(context::db(ctx)?, &request.caller(), new).await
+            service::create(context::db(ctx)?, &request.caller(), new, secret_keys(ctx)?).await
         }
         .await;
         let (created, user_errors) = settle(outcome)?;
@@ -566,7 +572,10 @@ impl WebhookMutation {
         let request = context::request(ctx)?;
         request.principal.authorize(Action::ManageWebhooks)?;
         let outcome = match endpoint_id(&input.id) {
-            Ok(id) => service::rotate_secret(context::db(ctx)?, &request.caller(), id).await,
+            Ok(id) => {
+                let keys = secret_keys(ctx)?;
+                service::rotate_secret(context::db(ctx)?, &request.caller(), id, keys).await
+            }
             Err(failure) => Err(failure),
         };
         let (rotated, user_errors) = settle(outcome)?;

@@ -209,15 +209,23 @@ impl Worker {
             .targets
             .check_url(&endpoint.url)
             .map_err(|refused| format!("the URL was refused: {refused}"))?;
-        let mut secrets = vec![endpoint.secret.as_str()];
+        let row = super::secrets::row(endpoint.id);
+        let open = |sealed: &str| {
+            self.settings
+                .keys
+                .open(sealed, &row)
+                .map_err(|e| format!("the signing secret cannot be read: {e}"))
+        };
+        let mut opened = vec![open(&endpoint.secret)?];
         if let (Some(previous), Some(until)) = (
             endpoint.previous_secret.as_deref(),
             endpoint.previous_secret_expires_at,
         ) {
             if until > now {
-                secrets.push(previous);
+                opened.push(open(previous)?);
             }
         }
+        let secrets: Vec<&str> = opened.iter().map(String::as_str).collect();
         let id = message_id(claimed.delivery.id);
         // The receiver's clock judges freshness, so the signed timestamp is
         // the wall clock's, not the app clock's.

@@ -12,6 +12,7 @@
 
 pub mod deliver;
 pub mod dispatch;
+pub mod secrets;
 pub mod signing;
 pub mod target;
 
@@ -99,6 +100,8 @@ pub struct Settings {
     /// On shutdown, how long attempts in flight may run on before they are
     /// cut off and their claims released for another replica.
     pub shutdown_drain: StdDuration,
+    /// Open the sealed signing secrets.
+    pub keys: crate::secrets::SecretKeys,
 }
 
 impl Settings {
@@ -115,6 +118,7 @@ impl Settings {
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
             shutdown_drain: StdDuration::from_secs(5),
+            keys: crate::secrets::SecretKeys::ephemeral(),
         }
     }
 }

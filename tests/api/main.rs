@@ -28,6 +28,7 @@ mod persisted;
 mod pipeline;
 mod registrations;
 mod schema;
+mod secrets;
 mod shutdown;
 mod subscriptions;
 mod tools;

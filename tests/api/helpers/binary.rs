@@ -43,21 +43,38 @@ pub async fn wait_ready(client: &reqwest::Client, address: &str) {
     }
 }
 
+/// The server key the binary's PostgreSQL servers share in tests (SQLite
+/// ones make a key file beside their database).
+pub const SECRET_KEY: &str = "dGVzdC1zZXJ2ZXIta2V5LW9mLTMyLWJ5dGVzLi4uLi4=";
+
+/// `serve` on `address` and `database_url` with `args` more; the server key
+/// [`SECRET_KEY`] on PostgreSQL.
+pub fn serve_command(database_url: &str, address: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(["serve", "--listen", address])
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null());
+    if database_url.starts_with("postgres") {
+        command.env("PARTNERGRAPH_SECRET_KEY", SECRET_KEY);
+    }
+    command
+}
+
 /// `partnergraph serve` on `address` and `database_url` with `args` more,
 /// logging warnings only; killed when dropped.
 pub struct Server(Child);
 
 impl Server {
     pub fn start(database_url: &str, address: &str, args: &[&str]) -> Self {
-        let child = Command::new(BIN)
-            .args(["serve", "--listen", address])
-            .args(args)
-            .env("DATABASE_URL", database_url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        Server(child)
+        Self::spawn(serve_command(database_url, address, args))
+    }
+
+    /// Runs `command` (see [`serve_command`]) as the server.
+    pub fn spawn(mut command: Command) -> Self {
+        Server(command.spawn().unwrap())
     }
 
     /// SIGTERM, as an orchestrator stops a replica; then waits for the exit
