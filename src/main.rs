@@ -144,6 +144,14 @@ enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// Copy a running SQLite database consistently into FILE (a new file);
+    /// on PostgreSQL, use `pg_dump`.
+    Backup {
+        /// The copy to write; it must not exist yet.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Manage trusted documents (persisted operations registered by hash).
     Documents {
         #[command(subcommand)]
@@ -241,6 +249,7 @@ async fn main() -> ExitCode {
         Some(Command::Client {
             command: ClientCommand::Create(args),
         }) => create_client(args).await,
+        Some(Command::Backup { file, database }) => backup(file, database).await,
         Some(Command::Documents {
             command: DocumentsCommand::Add { files, database },
         }) => add_documents(files, database).await,
@@ -393,6 +402,40 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     served?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `partnergraph backup FILE` (see `db::backup_sqlite`). Connects without
+/// migrating: a backup never changes the database it copies.
+async fn backup(file: std::path::PathBuf, database: DatabaseArgs) -> anyhow::Result<()> {
+    let url = &database.database_url;
+    if !url.starts_with("sqlite:") {
+        bail!("`partnergraph backup` copies SQLite databases; back PostgreSQL up with its own tools: `pg_dump --format=custom --file=FILE \"$DATABASE_URL\"`, restored with `pg_restore` (see README, Backups)");
+    }
+    let source = db::sqlite_file(url).context("an in-memory database cannot be backed up")?;
+    anyhow::ensure!(source.exists(), "no database at {}", source.display());
+    anyhow::ensure!(
+        !file.exists(),
+        "{} exists already; name a new file",
+        file.display()
+    );
+    let db = db::connect(url).await.context("cannot open the database")?;
+    let started = std::time::Instant::now();
+    db::backup_sqlite(&db, &file)
+        .await
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    eprintln!(
+        "backed up {} to {} in {} ms",
+        source.display(),
+        file.display(),
+        started.elapsed().as_millis()
+    );
+    if let Some(key) = secrets::key_file_for(url).filter(|k| k.exists()) {
+        eprintln!(
+            "webhook secrets in it are sealed with the server key in {}: keep a copy of that file too (apart from the backup); restoring needs it",
+            key.display()
+        );
+    }
     Ok(())
 }
 

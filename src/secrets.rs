@@ -195,14 +195,10 @@ impl SecretKeys {
 /// `PARTNERGRAPH_SECRET_KEY` is not set: beside it, as `FILE.key`. `None`
 /// for an in-memory database.
 pub fn key_file_for(database_url: &str) -> Option<std::path::PathBuf> {
-    let rest = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))?;
-    let file = rest.split('?').next().unwrap_or_default();
-    if file.is_empty() || file.contains(":memory:") || file.starts_with("file::memory") {
-        return None;
-    }
-    Some(std::path::PathBuf::from(format!("{file}.key")))
+    let file = crate::db::sqlite_file(database_url)?;
+    let mut name = file.into_os_string();
+    name.push(".key");
+    Some(name.into())
 }
 
 /// Writes a new key file readable by its owner only; never overwrites one.

@@ -13,6 +13,7 @@
 mod helpers;
 
 mod auth;
+mod backup;
 mod certifications;
 mod cli;
 mod crash;
