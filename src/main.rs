@@ -365,19 +365,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         secret_keys: keys.clone(),
         ..ServerConfig::default()
     };
+    let state = AppState::new(db.clone(), clock.clone(), config)?;
     // Webhook deliveries: the dispatcher and the worker, sharing the work with any other replica.
     let targets = partnergraph::webhooks::target::TargetPolicy {
-        allow_private: config.webhook_allow_private,
+        allow_private: state.config.webhook_allow_private,
     };
     let mut settings = partnergraph::webhooks::Settings::new(targets);
     settings.keys = keys;
-    let webhooks = partnergraph::webhooks::spawn(db.clone(), clock.clone(), settings)?;
+    settings.metrics = state.metrics.clone();
+    let webhooks = partnergraph::webhooks::spawn(state.db.clone(), clock.clone(), settings)?;
     if args.jobs_interval > 0 {
         // Several replicas may run these at once: each job claims rows with SKIP LOCKED.
         let interval = std::time::Duration::from_secs(args.jobs_interval);
-        partnergraph::jobs::spawn(db.clone(), clock.clone(), interval);
+        partnergraph::jobs::spawn(
+            state.db.clone(),
+            clock.clone(),
+            interval,
+            state.metrics.clone(),
+        );
     }
-    let state = AppState::new(db, clock, config)?;
     // SIGTERM/SIGINT (SPEC §8): the HTTP server stops accepting and lets
     // requests finish while the webhook worker finishes or releases its
     // claims, side by side, so the process exits within 10 s.

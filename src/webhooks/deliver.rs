@@ -189,6 +189,12 @@ impl Worker {
             ),
             Err(error) => (None, Some(error)),
         };
+        let outcome = match (status_code, &error) {
+            (Some(_), None) => "succeeded",
+            (Some(_), Some(_)) => "failed",
+            (None, _) => "error",
+        };
+        self.settings.metrics.webhook_attempt(outcome);
         AttemptResult {
             attempted_at,
             status_code,

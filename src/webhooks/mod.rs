@@ -102,6 +102,8 @@ pub struct Settings {
     pub shutdown_drain: StdDuration,
     /// Open the sealed signing secrets.
     pub keys: crate::secrets::SecretKeys,
+    /// Where attempts are counted (the server's, in `serve`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Settings {
@@ -119,6 +121,7 @@ impl Settings {
             ),
             shutdown_drain: StdDuration::from_secs(5),
             keys: crate::secrets::SecretKeys::ephemeral(),
+            metrics: Arc::default(),
         }
     }
 }

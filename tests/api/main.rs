@@ -20,6 +20,7 @@ mod crash;
 mod http;
 mod intelligence;
 mod invariants;
+mod metrics;
 mod migrations;
 mod oauth;
 mod oversized;
