@@ -266,8 +266,11 @@ async fn every_metric_moves_under_a_workload_on_postgres() {
 // A scrape reads the database through a connection whose statements are not
 // counted: `sql_statements_total` (which tests count N+1 with) stays put.
 backend_test!(a_scrape_does_not_count_its_own_statements, |app| {
-    app.admin_data("{ partners(first: 5) { totalCount } }", serde_json::Value::Null)
-        .await;
+    app.admin_data(
+        "{ partners(first: 5) { totalCount } }",
+        serde_json::Value::Null,
+    )
+    .await;
     let first = app.sql_statements().await;
     assert!(first > 0);
     assert_eq!(app.sql_statements().await, first);
