@@ -13,6 +13,7 @@
 mod helpers;
 
 mod auth;
+mod backup;
 mod certifications;
 mod cli;
 mod crash;
@@ -20,14 +21,18 @@ mod demo;
 mod http;
 mod intelligence;
 mod invariants;
+mod metrics;
 mod migrations;
 mod oauth;
+mod oversized;
 mod partner_view;
 mod partners;
 mod persisted;
 mod pipeline;
 mod registrations;
 mod schema;
+mod secrets;
+mod shutdown;
 mod subscriptions;
 mod tools;
 mod webhooks;
