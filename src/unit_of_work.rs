@@ -543,6 +543,22 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
         "partner_contact.partner_id, partner_contact.email",
     ),
     ("staff_user_email_key", "staff_user.email"),
+    (
+        "pk_partner_external_id",
+        "partner_external_id.system, partner_external_id.external_id",
+    ),
+    (
+        "uq_partner_external_id_system",
+        "partner_external_id.partner_id, partner_external_id.system",
+    ),
+    (
+        "pk_opportunity_external_id",
+        "opportunity_external_id.system, opportunity_external_id.external_id",
+    ),
+    (
+        "uq_opportunity_external_id_system",
+        "opportunity_external_id.opportunity_id, opportunity_external_id.system",
+    ),
 ];
 
 /// The name of the unique constraint `error` violated, if it is one we know,

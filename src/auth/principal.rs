@@ -68,6 +68,10 @@ pub enum Action {
     ReadScores,
     /// Read `programMetrics` (KPIs, ROI, rep adoption).
     ReadProgramMetrics,
+    /// See CRM links and find records by them (with the read right of the
+    /// record's type); making and breaking links needs that type's write
+    /// right (`WritePartners`, `CreateOpportunities`). Staff only.
+    ReadExternalIds,
 }
 
 impl Action {
@@ -97,6 +101,7 @@ impl Action {
             Action::RecordActivity => Some(Scope::PartnersWrite),
             Action::ReadActivity | Action::ReadScores => Some(Scope::PartnersRead),
             Action::ReadProgramMetrics => Some(Scope::MetricsRead),
+            Action::ReadExternalIds => None,
         }
     }
 
@@ -134,6 +139,7 @@ impl Action {
             Action::ReadScores => role.kind() == PrincipalKind::Staff,
             // RevOps and partner operations; sales reps see their own numbers through their manager.
             Action::ReadProgramMetrics => matches!(role, Admin | PartnerManager | Viewer),
+            Action::ReadExternalIds => role.kind() == PrincipalKind::Staff,
         }
     }
 }
@@ -292,6 +298,8 @@ mod tests {
                 Action::ReadScores,
                 false,
             ),
+            (Role::Viewer, "", Action::ReadExternalIds, true),
+            (Role::PartnerAdmin, all, Action::ReadExternalIds, false),
         ];
         for (role, scopes, action, expected) in cases {
             assert_eq!(

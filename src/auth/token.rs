@@ -82,6 +82,7 @@ pub async fn issue(
         expires_at: Set(now + token.ttl),
         revoked_at: Set(None),
         api_client_id: Set(token.api_client_id),
+        contact_id: Set(None),
     }
     .insert(db)
     .await?;

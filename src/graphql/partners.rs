@@ -313,6 +313,26 @@ impl Partner {
             .map(|(p, base)| PartnerPerformance::new(&p, &base, from, to)))
     }
 
+    /// The partner's ids in outside systems (CRMs). Staff only.
+    async fn external_ids(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<super::registrations::ExternalId>> {
+        context::request(ctx)?
+            .principal
+            .authorize(Action::ReadExternalIds)?;
+        Ok(
+            crate::service::external_ids::of_partner(context::db(ctx)?, self.0.id)
+                .await?
+                .into_iter()
+                .map(|e| super::registrations::ExternalId {
+                    system: e.system,
+                    id: e.external_id,
+                })
+                .collect(),
+        )
+    }
+
     /// Bumped by every change; pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
         self.0.version

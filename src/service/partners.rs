@@ -206,7 +206,7 @@ pub struct NewPartner {
     pub margin: Option<Percent>,
 }
 
-fn duplicate_name() -> UserError {
+pub(crate) fn duplicate_name() -> UserError {
     UserError::on_field(
         "name",
         UserErrorCode::AlreadyExists,
@@ -224,7 +224,7 @@ fn write_failure(error: sea_orm::DbErr) -> Failure {
     }
 }
 
-async fn name_taken(
+pub(crate) async fn name_taken(
     db: &impl ConnectionTrait,
     name: &DisplayName,
     except: Option<Uuid>,
@@ -234,6 +234,17 @@ async fn name_taken(
         query = query.filter(partner::Column::Id.ne(id));
     }
     Ok(query.one(db).await?.is_some())
+}
+
+/// The partner with this name (names are unique, case-insensitively).
+pub(crate) async fn named(
+    db: &impl ConnectionTrait,
+    name: &DisplayName,
+) -> Result<Option<partner::Model>, sea_orm::DbErr> {
+    partner::Entity::find()
+        .filter(partner::Column::NameKey.eq(name.key()))
+        .one(db)
+        .await
 }
 
 async fn check_owner(db: &impl ConnectionTrait, owner_id: Uuid) -> Outcome<()> {
@@ -258,6 +269,18 @@ pub async fn create(
     new: NewPartner,
 ) -> Outcome<partner::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let created = create_in(&uow, caller, "createPartner", new).await?;
+    uow.commit().await?;
+    Ok(created)
+}
+
+/// Creates a partner in `uow` (`partner.created`), audited as `operation`.
+pub(crate) async fn create_in(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    operation: &str,
+    new: NewPartner,
+) -> Outcome<partner::Model> {
     if name_taken(uow.conn(), &new.name, None).await? {
         return Err(duplicate_name().into());
     }
@@ -287,7 +310,7 @@ pub async fn create(
         recommended_tier_at: Set(None),
     };
     let created = uow
-        .create::<partner::Entity>("createPartner", row)
+        .create::<partner::Entity>(operation, row)
         .await
         .map_err(write_failure)?;
     uow.emit(partner_event(
@@ -296,7 +319,6 @@ pub async fn create(
         json!({ "partner": snapshot(&created) }),
     ))
     .await?;
-    uow.commit().await?;
     Ok(created)
 }
 
@@ -356,7 +378,7 @@ async fn load_for_change(
 
 /// Writes `changed` only if the row is still at `current.version`: the
 /// optimistic lock that makes sure no update is silently lost.
-async fn save(
+pub(crate) async fn save(
     uow: &UnitOfWork,
     operation: &str,
     current: &partner::Model,
@@ -515,6 +537,9 @@ pub async fn add_contact(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        deactivated_at: Set(None),
+        portal_role: Set(None),
+        portal_granted_at: Set(None),
     };
     let contact = uow
         .create::<partner_contact::Entity>("addPartnerContact", row)

@@ -311,6 +311,14 @@ pub async fn submit(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        submitted_by_contact_id: Set(None),
+        submitted_by_staff_id: Set(caller.principal.staff_user_id),
+        extension_request_days: Set(None),
+        extension_request_reason: Set(None),
+        extension_requested_at: Set(None),
+        extension_request_status: Set(None),
+        extension_request_decided_at: Set(None),
+        extension_decline_reason: Set(None),
     };
     let registration = uow
         .create::<deal_registration::Entity>(OPERATION, row)

@@ -16,6 +16,7 @@ mod auth;
 mod certifications;
 mod cli;
 mod crash;
+mod crm;
 mod http;
 mod intelligence;
 mod invariants;
