@@ -26,16 +26,14 @@ use crate::{
     auth::Action,
     domain::{
         self,
-        inputs::{self, free_text, DisplayName, EmailAddress, InvalidInput, Percent},
+        inputs::{self, InvalidInput, Percent},
         money, UserError, UserErrorCode,
     },
     error::{ApiError, ApiResult},
     ids::{self, NodeType},
     service::{
         opportunities::{self, ListedOpportunity, OpportunitySummary, RegistrationSummary},
-        registrations::{
-            self as service, NewRegistration, RegistrationChanges, RegistrationFilter,
-        },
+        registrations::{self as service, RegistrationFilter},
         Failure, Outcome,
     },
 };
@@ -967,57 +965,10 @@ impl RegistrationMutation {
         let request = context::request(ctx)?;
         request.principal.authorize(Action::SubmitRegistrations)?;
         let outcome = async {
-            let mut check = InputCheck::default();
-            let partner_id = match &input.partner_id {
-                Some(id) if request.principal.is_staff() => {
-                    check.id("partnerId", NodeType::Partner, id)
-                }
-                _ => None,
-            };
-            let company_name = check.field("companyName", DisplayName::parse(&input.company_name));
-            let company_domain = check.field(
-                "companyDomain",
-                service::parse_company_domain(&input.company_domain).map_err(InvalidInput),
-            );
-            let contact_name = check.field(
-                "customerContactName",
-                DisplayName::parse(&input.customer_contact_name),
-            );
-            let contact_email = check.field(
-                "customerContactEmail",
-                EmailAddress::parse(&input.customer_contact_email),
-            );
-            let amount = money_input(&mut check, "estimatedAmount", input.estimated_amount);
-            let product = check.optional("product", input.product, free_text);
-            let notes = check.optional("notes", input.notes, free_text);
-            check.finish()?;
-            let (
-                Some(company_name),
-                Some(company_domain),
-                Some(contact_name),
-                Some(contact_email),
-                Some(amount),
-            ) = (
-                company_name,
-                company_domain,
-                contact_name,
-                contact_email,
-                amount,
-            )
-            else {
-                return Err(Failure::User(Vec::new()));
-            };
-            let new = NewRegistration {
-                partner_id,
-                company_name,
-                company_domain,
-                customer_contact_name: contact_name,
-                customer_contact_email: contact_email,
-                estimated_amount: amount,
-                expected_close_date: input.expected_close_date.0,
-                product,
-                notes,
-            };
+            let today = request.now.date_naive();
+            let new = InputCheck::parse(|check| {
+                super::registration_inputs::submission(check, &request.principal, today, input)
+            })?;
             service::submit(context::db(ctx)?, &request.caller(), new).await
         }
         .await;
@@ -1033,40 +984,16 @@ impl RegistrationMutation {
         let request = context::request(ctx)?;
         request.principal.authorize(Action::SubmitRegistrations)?;
         let outcome = async {
-            let id = registration_id(&input.id)?;
-            let mut check = InputCheck::default();
-            let internal_notes = if request.principal.is_staff() {
-                check.clearable("internalNotes", input.internal_notes, free_text)
-            } else {
-                None
-            };
-            let changes = RegistrationChanges {
-                customer_contact_name: check.optional(
-                    "customerContactName",
-                    input.customer_contact_name,
-                    |n| DisplayName::parse(&n),
-                ),
-                customer_contact_email: check.optional(
-                    "customerContactEmail",
-                    input.customer_contact_email,
-                    |e| EmailAddress::parse(&e),
-                ),
-                estimated_amount: input
-                    .estimated_amount
-                    .and_then(|m| money_input(&mut check, "estimatedAmount", m)),
-                expected_close_date: input
-                    .expected_close_date
-                    .map(|d: Date| -> NaiveDate { d.0 }),
-                product: check.clearable("product", input.product, free_text),
-                notes: check.clearable("notes", input.notes, free_text),
-                internal_notes,
-            };
-            check.finish()?;
+            let expected_version = input.expected_version;
+            let today = request.now.date_naive();
+            let (id, changes) = InputCheck::parse(|check| {
+                super::registration_inputs::update(check, &request.principal, today, input)
+            })?;
             service::update(
                 context::db(ctx)?,
                 &request.caller(),
                 id,
-                input.expected_version,
+                expected_version,
                 changes,
             )
             .await

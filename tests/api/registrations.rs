@@ -377,3 +377,67 @@ backend_test!(rejections_need_a_reason_and_extensions_have_limits, |app| {
     let (_, body) = app.post(&rep, APPROVE, json!({ "id": b })).await;
     assert!(body.get("data").is_none(), "{body}");
 });
+
+backend_test!(every_bad_field_of_a_registration_is_named_at_once, |app| {
+    let acme = app.partner("Acme").kind("REFERRAL").await;
+    let rep = app.partner_token(&acme, Role::PartnerRep).await;
+    let bad = deal("  ")
+        .domain("not a domain")
+        .with("customerContactEmail", json!("carla"))
+        .amount("0", "EUR")
+        .with("expectedCloseDate", json!("2026-11-20"));
+    let refused = app.submit_deal(&rep, bad).await;
+    let fields: Vec<&str> = refused["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"][1].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "companyName",
+            "companyDomain",
+            "customerContactEmail",
+            "estimatedAmount",
+            "expectedCloseDate"
+        ],
+        "{refused}"
+    );
+    assert_eq!(app.count("deal_registration").await, 0);
+    // Today is fine; a currency that is not ISO 4217 is named too.
+    let today = deal("Hooli")
+        .with("expectedCloseDate", json!("2026-11-21"))
+        .amount("10", "EURO");
+    let refused = app.submit_deal(&rep, today).await;
+    assert_eq!(
+        refused["userErrors"][0]["field"],
+        json!(["input", "estimatedAmount"]),
+        "{refused}"
+    );
+    assert_eq!(refused["userErrors"].as_array().unwrap().len(), 1);
+
+    // An update checks the same rules, every bad field at once.
+    let registration = app.register_deal(&rep, deal("Hooli")).await;
+    let (_, body) = app
+        .post(
+            &rep,
+            "mutation($input: UpdateDealRegistrationInput!) { updateDealRegistration(input: $input) { userErrors { field code } } }",
+            json!({ "input": { "id": registration, "expectedVersion": 1, "customerContactName": "",
+                "customerContactEmail": "nope", "estimatedAmount": { "amount": "-5", "currency": "EUR" },
+                "expectedCloseDate": "2025-12-31" } }),
+        )
+        .await;
+    let errors = &body["data"]["updateDealRegistration"]["userErrors"];
+    assert_eq!(
+        errors,
+        &json!([
+            { "field": ["input", "customerContactName"], "code": "INVALID_VALUE" },
+            { "field": ["input", "customerContactEmail"], "code": "INVALID_VALUE" },
+            { "field": ["input", "estimatedAmount"], "code": "INVALID_VALUE" },
+            { "field": ["input", "expectedCloseDate"], "code": "INVALID_VALUE" },
+        ]),
+        "{body}"
+    );
+    assert_eq!(app.version_of(&registration, "DealRegistration").await, 1);
+});
