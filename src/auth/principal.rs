@@ -18,6 +18,9 @@ pub struct Principal {
     pub token_id: Uuid,
     /// The OAuth2 client the token was issued to, if any.
     pub api_client_id: Option<Uuid>,
+    /// The partner contact a portal's token acts as (RFC 8693 token
+    /// exchange): what it does is recorded as done by that person.
+    pub contact_id: Option<Uuid>,
     pub scopes: ScopeSet,
 }
 
@@ -145,13 +148,14 @@ impl Action {
 }
 
 impl Principal {
-    /// Whose budget a request spends: the OAuth2 client, else the person,
-    /// else the token.
+    /// Whose budget a request spends: the portal user, else the OAuth2
+    /// client, else the person, else the token.
     pub fn budget_key(&self) -> String {
-        match (self.api_client_id, self.staff_user_id) {
-            (Some(client), _) => format!("client:{client}"),
-            (None, Some(user)) => format!("staff:{user}"),
-            (None, None) => format!("token:{}", self.token_id),
+        match (self.contact_id, self.api_client_id, self.staff_user_id) {
+            (Some(contact), _, _) => format!("contact:{contact}"),
+            (None, Some(client), _) => format!("client:{client}"),
+            (None, None, Some(user)) => format!("staff:{user}"),
+            (None, None, None) => format!("token:{}", self.token_id),
         }
     }
 
@@ -196,6 +200,7 @@ mod tests {
             partner_id: None,
             token_id: Uuid::nil(),
             api_client_id: None,
+            contact_id: None,
             scopes: ScopeSet::parse(scopes).unwrap_or_default(),
         }
     }

@@ -32,7 +32,8 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     // Entry points.
     ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications", "dealRegistrations", "opportunities", "events", "webhookEndpoints"])),
     ("Mutation", Only(&[
-        "addPartnerContact", "createApiClient", "revokeApiClient", "submitDealRegistration", "updateDealRegistration",
+        "addPartnerContact", "updatePartnerContact", "deactivatePartnerContact", "grantPortalAccess",
+        "revokePortalAccess", "createApiClient", "revokeApiClient", "submitDealRegistration", "updateDealRegistration",
         "withdrawDealRegistration", "updateOpportunity", "moveOpportunityStage",
         "createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret",
         "sendTestWebhook", "redeliverWebhookDelivery", "recordPartnerActivity", "recordPartnerActivities",
@@ -41,7 +42,8 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     ("Viewer", Only(&["kind", "role", "partner", "scopes"])),
     // Partners: their own row only (row scoping), partner-safe fields only.
     ("Partner", Only(&["id", "name", "type", "tier", "status", "website", "signedAt", "activation", "performance", "tierProgress", "contacts", "certifications", "dealRegistrations", "opportunities"])),
-    ("PartnerContact", Only(&["id", "name", "email", "role", "certifications"])),
+    // A partner admin manages its own contacts and their portal access (issue 13).
+    ("PartnerContact", Only(&["id", "name", "email", "role", "certifications", "active", "deactivatedAt", "portalRole", "version"])),
     ("PartnerConnection", All),
     ("PartnerEdge", All),
     ("PartnerContactConnection", All),
@@ -57,6 +59,11 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     ("PartnerContactRole", All),
     ("AddPartnerContactInput", All),
     ("AddPartnerContactPayload", All),
+    ("UpdatePartnerContactInput", All),
+    ("DeactivatePartnerContactInput", All),
+    ("GrantPortalAccessInput", All),
+    ("RevokePortalAccessInput", All),
+    ("PartnerContactPayload", All),
     // The activation runway (milestones, due dates, live) of the own partner.
     ("Activation", All),
     ("ActivationMilestone", All),

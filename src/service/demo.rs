@@ -40,6 +40,7 @@ pub async fn seed(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result
             partner_id: None,
             token_id,
             api_client_id: None,
+            contact_id: None,
             scopes: ScopeSet::all(),
         };
         let caller = Caller {

@@ -252,6 +252,18 @@ pub async fn submit(
         .into());
     }
     let now = uow.now();
+    // A portal user submits as themselves.
+    let contact = match caller.principal.contact_id {
+        Some(id) => entity::partner_contact::Entity::find_by_id(id)
+            .one(uow.conn())
+            .await?
+            .filter(|c| c.partner_id == partner.id),
+        None => None,
+    };
+    let submitted_by = match &contact {
+        Some(c) => format!("{} <{}>", c.name, c.email),
+        None => submitter(caller),
+    };
     let domain_key = new.company_domain.clone();
     let company_key = normalize_company_name(new.company_name.as_str());
     let claims = deal_registration::Entity::find()
@@ -298,7 +310,7 @@ pub async fn submit(
         notes: Set(new.notes),
         internal_notes: Set(None),
         submitted_at: Set(now),
-        submitted_by: Set(submitter(caller)),
+        submitted_by: Set(submitted_by),
         reviewer_id: Set(None),
         decided_at: Set(None),
         decision_reason: Set(None),
@@ -311,7 +323,7 @@ pub async fn submit(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
-        submitted_by_contact_id: Set(None),
+        submitted_by_contact_id: Set(contact.map(|c| c.id)),
         submitted_by_staff_id: Set(caller.principal.staff_user_id),
         extension_request_days: Set(None),
         extension_request_reason: Set(None),

@@ -26,6 +26,7 @@ mod partner_view;
 mod partners;
 mod persisted;
 mod pipeline;
+mod portal;
 mod registrations;
 mod schema;
 mod subscriptions;
