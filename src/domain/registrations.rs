@@ -1,19 +1,8 @@
 //! Deal registration rules (SPEC §4.2): status moves, references and the
 //! rules of engagement that recommend how a conflict is resolved.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 pub use entity::enums::{ConflictResolution, DealRegistrationStatus};
-
-use super::inputs::InvalidInput;
-
-/// An expected close date: not before `today` (the caller's, UTC).
-pub fn expected_close_date(date: NaiveDate, today: NaiveDate) -> Result<NaiveDate, InvalidInput> {
-    if date < today {
-        Err(InvalidInput("must not be in the past".into()))
-    } else {
-        Ok(date)
-    }
-}
 
 /// Whether a registration may move from `from` to `to`.
 pub fn can_move(from: DealRegistrationStatus, to: DealRegistrationStatus) -> bool {
@@ -126,18 +115,6 @@ mod tests {
             .single()
             .unwrap_or_default()
             + Duration::hours(hours)
-    }
-
-    #[test]
-    fn an_expected_close_date_is_today_or_later() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap_or_default();
-        for (date, ok) in [
-            (today, true),
-            (today + Duration::days(1), true),
-            (today - Duration::days(1), false),
-        ] {
-            assert_eq!(expected_close_date(date, today).is_ok(), ok, "{date}");
-        }
     }
 
     #[test]

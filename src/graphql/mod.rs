@@ -22,7 +22,6 @@ pub mod partners;
 pub mod payload;
 pub mod pipeline;
 pub mod program_metrics;
-pub mod registration_inputs;
 pub mod registrations;
 pub mod scalars;
 pub mod scores;

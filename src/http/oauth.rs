@@ -317,17 +317,12 @@ async fn exchange(
     let subject = required("requested_subject")?;
     let requested = field(fields, "scope").filter(|s| !s.trim().is_empty());
     let now = state.clock.now();
-    let exchanged = clients::exchange_for_contact(
-        &state.db,
-        client,
-        subject_token,
-        subject,
-        requested,
-        now,
-    )
-    .await
-    .map_err(server_error)?
-    .map_err(|refusal| match refusal {
+    let exchanged =
+        clients::exchange_for_contact(&state.db, client, subject_token, subject, requested, now)
+            .await
+            .map_err(server_error)?
+            .map_err(|refusal| {
+                match refusal {
         ExchangeRefusal::NotAPortal => oauth_error(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
@@ -346,7 +341,8 @@ async fn exchange(
         ExchangeRefusal::InvalidScope(why) => {
             oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &why)
         }
-    })?;
+    }
+            })?;
     let body = json!({
         "access_token": exchanged.token.expose(),
         "issued_token_type": ACCESS_TOKEN_TYPE,
