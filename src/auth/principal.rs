@@ -36,6 +36,8 @@ pub enum Action {
     SubmitRegistrations,
     /// Approve, reject, extend registrations and resolve conflicts.
     ReviewRegistrations,
+    /// Ask for a registration's protection to be extended (its own partner's).
+    RequestExtensions,
     /// Read opportunities (a partner: those attributed to it).
     ReadPipeline,
     /// Change and move opportunities (a partner: those it sources, within limits).
@@ -89,9 +91,9 @@ impl Action {
             | Action::RemoveAttribution
             | Action::ReopenOpportunities => Some(Scope::PipelineWrite),
             Action::ReadRegistrations => Some(Scope::RegistrationsRead),
-            Action::SubmitRegistrations | Action::ReviewRegistrations => {
-                Some(Scope::RegistrationsWrite)
-            }
+            Action::SubmitRegistrations
+            | Action::ReviewRegistrations
+            | Action::RequestExtensions => Some(Scope::RegistrationsWrite),
             Action::ReadPipeline => Some(Scope::PipelineRead),
             Action::ReadCertifications => Some(Scope::CertificationsRead),
             Action::WriteCertifications => Some(Scope::CertificationsWrite),
@@ -126,6 +128,8 @@ impl Action {
                 matches!(role, Admin | PartnerManager | PartnerAdmin | PartnerRep)
             }
             Action::ReviewRegistrations => matches!(role, Admin | PartnerManager),
+            // Staff extend directly; the partner asks.
+            Action::RequestExtensions => matches!(role, PartnerAdmin | PartnerRep),
             Action::ReadCertifications => true,
             Action::WriteCertifications => matches!(role, Admin | PartnerManager),
             Action::ReadPartners => true,
@@ -320,6 +324,13 @@ mod tests {
                 false,
             ),
             (Role::Viewer, "", Action::ReadExternalIds, true),
+            (
+                Role::PartnerRep,
+                "registrations:write",
+                Action::RequestExtensions,
+                true,
+            ),
+            (Role::Admin, all, Action::RequestExtensions, false),
             (Role::PartnerAdmin, all, Action::ReadExternalIds, false),
         ];
         for (role, scopes, action, expected) in cases {

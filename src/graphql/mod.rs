@@ -14,6 +14,7 @@ pub mod document;
 pub mod documents;
 pub mod enums;
 pub mod events;
+pub mod extensions;
 pub mod external_ids;
 pub mod loaders;
 pub mod node;
@@ -63,6 +64,7 @@ pub struct Mutation(
     registrations::RegistrationMutation,
     pipeline::PipelineMutation,
     external_ids::ExternalIdMutation,
+    extensions::ExtensionMutation,
     webhooks::WebhookMutation,
     activity::ActivityMutation,
 );

@@ -293,11 +293,41 @@ impl DealRegistration {
             .collect())
     }
 
+    /// The partner's latest request to extend protection, and its outcome.
+    async fn extension_request(&self, ctx: &Context<'_>) -> ApiResult<Option<ExtensionRequest>> {
+        let r = self.model(ctx).await?;
+        Ok(r.extension_request_status.map(|status| ExtensionRequest {
+            days: r.extension_request_days.unwrap_or_default(),
+            reason: r.extension_request_reason.clone().unwrap_or_default(),
+            requested_at: r.extension_requested_at.unwrap_or(r.submitted_at),
+            status: status.into(),
+            decided_at: r.extension_request_decided_at,
+            decline_reason: r.extension_decline_reason.clone(),
+        }))
+    }
+
     /// Bumped by every change; pass it as `expectedVersion` when updating.
     async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
         let model = self.model(ctx).await?;
         Ok(model.version)
     }
+}
+
+/// A partner's request to extend a registration's protection.
+#[derive(SimpleObject)]
+pub struct ExtensionRequest {
+    /// The days asked for.
+    pub days: i32,
+    /// Why the partner asks.
+    pub reason: String,
+    /// When it was asked.
+    pub requested_at: DateTime<Utc>,
+    /// Waiting, granted or declined.
+    pub status: super::enums::ExtensionRequestStatus,
+    /// When staff granted or declined it.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Why staff declined it.
+    pub decline_reason: Option<String>,
 }
 
 /// A conflict between a registration and another claim on the same account.
@@ -915,7 +945,7 @@ pub struct DealRegistrationPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn payload(
+pub(super) fn payload(
     (registration, user_errors): (Option<deal_registration::Model>, Vec<UserError>),
 ) -> DealRegistrationPayload {
     DealRegistrationPayload {
@@ -943,7 +973,7 @@ pub fn money_input(check: &mut InputCheck, field: &str, input: MoneyInput) -> Op
 }
 
 /// A decision's two fields: the registration and the reason the partner sees.
-fn registration_and_reason(id: &ID, why: String) -> Result<(Uuid, String), Failure> {
+pub(super) fn registration_and_reason(id: &ID, why: String) -> Result<(Uuid, String), Failure> {
     InputCheck::parse(|check| {
         let id = check.id("id", NodeType::DealRegistration, id);
         let why = check.field("reason", reason(why));

@@ -318,6 +318,23 @@ backend_test!(
         json!({ "id": opportunity, "v": version }),
     )
     .await;
+        let (_, body) = app
+            .post(
+                &rep,
+                "mutation($id: ID!) { requestRegistrationExtension(input: { id: $id, days: 20, reason: \"legal review\" }) { userErrors { code } } }",
+                json!({ "id": registration }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["requestRegistrationExtension"]["userErrors"],
+            json!([]),
+            "{body}"
+        );
+        app.admin_data(
+            "mutation($id: ID!) { declineRegistrationExtension(input: { id: $id, reason: \"not yet\" }) { userErrors { code } } }",
+            json!({ "id": registration }),
+        )
+        .await;
         app.admin_data(
         "mutation($id: ID!) { extendDealRegistration(input: { id: $id, days: 10, reason: \"internal reasoning\" }) { userErrors { code } } }",
         json!({ "id": registration }),
@@ -342,6 +359,8 @@ backend_test!(
             "deal_registration.submitted",
             "deal_registration.status_changed",
             "deal_registration.extended",
+            "deal_registration.extension_requested",
+            "deal_registration.extension_declined",
             "opportunity.created",
             "opportunity.stage_changed",
         ] {
