@@ -293,6 +293,39 @@ impl DealRegistration {
             .collect())
     }
 
+    /// The staff user who decided it (approved or rejected). Staff only.
+    async fn reviewer(&self, ctx: &Context<'_>) -> ApiResult<Option<super::partners::StaffUser>> {
+        let Some(id) = self.model(ctx).await?.reviewer_id else {
+            return Ok(None);
+        };
+        Ok(loaders::load(ctx, loaders::StaffUserId(id))
+            .await?
+            .map(super::partners::StaffUser::from))
+    }
+
+    /// The person who submitted it: the partner contact (through a portal)
+    /// or the staff user (on the partner's behalf); null when an integration
+    /// submitted it. Staff only.
+    async fn submitter(&self, ctx: &Context<'_>) -> ApiResult<Option<Submitter>> {
+        let model = self.model(ctx).await?;
+        if let Some(id) = model.submitted_by_contact_id {
+            let request = context::request(ctx)?;
+            return Ok(crate::service::partners::find_contact(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+            )
+            .await?
+            .map(|c| Submitter::Contact(c.into())));
+        }
+        let Some(id) = model.submitted_by_staff_id else {
+            return Ok(None);
+        };
+        Ok(loaders::load(ctx, loaders::StaffUserId(id))
+            .await?
+            .map(|u| Submitter::Staff(u.into())))
+    }
+
     /// The partner's latest request to extend protection, and its outcome.
     async fn extension_request(&self, ctx: &Context<'_>) -> ApiResult<Option<ExtensionRequest>> {
         let r = self.model(ctx).await?;
@@ -311,6 +344,15 @@ impl DealRegistration {
         let model = self.model(ctx).await?;
         Ok(model.version)
     }
+}
+
+/// Who submitted a registration: a partner contact or a staff user.
+#[derive(async_graphql::Union)]
+pub enum Submitter {
+    /// A partner contact, through a portal.
+    Contact(super::partners::PartnerContact),
+    /// A staff user, on the partner's behalf.
+    Staff(super::partners::StaffUser),
 }
 
 /// A partner's request to extend a registration's protection.

@@ -168,10 +168,49 @@ backend_test!(
             audit["auditLog"]["edges"][0]["node"],
             json!({ "operation": "submitDealRegistration", "actorKind": "PARTNER", "actorId": pat })
         );
+        // Staff see the person, and later the reviewer, as objects.
+        app.approve(&registration).await;
+        let staff_view = app
+            .admin_data(
+                "query($id: ID!) { node(id: $id) { ... on DealRegistration {
+                    submitter { __typename ... on PartnerContact { id email } ... on StaffUser { id } }
+                    reviewer { email } } } }",
+                json!({ "id": registration }),
+            )
+            .await;
+        assert_eq!(
+            staff_view["node"],
+            json!({ "submitter": { "__typename": "PartnerContact", "id": pat, "email": "pat@acme.example" },
+                "reviewer": { "email": "admin@example.com" } })
+        );
+        let on_behalf = app
+            .submit_deal(&app.admin, deal("Initech").with("partnerId", json!(acme)))
+            .await;
+        let on_behalf = on_behalf["dealRegistration"]["id"].clone();
+        let staff_view = app
+            .admin_data(
+                "query($id: ID!) { node(id: $id) { ... on DealRegistration { submitter { __typename ... on StaffUser { email } } reviewer { email } } } }",
+                json!({ "id": on_behalf }),
+            )
+            .await;
+        assert_eq!(
+            staff_view["node"],
+            json!({ "submitter": { "__typename": "StaffUser", "email": "admin@example.com" }, "reviewer": null })
+        );
         let pat_id =
             partnergraph::ids::decode_as(partnergraph::ids::NodeType::PartnerContact, &pat);
-        let submitted_events = app.events("deal_registration.submitted").await;
-        assert_eq!(submitted_events[0].actor_id, pat_id);
+        let registration_id = partnergraph::ids::decode_as(
+            partnergraph::ids::NodeType::DealRegistration,
+            &registration,
+        );
+        let actors: Vec<_> = app
+            .events("deal_registration.submitted")
+            .await
+            .into_iter()
+            .filter(|e| Some(e.subject_id) == registration_id)
+            .map(|e| (e.actor_kind, e.actor_id))
+            .collect();
+        assert_eq!(actors, [(partnergraph::domain::ActorKind::Partner, pat_id)]);
 
         // A live subscription, then the contact loses portal access.
         let mut socket = ws::ready(&app, &as_pat).await;
