@@ -39,7 +39,7 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
         "sendTestWebhook", "redeliverWebhookDelivery", "recordPartnerActivity", "recordPartnerActivities",
     ])),
     ("Node", All),
-    ("Viewer", Only(&["kind", "role", "partner", "scopes"])),
+    ("Viewer", Only(&["kind", "role", "partner", "contact", "scopes"])),
     // Partners: their own row only (row scoping), partner-safe fields only.
     ("Partner", Only(&["id", "name", "type", "tier", "status", "website", "signedAt", "activation", "performance", "tierProgress", "contacts", "certifications", "dealRegistrations", "opportunities"])),
     // A partner admin manages its own contacts and their portal access (issue 13).

@@ -130,14 +130,15 @@ backend_test!(
         let viewer = app
             .post(
                 &as_pat,
-                "{ viewer { kind role partner { name } } }",
+                "{ viewer { kind role partner { name } contact { email portalRole } } }",
                 json!({}),
             )
             .await
             .1;
         assert_eq!(
             viewer["data"]["viewer"],
-            json!({ "kind": "PARTNER", "role": "PARTNER_REP", "partner": { "name": "Acme" } })
+            json!({ "kind": "PARTNER", "role": "PARTNER_REP", "partner": { "name": "Acme" },
+                "contact": { "email": "pat@acme.example", "portalRole": "PARTNER_REP" } })
         );
 
         // What the token does is recorded as done by Pat.
