@@ -145,6 +145,7 @@ async fn seed_contacts(db: &DatabaseConnection, now: DateTime<Utc>) -> Uuid {
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
+            ..Default::default()
         })
         .collect();
     partner_contact::Entity::insert_many(contacts)

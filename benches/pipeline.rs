@@ -227,6 +227,7 @@ async fn seed(db: &DatabaseConnection) -> Uuid {
             version: Set(1),
             created_at: Set(at(i)),
             updated_at: Set(at(i)),
+            ..Default::default()
         }),
     )
     .await;

@@ -49,7 +49,8 @@ const OUTBOX_LOCK: i64 = 0x7067_6f75_7462_6f78;
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub kind: ActorKind,
-    /// The staff user, when a person is behind the token.
+    /// The person behind the token: a staff user (`STAFF`), or the partner
+    /// contact a portal acts for (`PARTNER`).
     pub id: Option<Uuid>,
     pub token_id: Option<Uuid>,
     pub request_id: Option<String>,
@@ -62,7 +63,10 @@ impl Actor {
                 PrincipalKind::Staff => ActorKind::Staff,
                 PrincipalKind::Partner => ActorKind::Partner,
             },
-            id: principal.staff_user_id,
+            id: match principal.kind() {
+                PrincipalKind::Staff => principal.staff_user_id,
+                PrincipalKind::Partner => principal.contact_id,
+            },
             token_id: Some(principal.token_id),
             request_id,
         }
@@ -543,6 +547,22 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
         "partner_contact.partner_id, partner_contact.email",
     ),
     ("staff_user_email_key", "staff_user.email"),
+    (
+        "pk_partner_external_id",
+        "partner_external_id.system, partner_external_id.external_id",
+    ),
+    (
+        "uq_partner_external_id_system",
+        "partner_external_id.partner_id, partner_external_id.system",
+    ),
+    (
+        "pk_opportunity_external_id",
+        "opportunity_external_id.system, opportunity_external_id.external_id",
+    ),
+    (
+        "uq_opportunity_external_id_system",
+        "opportunity_external_id.opportunity_id, opportunity_external_id.system",
+    ),
 ];
 
 /// The name of the unique constraint `error` violated, if it is one we know,

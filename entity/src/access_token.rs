@@ -22,6 +22,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     /// The OAuth2 client the token was issued to, if any.
     pub api_client_id: Option<Uuid>,
+    /// The partner contact the token acts as (a portal's token exchange).
+    pub contact_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

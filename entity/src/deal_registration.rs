@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::DealRegistrationStatus;
+use crate::enums::{DealRegistrationStatus, ExtensionRequestStatus};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "deal_registration")]
@@ -43,6 +43,18 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The partner contact who submitted it (through a portal), if any.
+    pub submitted_by_contact_id: Option<Uuid>,
+    /// The staff user who submitted it on the partner's behalf, if any.
+    pub submitted_by_staff_id: Option<Uuid>,
+    /// The partner's latest extension request: days, reason, when, and its outcome.
+    pub extension_request_days: Option<i32>,
+    pub extension_request_reason: Option<String>,
+    pub extension_requested_at: Option<DateTimeUtc>,
+    pub extension_request_status: Option<ExtensionRequestStatus>,
+    pub extension_request_decided_at: Option<DateTimeUtc>,
+    /// Why staff declined it; the partner sees it.
+    pub extension_decline_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

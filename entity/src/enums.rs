@@ -399,6 +399,24 @@ pub enum EventType {
     /// Program intelligence (internal): the daily tier recommendation changed.
     #[sea_orm(string_value = "partner.tier_recommendation_changed")]
     PartnerTierRecommendationChanged,
+    /// A partner asked for more protection on an approved registration.
+    #[sea_orm(string_value = "deal_registration.extension_requested")]
+    DealRegistrationExtensionRequested,
+    /// Staff declined a partner's extension request, with a reason.
+    #[sea_orm(string_value = "deal_registration.extension_declined")]
+    DealRegistrationExtensionDeclined,
+}
+
+/// Where a partner's request to extend a registration's protection stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum ExtensionRequestStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "GRANTED")]
+    Granted,
+    #[sea_orm(string_value = "DECLINED")]
+    Declined,
 }
 
 /// What an outbox event is about: each is a node type, so every subject
@@ -474,6 +492,7 @@ text_forms!(
     EventType,
     SubjectType,
     EntityType,
+    ExtensionRequestStatus,
 );
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod outbox_event;
 pub mod partner;
 pub mod partner_activity;
 pub mod partner_contact;
+pub mod partner_external_id;
 pub mod partner_milestone;
 pub mod program_settings;
 pub mod registration_conflict;

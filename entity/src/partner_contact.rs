@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::PartnerContactRole;
+use crate::enums::{PartnerContactRole, Role};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "partner_contact")]
@@ -17,6 +17,12 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Set once the contact left: kept for history and certifications, no
+    /// longer counted for gating or thresholds, no portal access.
+    pub deactivated_at: Option<DateTimeUtc>,
+    /// The partner role the contact acts with in a portal, when granted.
+    pub portal_role: Option<Role>,
+    pub portal_granted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

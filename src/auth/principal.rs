@@ -18,6 +18,9 @@ pub struct Principal {
     pub token_id: Uuid,
     /// The OAuth2 client the token was issued to, if any.
     pub api_client_id: Option<Uuid>,
+    /// The partner contact a portal's token acts as (RFC 8693 token
+    /// exchange): what it does is recorded as done by that person.
+    pub contact_id: Option<Uuid>,
     pub scopes: ScopeSet,
 }
 
@@ -33,6 +36,8 @@ pub enum Action {
     SubmitRegistrations,
     /// Approve, reject, extend registrations and resolve conflicts.
     ReviewRegistrations,
+    /// Ask for a registration's protection to be extended (its own partner's).
+    RequestExtensions,
     /// Read opportunities (a partner: those attributed to it).
     ReadPipeline,
     /// Change and move opportunities (a partner: those it sources, within limits).
@@ -68,6 +73,10 @@ pub enum Action {
     ReadScores,
     /// Read `programMetrics` (KPIs, ROI, rep adoption).
     ReadProgramMetrics,
+    /// See CRM links and find records by them (with the read right of the
+    /// record's type); making and breaking links needs that type's write
+    /// right (`WritePartners`, `CreateOpportunities`). Staff only.
+    ReadExternalIds,
 }
 
 impl Action {
@@ -82,9 +91,9 @@ impl Action {
             | Action::RemoveAttribution
             | Action::ReopenOpportunities => Some(Scope::PipelineWrite),
             Action::ReadRegistrations => Some(Scope::RegistrationsRead),
-            Action::SubmitRegistrations | Action::ReviewRegistrations => {
-                Some(Scope::RegistrationsWrite)
-            }
+            Action::SubmitRegistrations
+            | Action::ReviewRegistrations
+            | Action::RequestExtensions => Some(Scope::RegistrationsWrite),
             Action::ReadPipeline => Some(Scope::PipelineRead),
             Action::ReadCertifications => Some(Scope::CertificationsRead),
             Action::WriteCertifications => Some(Scope::CertificationsWrite),
@@ -97,6 +106,7 @@ impl Action {
             Action::RecordActivity => Some(Scope::PartnersWrite),
             Action::ReadActivity | Action::ReadScores => Some(Scope::PartnersRead),
             Action::ReadProgramMetrics => Some(Scope::MetricsRead),
+            Action::ReadExternalIds => None,
         }
     }
 
@@ -118,6 +128,8 @@ impl Action {
                 matches!(role, Admin | PartnerManager | PartnerAdmin | PartnerRep)
             }
             Action::ReviewRegistrations => matches!(role, Admin | PartnerManager),
+            // Staff extend directly; the partner asks.
+            Action::RequestExtensions => matches!(role, PartnerAdmin | PartnerRep),
             Action::ReadCertifications => true,
             Action::WriteCertifications => matches!(role, Admin | PartnerManager),
             Action::ReadPartners => true,
@@ -134,18 +146,20 @@ impl Action {
             Action::ReadScores => role.kind() == PrincipalKind::Staff,
             // RevOps and partner operations; sales reps see their own numbers through their manager.
             Action::ReadProgramMetrics => matches!(role, Admin | PartnerManager | Viewer),
+            Action::ReadExternalIds => role.kind() == PrincipalKind::Staff,
         }
     }
 }
 
 impl Principal {
-    /// Whose budget a request spends: the OAuth2 client, else the person,
-    /// else the token.
+    /// Whose budget a request spends: the portal user, else the OAuth2
+    /// client, else the person, else the token.
     pub fn budget_key(&self) -> String {
-        match (self.api_client_id, self.staff_user_id) {
-            (Some(client), _) => format!("client:{client}"),
-            (None, Some(user)) => format!("staff:{user}"),
-            (None, None) => format!("token:{}", self.token_id),
+        match (self.contact_id, self.api_client_id, self.staff_user_id) {
+            (Some(contact), _, _) => format!("contact:{contact}"),
+            (None, Some(client), _) => format!("client:{client}"),
+            (None, None, Some(user)) => format!("staff:{user}"),
+            (None, None, None) => format!("token:{}", self.token_id),
         }
     }
 
@@ -206,6 +220,7 @@ mod tests {
             partner_id: None,
             token_id: Uuid::nil(),
             api_client_id: None,
+            contact_id: None,
             scopes: ScopeSet::parse(scopes).unwrap_or_default(),
         }
     }
@@ -308,6 +323,15 @@ mod tests {
                 Action::ReadScores,
                 false,
             ),
+            (Role::Viewer, "", Action::ReadExternalIds, true),
+            (
+                Role::PartnerRep,
+                "registrations:write",
+                Action::RequestExtensions,
+                true,
+            ),
+            (Role::Admin, all, Action::RequestExtensions, false),
+            (Role::PartnerAdmin, all, Action::ReadExternalIds, false),
         ];
         for (role, scopes, action, expected) in cases {
             assert_eq!(

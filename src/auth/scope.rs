@@ -15,10 +15,13 @@ pub enum Scope {
     WebhooksManage,
     MetricsRead,
     Admin,
+    /// A portal's backend: may exchange its token for one acting as a
+    /// contact with portal access (RFC 8693).
+    Portal,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::PartnersRead,
         Scope::PartnersWrite,
         Scope::RegistrationsRead,
@@ -30,6 +33,7 @@ impl Scope {
         Scope::WebhooksManage,
         Scope::MetricsRead,
         Scope::Admin,
+        Scope::Portal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,7 @@ impl Scope {
             Scope::WebhooksManage => "webhooks:manage",
             Scope::MetricsRead => "metrics:read",
             Scope::Admin => "admin",
+            Scope::Portal => "portal",
         }
     }
 
@@ -84,6 +89,15 @@ impl ScopeSet {
 
     pub fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
         self.0.iter().copied()
+    }
+
+    /// This set without `scope`.
+    pub fn without(&self, scope: Scope) -> Self {
+        Self(self.iter().filter(|s| *s != scope).collect())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 

@@ -59,13 +59,24 @@ pub struct NewToken {
 }
 
 /// Stores a new token and returns it: the only time it is seen in clear.
+pub async fn issue(
+    db: &impl ConnectionTrait,
+    token: NewToken,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, Secret), DbErr> {
+    issue_as(db, token, None, now).await
+}
+
+/// [`issue`] for a token acting as the partner contact `contact_id` (a
+/// portal's token exchange), or as no one in particular (`None`).
 #[expect(
     clippy::disallowed_methods,
     reason = "token bookkeeping: issuing a credential is not a domain change"
 )]
-pub async fn issue(
+pub async fn issue_as(
     db: &impl ConnectionTrait,
     token: NewToken,
+    contact_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<(Uuid, Secret), DbErr> {
     let secret = generate(ACCESS_TOKEN_PREFIX);
@@ -82,6 +93,7 @@ pub async fn issue(
         expires_at: Set(now + token.ttl),
         revoked_at: Set(None),
         api_client_id: Set(token.api_client_id),
+        contact_id: Set(contact_id),
     }
     .insert(db)
     .await?;
@@ -122,6 +134,7 @@ pub async fn authenticate_until(
             partner_id: row.partner_id,
             token_id: row.id,
             api_client_id: row.api_client_id,
+            contact_id: row.contact_id,
             scopes: ScopeSet::parse(&row.scopes).ok()?,
         };
         Some((principal, row.expires_at))

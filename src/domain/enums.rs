@@ -5,8 +5,8 @@
 
 use async_graphql::Enum;
 pub use entity::enums::{
-    ActorKind, EntityType, EventType, PartnerContactRole, PartnerStatus, PartnerTier, PartnerType,
-    PrincipalKind, Role, SubjectType,
+    ActorKind, EntityType, EventType, ExtensionRequestStatus, PartnerContactRole, PartnerStatus,
+    PartnerTier, PartnerType, PrincipalKind, Role, SubjectType,
 };
 
 /// Which side of the program a role belongs to.

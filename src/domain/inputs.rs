@@ -116,6 +116,38 @@ impl WebsiteUrl {
     }
 }
 
+/// An outside system's name (`salesforce`: trimmed, lower-cased) or a
+/// record's id there (trimmed, case kept): 1 to 200 characters, no control
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalKey {
+    pub system: String,
+    pub external_id: String,
+}
+
+impl ExternalKey {
+    /// The system part, lower-cased.
+    pub fn system(raw: &str) -> Result<String, InvalidInput> {
+        key_part(raw).map(|s| s.to_lowercase())
+    }
+
+    /// The id part, as given (trimmed).
+    pub fn external_id(raw: &str) -> Result<String, InvalidInput> {
+        key_part(raw)
+    }
+}
+
+fn key_part(raw: &str) -> Result<String, InvalidInput> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > 200 {
+        return Err(invalid("must be 1 to 200 characters"));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(invalid("must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
 /// Free text such as notes: at most 10,000 characters.
 pub fn free_text(raw: String) -> Result<String, InvalidInput> {
     if raw.chars().count() > 10_000 {

@@ -87,7 +87,9 @@ pub fn readable(principal: &Principal, event_type: EventType) -> bool {
         | DealRegistrationExtended
         | DealRegistrationExpiring
         | DealRegistrationConflictDetected
-        | DealRegistrationConflictResolved => Action::ReadRegistrations,
+        | DealRegistrationConflictResolved
+        | DealRegistrationExtensionRequested
+        | DealRegistrationExtensionDeclined => Action::ReadRegistrations,
         OpportunityCreated | OpportunityStageChanged => Action::ReadPipeline,
         CertificationStatusChanged | CertificationExpiring => Action::ReadCertifications,
         WebhookEndpointDisabled => Action::ManageWebhooks,

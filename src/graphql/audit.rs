@@ -23,7 +23,8 @@ pub struct AuditEntry {
     pub occurred_at: DateTime<Utc>,
     /// `STAFF`, `PARTNER` or `SYSTEM`.
     pub actor_kind: String,
-    /// The staff user who made the change, when a person was behind the token.
+    /// The person who made the change, when one was behind the token: a
+    /// staff user (`STAFF`), or the partner contact a portal acted for (`PARTNER`).
     pub actor_id: Option<ID>,
     /// The access token the change was made with.
     pub token_id: Option<String>,
@@ -49,9 +50,13 @@ impl From<audit_entry::Model> for AuditEntry {
         Self {
             occurred_at: e.occurred_at,
             actor_kind: e.actor_kind.to_string(),
-            actor_id: e
-                .actor_id
-                .map(|id| ID(ids::encode(ids::NodeType::StaffUser, id))),
+            actor_id: e.actor_id.map(|id| {
+                let person = match e.actor_kind {
+                    crate::domain::ActorKind::Partner => ids::NodeType::PartnerContact,
+                    _ => ids::NodeType::StaffUser,
+                };
+                ID(ids::encode(person, id))
+            }),
             token_id: e.token_id.map(|id| id.to_string()),
             request_id: e.request_id,
             operation: e.operation,
@@ -76,7 +81,7 @@ pub struct AuditLogFilter {
     pub entity_type: Option<String>,
     /// Only changes to this record (its global id).
     pub entity_id: Option<ID>,
-    /// Only changes made by this staff user (global id).
+    /// Only changes made by this person (a staff user's or partner contact's global id).
     pub actor_id: Option<ID>,
     /// Only changes at or after this time.
     pub from: Option<DateTime<Utc>>,

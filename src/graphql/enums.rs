@@ -217,6 +217,18 @@ pub enum ConflictKind {
     DirectOpportunity,
 }
 
+/// Where a partner's request to extend a registration's protection stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::ExtensionRequestStatus")]
+pub enum ExtensionRequestStatus {
+    /// Waiting for staff to grant (`extendDealRegistration`) or decline it.
+    Pending,
+    /// Staff extended the protection.
+    Granted,
+    /// Staff declined it, with a reason the partner sees.
+    Declined,
+}
+
 /// Where a deal registration stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "entity::enums::DealRegistrationStatus")]
@@ -306,6 +318,7 @@ mod tests {
         same_names::<AttributionRole, entity::enums::AttributionRole>();
         same_names::<ConflictKind, entity::enums::ConflictKind>();
         same_names::<DealRegistrationStatus, entity::enums::DealRegistrationStatus>();
+        same_names::<ExtensionRequestStatus, entity::enums::ExtensionRequestStatus>();
         same_names::<ConflictResolution, entity::enums::ConflictResolution>();
         same_names::<ActivityKind, entity::enums::ActivityKind>();
         same_names::<WebhookDeliveryStatus, entity::enums::DeliveryStatus>();

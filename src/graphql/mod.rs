@@ -14,6 +14,8 @@ pub mod document;
 pub mod documents;
 pub mod enums;
 pub mod events;
+pub mod extensions;
+pub mod external_ids;
 pub mod loaders;
 pub mod node;
 pub mod partner_schema;
@@ -45,6 +47,7 @@ pub struct Query(
     certifications::CertificationQuery,
     registrations::RegistrationQuery,
     pipeline::PipelineQuery,
+    external_ids::ExternalIdQuery,
     events::EventQuery,
     webhooks::WebhookQuery,
     program_metrics::ProgramMetricsQuery,
@@ -60,6 +63,8 @@ pub struct Mutation(
     activation::ActivationMutation,
     registrations::RegistrationMutation,
     pipeline::PipelineMutation,
+    external_ids::ExternalIdMutation,
+    extensions::ExtensionMutation,
     webhooks::WebhookMutation,
     activity::ActivityMutation,
 );

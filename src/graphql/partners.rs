@@ -26,7 +26,8 @@ use crate::{
     error::{ApiError, ApiResult},
     ids::{self, NodeType},
     service::partners::{
-        self as service, NewContact, NewPartner, PartnerChanges, PartnerFilter, PartnerSort,
+        self as service, ContactChanges, NewContact, NewPartner, PartnerChanges, PartnerFilter,
+        PartnerSort,
     },
 };
 
@@ -313,6 +314,26 @@ impl Partner {
             .map(|(p, base)| PartnerPerformance::new(&p, &base, from, to)))
     }
 
+    /// The partner's ids in outside systems (CRMs). Staff only.
+    async fn external_ids(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<super::registrations::ExternalId>> {
+        context::request(ctx)?
+            .principal
+            .authorize(Action::ReadExternalIds)?;
+        Ok(
+            crate::service::external_ids::of_partner(context::db(ctx)?, self.0.id)
+                .await?
+                .into_iter()
+                .map(|e| super::registrations::ExternalId {
+                    system: e.system,
+                    id: e.external_id,
+                })
+                .collect(),
+        )
+    }
+
     /// Bumped by every change; pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
         self.0.version
@@ -383,7 +404,24 @@ impl PartnerContact {
         .await
     }
 
-    /// Bumped by every change.
+    /// Whether the contact is still with the partner. A deactivated contact
+    /// is kept for history and certifications but no longer counts for
+    /// certification gating or thresholds, and has no portal access.
+    async fn active(&self) -> bool {
+        self.0.deactivated_at.is_none()
+    }
+
+    /// When the contact was deactivated.
+    async fn deactivated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deactivated_at
+    }
+
+    /// The partner role the contact acts with in a portal; null without portal access.
+    async fn portal_role(&self) -> Option<Role> {
+        self.0.portal_role.map(Into::into)
+    }
+
+    /// Bumped by every change; pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
         self.0.version
     }
@@ -605,6 +643,64 @@ pub struct AddPartnerContactInput {
     pub role: PartnerContactRole,
 }
 
+/// Changes to a contact; absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdatePartnerContactInput {
+    /// The contact's global id.
+    pub id: ID,
+    /// The `version` you read.
+    pub expected_version: i32,
+    /// New full name.
+    pub name: Option<String>,
+    /// New e-mail address; unique per partner.
+    pub email: Option<String>,
+    /// New part the contact plays.
+    pub role: Option<PartnerContactRole>,
+}
+
+/// A contact to deactivate.
+#[derive(InputObject)]
+pub struct DeactivatePartnerContactInput {
+    /// The contact's global id.
+    pub id: ID,
+    /// The `version` you read, if the change should be refused when the contact changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// Portal access to grant.
+#[derive(InputObject)]
+pub struct GrantPortalAccessInput {
+    /// The contact's global id.
+    pub contact_id: ID,
+    /// The partner role the contact acts with: `PARTNER_ADMIN` or `PARTNER_REP`.
+    pub role: Role,
+}
+
+/// Portal access to revoke.
+#[derive(InputObject)]
+pub struct RevokePortalAccessInput {
+    /// The contact's global id.
+    pub contact_id: ID,
+}
+
+/// The result of a contact mutation.
+#[derive(SimpleObject)]
+pub struct PartnerContactPayload {
+    /// The contact, unless `userErrors` says why not.
+    pub contact: Option<PartnerContact>,
+    /// Why the input was refused; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+fn contact_payload(
+    (contact, user_errors): (Option<partner_contact::Model>, Vec<UserError>),
+) -> PartnerContactPayload {
+    PartnerContactPayload {
+        contact: contact.map(PartnerContact),
+        user_errors,
+    }
+}
+
 /// The result of `createPartner`.
 #[derive(SimpleObject)]
 pub struct CreatePartnerPayload {
@@ -792,5 +888,100 @@ impl PartnerMutation {
             contact: contact.map(PartnerContact),
             user_errors,
         })
+    }
+
+    /// Changes a contact's name, e-mail or role. Needs `PARTNER_MANAGER` or
+    /// `ADMIN` (or a `PARTNER_ADMIN`, for its own partner) and `partners:write`.
+    async fn update_partner_contact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The changes.")] input: UpdatePartnerContactInput,
+    ) -> ApiResult<PartnerContactPayload> {
+        mutate(ctx, Action::WriteContacts, |request| async move {
+            let (id, changes) = InputCheck::parse(|check| {
+                let id = check.id("id", NodeType::PartnerContact, &input.id);
+                let changes = ContactChanges {
+                    name: check.optional("name", input.name, |n| DisplayName::parse(&n)),
+                    email: check.optional("email", input.email, |e| EmailAddress::parse(&e)),
+                    role: input.role.map(Into::into),
+                };
+                Some((id?, changes))
+            })?;
+            service::update_contact(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                input.expected_version,
+                changes,
+            )
+            .await
+        })
+        .await
+        .map(contact_payload)
+    }
+
+    /// Deactivates a contact who left: kept for history and certifications,
+    /// no longer counted for certification gating or thresholds; its portal
+    /// access and tokens end at once. Rights as for `updatePartnerContact`.
+    async fn deactivate_partner_contact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The contact.")] input: DeactivatePartnerContactInput,
+    ) -> ApiResult<PartnerContactPayload> {
+        mutate(ctx, Action::WriteContacts, |request| async move {
+            let id =
+                InputCheck::parse(|check| check.id("id", NodeType::PartnerContact, &input.id))?;
+            service::deactivate_contact(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                input.expected_version,
+            )
+            .await
+        })
+        .await
+        .map(contact_payload)
+    }
+
+    /// Lets a contact act in a portal with a partner role: the portal's
+    /// backend (an OAuth2 client with the `portal` scope) exchanges its token
+    /// for one acting as the contact (RFC 8693, `POST /oauth/token`).
+    /// Rights as for `updatePartnerContact`.
+    async fn grant_portal_access(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The contact and its portal role.")] input: GrantPortalAccessInput,
+    ) -> ApiResult<PartnerContactPayload> {
+        mutate(ctx, Action::WriteContacts, |request| async move {
+            let id = InputCheck::parse(|check| {
+                check.id("contactId", NodeType::PartnerContact, &input.contact_id)
+            })?;
+            service::grant_portal_access(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                input.role.into(),
+            )
+            .await
+        })
+        .await
+        .map(contact_payload)
+    }
+
+    /// Ends a contact's portal access: its tokens are refused at once and its
+    /// open subscriptions end within seconds. Rights as for `updatePartnerContact`.
+    async fn revoke_portal_access(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The contact.")] input: RevokePortalAccessInput,
+    ) -> ApiResult<PartnerContactPayload> {
+        mutate(ctx, Action::WriteContacts, |request| async move {
+            let id = InputCheck::parse(|check| {
+                check.id("contactId", NodeType::PartnerContact, &input.contact_id)
+            })?;
+            service::revoke_portal_access(context::db(ctx)?, &request.caller(), id).await
+        })
+        .await
+        .map(contact_payload)
     }
 }

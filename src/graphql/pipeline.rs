@@ -15,7 +15,7 @@ use super::{
 use crate::{
     auth::Action,
     domain::{
-        inputs::{free_text, DisplayName, InvalidInput, Percent, Weight},
+        inputs::{free_text, DisplayName, ExternalKey, InvalidInput, Percent, Weight},
         UserError, UserErrorCode,
     },
     error::ApiResult,
@@ -260,6 +260,12 @@ pub struct UpsertOpportunityByExternalIdInput {
     pub system: String,
     /// The opportunity's id in that CRM.
     pub external_id: String,
+    /// The opportunity to link when the CRM id is not linked yet, e.g. the
+    /// one a registration's approval opened; it is updated instead of a new
+    /// one being created.
+    pub opportunity_id: Option<ID>,
+    /// Or the reference (`DR-…`) of the registration whose opportunity to link.
+    pub registration_reference: Option<String>,
     /// Display name.
     pub name: String,
     /// The customer company's name.
@@ -530,8 +536,12 @@ impl PipelineMutation {
     }
 
     /// Creates or updates the opportunity a CRM knows by `(system, externalId)`,
-    /// idempotently. The CRM owns stage, amount and close date; attribution is
-    /// never touched. Needs `SALES`, `PARTNER_MANAGER` or `ADMIN` and `pipeline:write`.
+    /// idempotently. When the CRM id is not linked yet, `opportunityId` or
+    /// `registrationReference` names an existing opportunity to link and
+    /// update instead of creating one; a new opportunity is direct, and
+    /// partner registrations holding its account get a conflict. The CRM
+    /// owns stage, amount and close date; attribution is never touched.
+    /// Needs `SALES`, `PARTNER_MANAGER` or `ADMIN` and `pipeline:write`.
     async fn upsert_opportunity_by_external_id(
         &self,
         ctx: &Context<'_>,
@@ -540,16 +550,16 @@ impl PipelineMutation {
     ) -> ApiResult<OpportunityPayload> {
         mutate(ctx, Action::CreateOpportunities, |request| async move {
             let crm = InputCheck::parse(|check| {
-                let key = |raw: &str| {
-                    let trimmed = raw.trim();
-                    if trimmed.is_empty() || trimmed.len() > 200 {
-                        Err(InvalidInput("must be 1 to 200 characters".into()))
-                    } else {
-                        Ok(trimmed.to_owned())
-                    }
-                };
-                let system = check.field("system", key(&input.system).map(|s| s.to_lowercase()));
-                let external_id = check.field("externalId", key(&input.external_id));
+                let system = check.field("system", ExternalKey::system(&input.system));
+                let external_id =
+                    check.field("externalId", ExternalKey::external_id(&input.external_id));
+                let opportunity_id = input
+                    .opportunity_id
+                    .and_then(|id| check.id("opportunityId", NodeType::Opportunity, &id));
+                let registration_reference = input
+                    .registration_reference
+                    .map(|r| r.trim().to_owned())
+                    .filter(|r| !r.is_empty());
                 let basics = new_opportunity(
                     check,
                     &input.name,
@@ -572,10 +582,14 @@ impl PipelineMutation {
                     internal_notes: None,
                 };
                 Some(CrmOpportunity {
-                    system: system?,
-                    external_id: external_id?,
+                    key: ExternalKey {
+                        system: system?,
+                        external_id: external_id?,
+                    },
                     opportunity,
                     stage: input.stage.into(),
+                    opportunity_id,
+                    registration_reference,
                 })
             })?;
             service::upsert_by_external_id(context::db(ctx)?, &request.caller(), crm).await

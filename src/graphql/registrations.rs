@@ -293,11 +293,83 @@ impl DealRegistration {
             .collect())
     }
 
+    /// The staff user who decided it (approved or rejected). Staff only.
+    async fn reviewer(&self, ctx: &Context<'_>) -> ApiResult<Option<super::partners::StaffUser>> {
+        let Some(id) = self.model(ctx).await?.reviewer_id else {
+            return Ok(None);
+        };
+        Ok(loaders::load(ctx, loaders::StaffUserId(id))
+            .await?
+            .map(super::partners::StaffUser::from))
+    }
+
+    /// The person who submitted it: the partner contact (through a portal)
+    /// or the staff user (on the partner's behalf); null when an integration
+    /// submitted it. Staff only.
+    async fn submitter(&self, ctx: &Context<'_>) -> ApiResult<Option<Submitter>> {
+        let model = self.model(ctx).await?;
+        if let Some(id) = model.submitted_by_contact_id {
+            let request = context::request(ctx)?;
+            return Ok(crate::service::partners::find_contact(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+            )
+            .await?
+            .map(|c| Submitter::Contact(c.into())));
+        }
+        let Some(id) = model.submitted_by_staff_id else {
+            return Ok(None);
+        };
+        Ok(loaders::load(ctx, loaders::StaffUserId(id))
+            .await?
+            .map(|u| Submitter::Staff(u.into())))
+    }
+
+    /// The partner's latest request to extend protection, and its outcome.
+    async fn extension_request(&self, ctx: &Context<'_>) -> ApiResult<Option<ExtensionRequest>> {
+        let r = self.model(ctx).await?;
+        Ok(r.extension_request_status.map(|status| ExtensionRequest {
+            days: r.extension_request_days.unwrap_or_default(),
+            reason: r.extension_request_reason.clone().unwrap_or_default(),
+            requested_at: r.extension_requested_at.unwrap_or(r.submitted_at),
+            status: status.into(),
+            decided_at: r.extension_request_decided_at,
+            decline_reason: r.extension_decline_reason.clone(),
+        }))
+    }
+
     /// Bumped by every change; pass it as `expectedVersion` when updating.
     async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
         let model = self.model(ctx).await?;
         Ok(model.version)
     }
+}
+
+/// Who submitted a registration: a partner contact or a staff user.
+#[derive(async_graphql::Union)]
+pub enum Submitter {
+    /// A partner contact, through a portal.
+    Contact(super::partners::PartnerContact),
+    /// A staff user, on the partner's behalf.
+    Staff(super::partners::StaffUser),
+}
+
+/// A partner's request to extend a registration's protection.
+#[derive(SimpleObject)]
+pub struct ExtensionRequest {
+    /// The days asked for.
+    pub days: i32,
+    /// Why the partner asks.
+    pub reason: String,
+    /// When it was asked.
+    pub requested_at: DateTime<Utc>,
+    /// Waiting, granted or declined.
+    pub status: super::enums::ExtensionRequestStatus,
+    /// When staff granted or declined it.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Why staff declined it.
+    pub decline_reason: Option<String>,
 }
 
 /// A conflict between a registration and another claim on the same account.
@@ -915,7 +987,7 @@ pub struct DealRegistrationPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn payload(
+pub(super) fn payload(
     (registration, user_errors): (Option<deal_registration::Model>, Vec<UserError>),
 ) -> DealRegistrationPayload {
     DealRegistrationPayload {
@@ -943,7 +1015,7 @@ pub fn money_input(check: &mut InputCheck, field: &str, input: MoneyInput) -> Op
 }
 
 /// A decision's two fields: the registration and the reason the partner sees.
-fn registration_and_reason(id: &ID, why: String) -> Result<(Uuid, String), Failure> {
+pub(super) fn registration_and_reason(id: &ID, why: String) -> Result<(Uuid, String), Failure> {
     InputCheck::parse(|check| {
         let id = check.id("id", NodeType::DealRegistration, id);
         let why = check.field("reason", reason(why));

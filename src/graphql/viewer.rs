@@ -5,8 +5,7 @@ use async_graphql::{Context, Object};
 use super::{
     context,
     enums::{PrincipalKind, Role},
-    partners::Partner,
-    partners::StaffUser,
+    partners::{Partner, PartnerContact, StaffUser},
 };
 use crate::{auth::Principal, error::ApiResult, service::staff};
 
@@ -43,6 +42,20 @@ impl Viewer {
         Ok(staff::find(context::db(ctx)?, &request.caller(), id)
             .await?
             .map(StaffUser::from))
+    }
+
+    /// The partner contact a portal acts as (a token from the portal's
+    /// token exchange); null otherwise.
+    async fn contact(&self, ctx: &Context<'_>) -> ApiResult<Option<PartnerContact>> {
+        let Some(id) = self.0.contact_id else {
+            return Ok(None);
+        };
+        let request = context::request(ctx)?;
+        Ok(
+            crate::service::partners::find_contact(context::db(ctx)?, &request.caller(), id)
+                .await?
+                .map(PartnerContact::from),
+        )
     }
 
     /// The scopes the token carries, e.g. `partners:read`.

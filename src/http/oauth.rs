@@ -1,4 +1,5 @@
-//! The OAuth2 token endpoint (RFC 6749 §4.4, `client_credentials`) and token
+//! The OAuth2 token endpoint (RFC 6749 §4.4, `client_credentials`; RFC 8693
+//! token exchange for portals acting as their partner's contacts) and token
 //! revocation (RFC 7009). Answers never reveal whether a client id exists:
 //! an unknown id and a wrong secret get the same `invalid_client`.
 
@@ -18,7 +19,12 @@ use governor::{clock::Clock as _, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::json;
 
 use super::AppState;
-use crate::auth::clients::{self, Refusal, ACCESS_TOKEN_TTL};
+use crate::auth::clients::{self, ExchangeRefusal, Refusal, ACCESS_TOKEN_TTL};
+
+/// RFC 8693's grant type.
+const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// RFC 8693 §3: the one token type exchanged and issued here.
+const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// Token requests allowed per minute, per client id and per IP address.
 pub struct TokenEndpointLimits {
@@ -240,8 +246,9 @@ async fn issue(
     match field(&fields, "grant_type") {
         None => return Err(invalid_request("`grant_type` is required")),
         Some("client_credentials") => {}
+        Some(TOKEN_EXCHANGE) => return exchange(&state, &client, &fields).await,
         Some(_) => {
-            let why = "only client_credentials is supported";
+            let why = "only client_credentials and token exchange are supported";
             return Err(oauth_error(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
@@ -262,6 +269,11 @@ async fn issue(
         "expires_in": ACCESS_TOKEN_TTL.num_seconds(),
         "scope": scopes.to_string(),
     });
+    Ok(token_response(&body))
+}
+
+/// A successful token response (RFC 6749 §5.1): never cached.
+fn token_response(body: &serde_json::Value) -> Response {
     let mut response = (StatusCode::OK, body.to_string()).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -270,7 +282,75 @@ async fn issue(
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    response
+}
+
+/// RFC 8693 token exchange: a portal's backend trades its own access token
+/// (`subject_token`) for a short-lived one acting as a contact of its
+/// partner (`requested_subject`, the contact's global id).
+async fn exchange(
+    state: &AppState,
+    client: &entity::api_client::Model,
+    fields: &[(String, String)],
+) -> Result<Response, OAuthError> {
+    let required = |name: &'static str| {
+        field(fields, name)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| invalid_request(&format!("`{name}` is required")))
+    };
+    let subject_token = required("subject_token")?;
+    if required("subject_token_type")? != ACCESS_TOKEN_TYPE {
+        return Err(invalid_request(
+            "`subject_token_type` must be urn:ietf:params:oauth:token-type:access_token",
+        ));
+    }
+    if field(fields, "requested_token_type").is_some_and(|t| t != ACCESS_TOKEN_TYPE) {
+        return Err(invalid_request(
+            "only access tokens (urn:ietf:params:oauth:token-type:access_token) are issued",
+        ));
+    }
+    if field(fields, "actor_token").is_some() {
+        return Err(invalid_request(
+            "delegation (`actor_token`) is not supported",
+        ));
+    }
+    let subject = required("requested_subject")?;
+    let requested = field(fields, "scope").filter(|s| !s.trim().is_empty());
+    let now = state.clock.now();
+    let exchanged =
+        clients::exchange_for_contact(&state.db, client, subject_token, subject, requested, now)
+            .await
+            .map_err(server_error)?
+            .map_err(|refusal| {
+                match refusal {
+        ExchangeRefusal::NotAPortal => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "only a portal client (scope `portal`) may exchange tokens",
+        ),
+        ExchangeRefusal::InvalidSubjectToken => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the subject token is not a valid portal token of this client",
+        ),
+        ExchangeRefusal::InvalidTarget => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_target",
+            "the requested subject is not a contact with portal access this client may act for",
+        ),
+        ExchangeRefusal::InvalidScope(why) => {
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &why)
+        }
+    }
+            })?;
+    let body = json!({
+        "access_token": exchanged.token.expose(),
+        "issued_token_type": ACCESS_TOKEN_TYPE,
+        "token_type": "Bearer",
+        "expires_in": exchanged.expires_in.num_seconds(),
+        "scope": exchanged.scopes.to_string(),
+    });
+    Ok(token_response(&body))
 }
 
 async fn revoke_token(

@@ -91,6 +91,7 @@ pub async fn check_certification_complete(
     let active = certification::Entity::find()
         .filter(certification::Column::PartnerId.eq(partner_id))
         .filter(certification::Column::Status.eq(CertificationStatus::Active))
+        .filter(super::deals::accounts::counted_certifications())
         .all(uow.conn())
         .await?;
     let tracks = certification_track::Entity::find()

@@ -9,6 +9,7 @@ pub mod certifications;
 pub mod deals;
 pub mod demo;
 pub mod exchange_rates;
+pub mod external_ids;
 pub mod idempotency;
 pub mod milestones;
 pub mod opportunities;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     deals::{accounts, attribution, conflicts, opportunity as opportunity_record},
-    milestones,
+    external_ids, milestones,
     pagination::{paginate_as, KeyValue, Ordering, Page, PageArgs},
     rows, settings,
     unit_of_work::{violated_unique_constraint, UnitOfWork},
@@ -23,7 +23,7 @@ use super::{
 use crate::{
     auth::Principal,
     domain::{
-        inputs::{DisplayName, Percent, Weight},
+        inputs::{DisplayName, ExternalKey, Percent, Weight},
         money::Money,
         AttributionRole, DealRegistrationStatus, MilestoneKind, OpportunitySource,
         OpportunityStage, OrderDirection, PrincipalKind, StageRules, UserError, UserErrorCode,
@@ -657,33 +657,77 @@ pub async fn remove_partner(
 
 /// What a CRM sends: the CRM owns stage, amount and close date.
 pub struct CrmOpportunity {
-    pub system: String,
-    pub external_id: String,
+    pub key: ExternalKey,
     pub opportunity: NewOpportunity,
     pub stage: OpportunityStage,
+    /// The opportunity to link when the CRM id is not linked yet (the one a
+    /// registration's approval opened, so the first sync does not duplicate it).
+    pub opportunity_id: Option<Uuid>,
+    /// Or the reference of the registration whose opportunity to link.
+    pub registration_reference: Option<String>,
 }
 
-/// Creates or updates the opportunity linked to `(system, external_id)`.
-/// Repeating the same upsert changes nothing; it never touches attribution.
+/// Creates or updates the opportunity linked to the CRM id, linking the one
+/// the input names first when the id is not linked yet. Repeating the same
+/// upsert changes nothing; it never touches attribution. A new opportunity
+/// is direct, and partner registrations holding its account get a conflict.
 pub async fn upsert_by_external_id(
     db: &DatabaseConnection,
     caller: &Caller<'_>,
     crm: CrmOpportunity,
 ) -> Outcome<opportunity::Model> {
+    const OPERATION: &str = "upsertOpportunityByExternalId";
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
-    let linked =
-        opportunity_external_id::Entity::find_by_id((crm.system.clone(), crm.external_id.clone()))
-            .one(uow.conn())
-            .await?;
-    let now = uow.now();
-    let saved = match linked {
-        Some(link) => {
-            let current = opportunity::Entity::find_by_id(link.opportunity_id)
+    let linked = opportunity_external_id::Entity::find_by_id((
+        crm.key.system.clone(),
+        crm.key.external_id.clone(),
+    ))
+    .one(uow.conn())
+    .await?;
+    let named = external_ids::opportunity_named(
+        uow.conn(),
+        crm.opportunity_id,
+        crm.registration_reference.as_deref(),
+    )
+    .await?;
+    let field = if crm.opportunity_id.is_some() {
+        "opportunityId"
+    } else {
+        "registrationReference"
+    };
+    let target = match (linked, named) {
+        (Some(link), Some(named)) if named.id != link.opportunity_id => {
+            return Err(UserError::on_field(
+                field,
+                UserErrorCode::AlreadyExists,
+                format!(
+                    "{} id `{}` is already linked to opportunity {}",
+                    crm.key.system,
+                    crm.key.external_id,
+                    crate::ids::encode(crate::ids::NodeType::Opportunity, link.opportunity_id)
+                ),
+            )
+            .into())
+        }
+        (Some(link), _) => Some(
+            opportunity::Entity::find_by_id(link.opportunity_id)
                 .one(uow.conn())
                 .await?
-                .ok_or_else(opportunity_record::not_found)?;
+                .ok_or_else(opportunity_record::not_found)?,
+        ),
+        (None, Some(named)) => {
+            let holder = external_ids::Holder::Opportunity(named.id);
+            external_ids::link_in(&uow, OPERATION, holder, &crm.key, field).await?;
+            Some(named)
+        }
+        (None, None) => None,
+    };
+    let now = uow.now();
+    let saved = match target {
+        Some(current) => {
             let new = crm.opportunity;
-            let unchanged = current.stage == crm.stage
+            let unchanged = current.crm_managed
+                && current.stage == crm.stage
                 && current.amount_minor == new.amount.minor_units
                 && current.currency == new.amount.currency.as_str()
                 && current.expected_close_date == new.expected_close_date
@@ -706,12 +750,11 @@ pub async fn upsert_by_external_id(
                 .stage
                 .is_closed()
                 .then_some(current.closed_at.unwrap_or(now)));
-            let saved =
-                opportunity_record::save(&uow, "upsertOpportunityByExternalId", &current, changed)
-                    .await?;
+            let saved = opportunity_record::save(&uow, OPERATION, &current, changed).await?;
             if saved.stage != current.stage {
                 let from = current.stage;
-                for a in attribution::of_opportunity(uow.conn(), saved.id).await? {
+                let attributions = attribution::of_opportunity(uow.conn(), saved.id).await?;
+                for a in &attributions {
                     uow.emit(opportunity_record::stage_event(
                         &saved,
                         from,
@@ -723,20 +766,18 @@ pub async fn upsert_by_external_id(
                             .await?;
                     }
                 }
+                if attributions.is_empty() {
+                    uow.emit(opportunity_record::stage_event(&saved, from, None))
+                        .await?;
+                }
             }
             saved
         }
         None => {
-            const OPERATION: &str = "upsertOpportunityByExternalId";
             let draft = crm.opportunity.draft(caller, crm.stage, true);
             let created = opportunity_record::create(&uow, OPERATION, draft, None).await?;
-            let link = opportunity_external_id::ActiveModel {
-                opportunity_id: Set(created.id),
-                system: Set(crm.system),
-                external_id: Set(crm.external_id),
-            };
-            uow.create::<opportunity_external_id::Entity>(OPERATION, link)
-                .await?;
+            let holder = external_ids::Holder::Opportunity(created.id);
+            external_ids::link_in(&uow, OPERATION, holder, &crm.key, "externalId").await?;
             conflicts::flag_for_direct_opportunity(&uow, &created).await?;
             created
         }

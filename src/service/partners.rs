@@ -20,7 +20,8 @@ use crate::{
     domain::{
         inputs::{DisplayName, EmailAddress, Percent, WebsiteUrl},
         partner_status, EventType, MilestoneKind, OrderDirection, PartnerContactRole,
-        PartnerStatus, PartnerTier, PartnerType, SubjectType, UserError, UserErrorCode,
+        PartnerStatus, PartnerTier, PartnerType, PrincipalKind, Role, RoleKind, SubjectType,
+        UserError, UserErrorCode,
     },
     error::ApiError,
     ids::{self, NodeType},
@@ -190,6 +191,8 @@ fn contact_snapshot(c: &partner_contact::Model) -> Value {
         "name": c.name,
         "email": c.email,
         "role": c.role,
+        "portalRole": c.portal_role,
+        "deactivatedAt": c.deactivated_at,
         "version": c.version,
     })
 }
@@ -207,7 +210,7 @@ pub struct NewPartner {
     pub margin: Option<Percent>,
 }
 
-fn duplicate_name() -> UserError {
+pub(crate) fn duplicate_name() -> UserError {
     UserError::on_field(
         "name",
         UserErrorCode::AlreadyExists,
@@ -225,7 +228,7 @@ fn write_failure(error: sea_orm::DbErr) -> Failure {
     }
 }
 
-async fn name_taken(
+pub(crate) async fn name_taken(
     db: &impl ConnectionTrait,
     name: &DisplayName,
     except: Option<Uuid>,
@@ -235,6 +238,17 @@ async fn name_taken(
         query = query.filter(partner::Column::Id.ne(id));
     }
     Ok(query.one(db).await?.is_some())
+}
+
+/// The partner with this name (names are unique, case-insensitively).
+pub(crate) async fn named(
+    db: &impl ConnectionTrait,
+    name: &DisplayName,
+) -> Result<Option<partner::Model>, sea_orm::DbErr> {
+    partner::Entity::find()
+        .filter(partner::Column::NameKey.eq(name.key()))
+        .one(db)
+        .await
 }
 
 async fn check_owner(db: &impl ConnectionTrait, owner_id: Uuid) -> Outcome<()> {
@@ -259,6 +273,18 @@ pub async fn create(
     new: NewPartner,
 ) -> Outcome<partner::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let created = create_in(&uow, caller, "createPartner", new).await?;
+    uow.commit().await?;
+    Ok(created)
+}
+
+/// Creates a partner in `uow` (`partner.created`), audited as `operation`.
+pub(crate) async fn create_in(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    operation: &str,
+    new: NewPartner,
+) -> Outcome<partner::Model> {
     if name_taken(uow.conn(), &new.name, None).await? {
         return Err(duplicate_name().into());
     }
@@ -288,7 +314,7 @@ pub async fn create(
         recommended_tier_at: Set(None),
     };
     let created = uow
-        .create::<partner::Entity>("createPartner", row)
+        .create::<partner::Entity>(operation, row)
         .await
         .map_err(write_failure)?;
     uow.emit(partner_event(
@@ -297,7 +323,6 @@ pub async fn create(
         json!({ "partner": snapshot(&created) }),
     ))
     .await?;
-    uow.commit().await?;
     Ok(created)
 }
 
@@ -357,7 +382,7 @@ async fn load_for_change(
 
 /// Writes `changed` only if the row is still at `current.version`: the
 /// optimistic lock that makes sure no update is silently lost.
-async fn save(
+pub(crate) async fn save(
     uow: &UnitOfWork,
     operation: &str,
     current: &partner::Model,
@@ -514,6 +539,9 @@ pub async fn add_contact(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        deactivated_at: Set(None),
+        portal_role: Set(None),
+        portal_granted_at: Set(None),
     };
     let contact = uow
         .create::<partner_contact::Entity>("addPartnerContact", row)
@@ -521,4 +549,202 @@ pub async fn add_contact(
         .map_err(write_failure)?;
     uow.commit().await?;
     Ok(contact)
+}
+
+fn contact_not_found(field: &str) -> Failure {
+    UserError::on_field(
+        field,
+        UserErrorCode::NotFound,
+        "no partner contact has this id",
+    )
+    .into()
+}
+
+/// Loads a contact to change (scoped to what the caller may see) and checks
+/// the version the caller read.
+async fn load_contact(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    (field, id): (&str, Uuid),
+    expected_version: Option<i32>,
+) -> Outcome<partner_contact::Model> {
+    let current = find_contact(uow.conn(), caller, id)
+        .await?
+        .ok_or_else(|| contact_not_found(field))?;
+    match expected_version {
+        Some(expected) if expected != current.version => Err(UserError::on_field(
+            "expectedVersion",
+            UserErrorCode::StaleVersion,
+            format!(
+                "the contact changed since you read it; it is now at version {}",
+                current.version
+            ),
+        )
+        .into()),
+        _ => Ok(current),
+    }
+}
+
+async fn save_contact(
+    uow: &UnitOfWork,
+    operation: &str,
+    current: &partner_contact::Model,
+    changed: partner_contact::ActiveModel,
+) -> Outcome<partner_contact::Model> {
+    uow.update::<partner_contact::Entity>(operation, current, changed)
+        .await
+        .map_err(|error| match error {
+            UpdateError::Stale(Some(version)) => UserError::on_field(
+                "expectedVersion",
+                UserErrorCode::StaleVersion,
+                format!("the contact changed since you read it; it is now at version {version}"),
+            )
+            .into(),
+            UpdateError::Stale(None) => contact_not_found("id"),
+            UpdateError::Db(error) => write_failure(error),
+        })
+}
+
+/// Changes to a contact; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct ContactChanges {
+    pub name: Option<DisplayName>,
+    pub email: Option<EmailAddress>,
+    pub role: Option<PartnerContactRole>,
+}
+
+/// `updatePartnerContact`.
+pub async fn update_contact(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    expected_version: i32,
+    changes: ContactChanges,
+) -> Outcome<partner_contact::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load_contact(&uow, caller, ("id", id), Some(expected_version)).await?;
+    let mut changed = current.clone().into_active_model();
+    if let Some(email) = changes.email {
+        let taken = partner_contact::Entity::find()
+            .filter(partner_contact::Column::PartnerId.eq(current.partner_id))
+            .filter(partner_contact::Column::Email.eq(email.as_str()))
+            .filter(partner_contact::Column::Id.ne(id))
+            .one(uow.conn())
+            .await?;
+        if taken.is_some() {
+            return Err(duplicate_email().into());
+        }
+        changed.email = Set(email.into_inner());
+    }
+    if let Some(name) = changes.name {
+        changed.name = Set(name.into_inner());
+    }
+    if let Some(role) = changes.role {
+        changed.role = Set(role);
+    }
+    let saved = save_contact(&uow, "updatePartnerContact", &current, changed).await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+/// `deactivatePartnerContact`: the contact stays, for history and its
+/// certifications, but no longer counts for gating or thresholds, and its
+/// portal access ends with its tokens.
+pub async fn deactivate_contact(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+) -> Outcome<partner_contact::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load_contact(&uow, caller, ("id", id), expected_version).await?;
+    if current.deactivated_at.is_some() {
+        return Err(UserError::on_field(
+            "id",
+            UserErrorCode::InvalidTransition,
+            "the contact is already deactivated",
+        )
+        .into());
+    }
+    let now = uow.now();
+    let mut changed = current.clone().into_active_model();
+    changed.deactivated_at = Set(Some(now));
+    changed.portal_role = Set(None);
+    changed.portal_granted_at = Set(None);
+    let saved = save_contact(&uow, "deactivatePartnerContact", &current, changed).await?;
+    crate::auth::clients::revoke_tokens_of_contact(uow.conn(), id, now).await?;
+    uow.commit().await?;
+    // Only now: a lookup racing the commit must not keep the token alive.
+    crate::auth::cache::tokens_revoked(db).await;
+    Ok(saved)
+}
+
+/// `grantPortalAccess`: the contact may act in a portal with `role` (a
+/// partner role), through the portal's token exchange.
+pub async fn grant_portal_access(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    role: Role,
+) -> Outcome<partner_contact::Model> {
+    if role.kind() != PrincipalKind::Partner {
+        return Err(UserError::on_field(
+            "role",
+            UserErrorCode::InvalidValue,
+            "portal access is a partner role: PARTNER_ADMIN or PARTNER_REP",
+        )
+        .into());
+    }
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load_contact(&uow, caller, ("contactId", id), None).await?;
+    if current.deactivated_at.is_some() {
+        return Err(UserError::on_field(
+            "contactId",
+            UserErrorCode::InvalidTransition,
+            "a deactivated contact cannot have portal access",
+        )
+        .into());
+    }
+    if current.portal_role == Some(role) {
+        uow.commit().await?;
+        return Ok(current);
+    }
+    let downgraded = current.portal_role.is_some();
+    let mut changed = current.clone().into_active_model();
+    changed.portal_role = Set(Some(role));
+    changed.portal_granted_at = Set(Some(uow.now()));
+    let saved = save_contact(&uow, "grantPortalAccess", &current, changed).await?;
+    if downgraded {
+        // Tokens carry the role they were issued with: a changed role takes
+        // effect with the next exchange.
+        crate::auth::clients::revoke_tokens_of_contact(uow.conn(), id, uow.now()).await?;
+    }
+    uow.commit().await?;
+    if downgraded {
+        crate::auth::cache::tokens_revoked(db).await;
+    }
+    Ok(saved)
+}
+
+/// `revokePortalAccess`: the contact's portal tokens stop at once (open
+/// subscriptions end within the session check's interval).
+pub async fn revoke_portal_access(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+) -> Outcome<partner_contact::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = load_contact(&uow, caller, ("contactId", id), None).await?;
+    let saved = if current.portal_role.is_some() {
+        let mut changed = current.clone().into_active_model();
+        changed.portal_role = Set(None);
+        changed.portal_granted_at = Set(None);
+        save_contact(&uow, "revokePortalAccess", &current, changed).await?
+    } else {
+        current
+    };
+    crate::auth::clients::revoke_tokens_of_contact(uow.conn(), id, uow.now()).await?;
+    uow.commit().await?;
+    crate::auth::cache::tokens_revoked(db).await;
+    Ok(saved)
 }

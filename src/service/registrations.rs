@@ -28,8 +28,9 @@ use crate::{
         inputs::{DisplayName, EmailAddress},
         money::Money,
         registrations::reference,
-        CertificationKind, ConflictResolution, DealRegistrationStatus, EventType, MilestoneKind,
-        OrderDirection, PartnerType, PrincipalKind, UserError, UserErrorCode,
+        CertificationKind, ConflictResolution, DealRegistrationStatus, EventType,
+        ExtensionRequestStatus, MilestoneKind, OrderDirection, PartnerType, PrincipalKind,
+        UserError, UserErrorCode,
     },
     error::ApiError,
     policy,
@@ -249,6 +250,18 @@ pub async fn submit(
         .into());
     }
     let now = uow.now();
+    // A portal user submits as themselves.
+    let contact = match caller.principal.contact_id {
+        Some(id) => entity::partner_contact::Entity::find_by_id(id)
+            .one(uow.conn())
+            .await?
+            .filter(|c| c.partner_id == partner.id),
+        None => None,
+    };
+    let submitted_by = match &contact {
+        Some(c) => format!("{} <{}>", c.name, c.email),
+        None => submitter(caller),
+    };
     let domain_key = new.company_domain.clone();
     let company_key = normalize_company_name(new.company_name.as_str());
     let claims = deal_registration::Entity::find()
@@ -295,7 +308,7 @@ pub async fn submit(
         notes: Set(new.notes),
         internal_notes: Set(None),
         submitted_at: Set(now),
-        submitted_by: Set(submitter(caller)),
+        submitted_by: Set(submitted_by),
         reviewer_id: Set(None),
         decided_at: Set(None),
         decision_reason: Set(None),
@@ -308,6 +321,14 @@ pub async fn submit(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        submitted_by_contact_id: Set(contact.map(|c| c.id)),
+        submitted_by_staff_id: Set(caller.principal.staff_user_id),
+        extension_request_days: Set(None),
+        extension_request_reason: Set(None),
+        extension_requested_at: Set(None),
+        extension_request_status: Set(None),
+        extension_request_decided_at: Set(None),
+        extension_decline_reason: Set(None),
     };
     let registration = uow
         .create::<deal_registration::Entity>(OPERATION, row)
@@ -508,11 +529,122 @@ pub async fn extend(
     changed.protection_ends_at = Set(Some(ends + Duration::days(i64::from(days))));
     changed.extension_count = Set(current.extension_count + 1);
     changed.decision_reason = Set(Some(reason.clone()));
+    // Extending grants the partner's pending request, if there is one.
+    if current.extension_request_status == Some(ExtensionRequestStatus::Pending) {
+        changed.extension_request_status = Set(Some(ExtensionRequestStatus::Granted));
+        changed.extension_request_decided_at = Set(Some(uow.now()));
+    }
     let saved = registration::save(&uow, "extendDealRegistration", &current, changed).await?;
     uow.emit(registration::event(
         EventType::DealRegistrationExtended,
         &saved,
         json!({ "days": days, "reason": reason }),
+    ))
+    .await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+// ---- partner-requested extensions ----
+
+/// `requestRegistrationExtension`: the owning partner asks for `days` more
+/// protection while it is still active; one request at a time. Staff see it
+/// on the registration and grant it (`extendDealRegistration`) or decline it.
+pub async fn request_extension(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    days: i32,
+    reason: String,
+) -> Outcome<deal_registration::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let settings = settings::get(uow.conn()).await?;
+    if !(1..=settings.extension_max_days).contains(&days) {
+        return Err(UserError::on_field(
+            "days",
+            UserErrorCode::InvalidValue,
+            format!("must be between 1 and {}", settings.extension_max_days),
+        )
+        .into());
+    }
+    let current = registration::load(&uow, caller, id, None, None).await?;
+    let protected = current.status == Status::Approved
+        && current
+            .protection_ends_at
+            .is_some_and(|end| end > uow.now());
+    if !protected {
+        return Err(UserError::on_field(
+            "id",
+            UserErrorCode::InvalidTransition,
+            "only an approved, still protected registration can be extended",
+        )
+        .into());
+    }
+    if current.extension_request_status == Some(ExtensionRequestStatus::Pending) {
+        return Err(UserError::on_field(
+            "id",
+            UserErrorCode::AlreadyExists,
+            "an extension request for this registration is already waiting for a decision",
+        )
+        .into());
+    }
+    if current.extension_count >= settings.max_extensions {
+        return Err(UserError::on_field(
+            "id",
+            UserErrorCode::InvalidTransition,
+            format!(
+                "the registration was already extended {} time(s), the most allowed",
+                current.extension_count
+            ),
+        )
+        .into());
+    }
+    let mut changed = current.clone().into_active_model();
+    changed.extension_request_days = Set(Some(days));
+    changed.extension_request_reason = Set(Some(reason.clone()));
+    changed.extension_requested_at = Set(Some(uow.now()));
+    changed.extension_request_status = Set(Some(ExtensionRequestStatus::Pending));
+    changed.extension_request_decided_at = Set(None);
+    changed.extension_decline_reason = Set(None);
+    // Versioned: of two concurrent requests, one answers STALE_VERSION.
+    let saved = registration::save(&uow, "requestRegistrationExtension", &current, changed).await?;
+    uow.emit(registration::event(
+        EventType::DealRegistrationExtensionRequested,
+        &saved,
+        json!({ "days": days, "reason": reason }),
+    ))
+    .await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+/// `declineRegistrationExtension`: staff turn a pending request down, with
+/// a reason the partner sees.
+pub async fn decline_extension(
+    db: &DatabaseConnection,
+    caller: &Caller<'_>,
+    id: Uuid,
+    reason: String,
+) -> Outcome<deal_registration::Model> {
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = registration::load(&uow, caller, id, None, None).await?;
+    if current.extension_request_status != Some(ExtensionRequestStatus::Pending) {
+        return Err(UserError::on_field(
+            "id",
+            UserErrorCode::InvalidTransition,
+            "the registration has no extension request waiting for a decision",
+        )
+        .into());
+    }
+    let mut changed = current.clone().into_active_model();
+    changed.extension_request_status = Set(Some(ExtensionRequestStatus::Declined));
+    changed.extension_request_decided_at = Set(Some(uow.now()));
+    changed.extension_decline_reason = Set(Some(reason.clone()));
+    let saved = registration::save(&uow, "declineRegistrationExtension", &current, changed).await?;
+    uow.emit(registration::event(
+        EventType::DealRegistrationExtensionDeclined,
+        &saved,
+        json!({ "reason": reason }),
     ))
     .await?;
     uow.commit().await?;

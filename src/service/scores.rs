@@ -130,6 +130,7 @@ pub async fn tier_qualifications(
          FROM partner p \
          LEFT JOIN certification c ON c.partner_id = p.id AND c.status = '{active}' \
            AND (c.expires_at IS NULL OR c.expires_at > ?) \
+           AND c.contact_id IN (SELECT id FROM partner_contact WHERE deactivated_at IS NULL) \
          LEFT JOIN certification_track t ON t.id = c.track_id \
          WHERE p.id IN ({list}) GROUP BY p.id, p.customer_nps",
         advanced = int_sum(&format!(

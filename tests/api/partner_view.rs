@@ -318,6 +318,23 @@ backend_test!(
         json!({ "id": opportunity, "v": version }),
     )
     .await;
+        let (_, body) = app
+            .post(
+                &rep,
+                "mutation($id: ID!) { requestRegistrationExtension(input: { id: $id, days: 20, reason: \"legal review\" }) { userErrors { code } } }",
+                json!({ "id": registration }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["requestRegistrationExtension"]["userErrors"],
+            json!([]),
+            "{body}"
+        );
+        app.admin_data(
+            "mutation($id: ID!) { declineRegistrationExtension(input: { id: $id, reason: \"not yet\" }) { userErrors { code } } }",
+            json!({ "id": registration }),
+        )
+        .await;
         app.admin_data(
         "mutation($id: ID!) { extendDealRegistration(input: { id: $id, days: 10, reason: \"internal reasoning\" }) { userErrors { code } } }",
         json!({ "id": registration }),
@@ -342,6 +359,8 @@ backend_test!(
             "deal_registration.submitted",
             "deal_registration.status_changed",
             "deal_registration.extended",
+            "deal_registration.extension_requested",
+            "deal_registration.extension_declined",
             "opportunity.created",
             "opportunity.stage_changed",
         ] {
@@ -390,5 +409,90 @@ backend_test!(
                 }
             }
         }
+    }
+);
+
+backend_test!(
+    a_portal_users_token_sees_exactly_the_partner_schema,
+    |app| {
+        let acme = app.partner("Acme").await;
+        let pat = app.contact(&acme, "pat@acme.example").await;
+        app.admin_data(
+            "mutation($id: ID!) { grantPortalAccess(input: { contactId: $id, role: PARTNER_ADMIN }) { userErrors { code } } }",
+            json!({ "id": pat }),
+        )
+        .await;
+        let created = app
+            .admin_data(
+                "mutation($p: ID!) { createApiClient(input: { name: \"Portal\", partnerId: $p, scopes: [\"portal\", \"partners:read\", \"partners:write\"] }) { apiClient { clientId } clientSecret } }",
+                json!({ "p": acme }),
+            )
+            .await;
+        let (id, secret) = (
+            created["createApiClient"]["apiClient"]["clientId"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            created["createApiClient"]["clientSecret"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        let token = |form: Vec<(&'static str, String)>| {
+            let app = &app;
+            let (id, secret) = (id.clone(), secret.clone());
+            async move {
+                let body: Value = app
+                    .client
+                    .post(app.url("/oauth/token"))
+                    .basic_auth(id, Some(secret))
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                body["access_token"].as_str().unwrap().to_owned()
+            }
+        };
+        let own = token(vec![("grant_type", "client_credentials".into())]).await;
+        let as_pat = token(vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange".into(),
+            ),
+            ("subject_token", own),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:access_token".into(),
+            ),
+            ("requested_subject", pat.clone()),
+        ])
+        .await;
+        let partner_admin = app.partner_token(&acme, Role::PartnerAdmin).await;
+        let (_, as_contact) = app.post(&as_pat, TYPES, json!({})).await;
+        let (_, as_partner) = app.post(&partner_admin, TYPES, json!({})).await;
+        assert!(as_contact["data"]["__schema"].is_object(), "{as_contact}");
+        assert_eq!(
+            as_contact, as_partner,
+            "a portal user's token is a partner token"
+        );
+        for internal in [
+            "{ partnerByExternalId(system: \"a\", externalId: \"b\") { id } }",
+            "{ partners { edges { node { externalIds { id } internalNotes } } } }",
+            "mutation { linkExternalId(input: { id: \"x\", system: \"a\", externalId: \"b\" }) { userErrors { code } } }",
+        ] {
+            let (_, body) = app.post(&as_pat, internal, json!({})).await;
+            assert!(body.get("data").is_none(), "{internal}: {body}");
+        }
+        // The contact's own portal access shows, nothing more.
+        let (_, body) = app
+            .post(&as_pat, "{ partners { edges { node { contacts { edges { node { email portalRole active } } } } } } }", json!({}))
+            .await;
+        assert_eq!(
+            body["data"]["partners"]["edges"][0]["node"]["contacts"]["edges"],
+            json!([{ "node": { "email": "pat@acme.example", "portalRole": "PARTNER_ADMIN", "active": true } }])
+        );
     }
 );

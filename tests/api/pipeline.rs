@@ -287,6 +287,7 @@ async fn seed(app: &TestApp, partner: &str, n: usize) {
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&app.db)
         .await

@@ -379,3 +379,170 @@ backend_test!(rejections_need_a_reason_and_extensions_have_limits, |app| {
     let (_, body) = app.post(&rep, APPROVE, json!({ "id": b })).await;
     assert!(body.get("data").is_none(), "{body}");
 });
+
+backend_test!(every_bad_field_of_a_registration_is_named_at_once, |app| {
+    let acme = app.partner("Acme").kind("REFERRAL").await;
+    let rep = app.partner_token(&acme, Role::PartnerRep).await;
+    let bad = deal("  ")
+        .domain("not a domain")
+        .with("customerContactEmail", json!("carla"))
+        .amount("0", "EUR")
+        .with("expectedCloseDate", json!("2026-11-20"));
+    let refused = app.submit_deal(&rep, bad).await;
+    let fields: Vec<&str> = refused["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"][1].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "companyName",
+            "companyDomain",
+            "customerContactEmail",
+            "estimatedAmount",
+            "expectedCloseDate"
+        ],
+        "{refused}"
+    );
+    assert_eq!(app.count("deal_registration").await, 0);
+    // Today is fine; a currency that is not ISO 4217 is named too.
+    let today = deal("Hooli")
+        .with("expectedCloseDate", json!("2026-11-21"))
+        .amount("10", "EURO");
+    let refused = app.submit_deal(&rep, today).await;
+    assert_eq!(
+        refused["userErrors"][0]["field"],
+        json!(["input", "estimatedAmount"]),
+        "{refused}"
+    );
+    assert_eq!(refused["userErrors"].as_array().unwrap().len(), 1);
+
+    // An update checks the same rules, every bad field at once.
+    let registration = app.register_deal(&rep, deal("Hooli")).await;
+    let (_, body) = app
+        .post(
+            &rep,
+            "mutation($input: UpdateDealRegistrationInput!) { updateDealRegistration(input: $input) { userErrors { field code } } }",
+            json!({ "input": { "id": registration, "expectedVersion": 1, "customerContactName": "",
+                "customerContactEmail": "nope", "estimatedAmount": { "amount": "-5", "currency": "EUR" },
+                "expectedCloseDate": "2025-12-31" } }),
+        )
+        .await;
+    let errors = &body["data"]["updateDealRegistration"]["userErrors"];
+    assert_eq!(
+        errors,
+        &json!([
+            { "field": ["input", "customerContactName"], "code": "INVALID_VALUE" },
+            { "field": ["input", "customerContactEmail"], "code": "INVALID_VALUE" },
+            { "field": ["input", "estimatedAmount"], "code": "INVALID_VALUE" },
+            { "field": ["input", "expectedCloseDate"], "code": "INVALID_VALUE" },
+        ]),
+        "{body}"
+    );
+    assert_eq!(app.version_of(&registration, "DealRegistration").await, 1);
+});
+
+backend_test!(
+    a_partner_asks_for_an_extension_and_staff_grant_or_decline_it,
+    |app| {
+        let acme = app.partner("Acme").kind("REFERRAL").await;
+        let rep = app.partner_token(&acme, Role::PartnerRep).await;
+        let registration = app.register_deal(&rep, deal("Hooli")).await;
+        app.approve(&registration).await;
+        let request = "mutation($id: ID!, $days: Int!) { requestRegistrationExtension(input: { id: $id, days: $days, reason: \"legal review at the customer\" }) {
+            dealRegistration { extensionRequest { days reason status declineReason } } userErrors { field code } } }";
+        let ask = |token: String, days: i64| {
+            let app = &app;
+            let registration = registration.clone();
+            async move {
+                let (_, body) = app
+                    .post(&token, request, json!({ "id": registration, "days": days }))
+                    .await;
+                body
+            }
+        };
+        let body = ask(app.admin.clone(), 30).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "staff extend directly: {body}"
+        );
+        let body = ask(rep.clone(), 500).await;
+        assert_eq!(
+            body["data"]["requestRegistrationExtension"]["userErrors"],
+            json!([{ "field": ["input", "days"], "code": "INVALID_VALUE" }])
+        );
+        let body = ask(rep.clone(), 30).await;
+        assert_eq!(
+            body["data"]["requestRegistrationExtension"]["dealRegistration"]["extensionRequest"],
+            json!({ "days": 30, "reason": "legal review at the customer", "status": "PENDING", "declineReason": null }),
+            "{body}"
+        );
+        let body = ask(rep.clone(), 30).await;
+        assert_eq!(
+            body["data"]["requestRegistrationExtension"]["userErrors"][0]["code"], "ALREADY_EXISTS",
+            "one request at a time"
+        );
+        let beta = app.partner("Beta").kind("REFERRAL").await;
+        let other = app.partner_token(&beta, Role::PartnerRep).await;
+        let body = ask(other, 30).await;
+        assert_eq!(
+            body["data"]["requestRegistrationExtension"]["userErrors"][0]["code"],
+            "NOT_FOUND"
+        );
+
+        // Declined, with a reason the partner sees.
+        let declined = app
+            .admin_data(
+                "mutation($id: ID!) { declineRegistrationExtension(input: { id: $id, reason: \"no activity logged\" }) { userErrors { code } } }",
+                json!({ "id": registration }),
+            )
+            .await;
+        assert_eq!(
+            declined["declineRegistrationExtension"]["userErrors"],
+            json!([])
+        );
+        let seen = "query($id: ID!) { node(id: $id) { ... on DealRegistration { extensionCount protectionEndsAt extensionRequest { status declineReason } } } }";
+        let (_, body) = app.post(&rep, seen, json!({ "id": registration })).await;
+        assert_eq!(
+            body["data"]["node"]["extensionRequest"],
+            json!({ "status": "DECLINED", "declineReason": "no activity logged" })
+        );
+        let events = "{ events(first: 50, types: [\"deal_registration.extension_requested\", \"deal_registration.extension_declined\"]) { edges { node { type data } } } }";
+        let (_, body) = app.post(&rep, events, json!({})).await;
+        let edges = body["data"]["events"]["edges"].as_array().unwrap().clone();
+        assert_eq!(edges.len(), 2, "{body}");
+        assert_eq!(edges[1]["node"]["data"]["reason"], "no activity logged");
+
+        // Asked again and granted by extending.
+        let body = ask(rep.clone(), 20).await;
+        assert_eq!(
+            body["data"]["requestRegistrationExtension"]["userErrors"],
+            json!([])
+        );
+        let extended = app
+            .admin_data(
+                "mutation($id: ID!) { extendDealRegistration(input: { id: $id, days: 20, reason: \"granted\" }) { userErrors { code } } }",
+                json!({ "id": registration }),
+            )
+            .await;
+        assert_eq!(extended["extendDealRegistration"]["userErrors"], json!([]));
+        let (_, body) = app.post(&rep, seen, json!({ "id": registration })).await;
+        assert_eq!(body["data"]["node"]["extensionCount"], 1);
+        assert_eq!(
+            body["data"]["node"]["protectionEndsAt"],
+            "2027-03-11T09:00:00+00:00"
+        );
+        assert_eq!(
+            body["data"]["node"]["extensionRequest"],
+            json!({ "status": "GRANTED", "declineReason": null })
+        );
+        // The program allows one extension by default: no further request.
+        let body = ask(rep.clone(), 10).await;
+        assert_eq!(
+            body["data"]["requestRegistrationExtension"]["userErrors"][0]["code"],
+            "INVALID_TRANSITION"
+        );
+    }
+);

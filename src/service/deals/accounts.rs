@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use entity::{
     certification, certification_track, deal_registration, opportunity, opportunity_attribution,
+    partner_contact,
 };
 use sea_orm::{
     sea_query::Query, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
@@ -49,7 +50,19 @@ pub fn same_account_opportunities(domain_key: &str, company_key: &str) -> Condit
         .add(opportunity::Column::CompanyKey.eq(company_key))
 }
 
-/// Whether `partner_id` has a contact with an active certification (of `kind`, if given).
+/// Certifications that count for gating and thresholds: those of contacts
+/// still active (a deactivated contact's are kept, for history only).
+pub fn counted_certifications() -> Condition {
+    let mut active_contacts = Query::select();
+    active_contacts
+        .column(partner_contact::Column::Id)
+        .from(partner_contact::Entity)
+        .and_where(partner_contact::Column::DeactivatedAt.is_null());
+    Condition::all().add(certification::Column::ContactId.in_subquery(active_contacts.to_owned()))
+}
+
+/// Whether `partner_id` has an active contact with an active certification
+/// (of `kind`, if given).
 pub async fn certified(
     db: &impl ConnectionTrait,
     partner_id: Uuid,
@@ -57,7 +70,8 @@ pub async fn certified(
 ) -> Result<bool, DbErr> {
     let mut condition = Condition::all()
         .add(certification::Column::PartnerId.eq(partner_id))
-        .add(certification::Column::Status.eq(CertificationStatus::Active));
+        .add(certification::Column::Status.eq(CertificationStatus::Active))
+        .add(counted_certifications());
     if let Some(kind) = kind {
         let mut tracks = Query::select();
         tracks

@@ -139,9 +139,12 @@ pub async fn record(
         .await
 }
 
-/// Conflict detection when staff or a CRM create a direct opportunity: every
-/// undecided partner registration on the account gets a conflict and goes
-/// to review.
+/// Conflict detection when staff or a CRM create a direct opportunity
+/// (SPEC §4.2): every registration still claiming the account (undecided,
+/// or approved and protected: `accounts::active_claims`) gets a conflict
+/// recommended by the partner-vs-direct rule; an undecided one goes to
+/// review, an approved one stays approved (its protection is what the
+/// conflict weighs).
 pub async fn flag_for_direct_opportunity(
     uow: &UnitOfWork,
     created: &opportunity::Model,
@@ -152,7 +155,7 @@ pub async fn flag_for_direct_opportunity(
             &created.domain_key,
             &created.company_key,
         ))
-        .filter(deal_registration::Column::Status.is_in([Status::Submitted, Status::UnderReview]))
+        .filter(accounts::active_claims(uow.now()))
         .all(uow.conn())
         .await?;
     for claim in claims {
@@ -163,25 +166,30 @@ pub async fn flag_for_direct_opportunity(
             recommendation: partner_vs_direct(claim.submitted_at, created.created_at, false),
         };
         record(uow, OPERATION, claim.id, &found).await?;
-        // Versioned: a registration decided meanwhile is not put back under review.
-        let mut review = claim.clone().into_active_model();
-        review.status = Set(Status::UnderReview);
-        let reviewed = match registration::save(uow, OPERATION, &claim, review).await {
-            Err(Failure::User(_)) => {
-                return Err(UserError {
-                    field: None,
-                    code: UserErrorCode::StaleVersion,
-                    message: "a registration on this account changed at the same time; try again"
-                        .into(),
+        let flagged = if can_move(claim.status, Status::UnderReview) {
+            // Versioned: a registration decided meanwhile is not put back under review.
+            let mut review = claim.clone().into_active_model();
+            review.status = Set(Status::UnderReview);
+            match registration::save(uow, OPERATION, &claim, review).await {
+                Err(Failure::User(_)) => {
+                    return Err(UserError {
+                        field: None,
+                        code: UserErrorCode::StaleVersion,
+                        message:
+                            "a registration on this account changed at the same time; try again"
+                                .into(),
+                    }
+                    .into())
                 }
-                .into())
+                saved => saved?,
             }
-            saved => saved?,
+        } else {
+            claim
         };
         let recommendations = [found.recommendation.resolution];
         uow.emit(registration::event(
             EventType::DealRegistrationConflictDetected,
-            &reviewed,
+            &flagged,
             json!({ "recommendations": recommendations }),
         ))
         .await?;

@@ -48,6 +48,14 @@ pub fn snapshot(r: &deal_registration::Model) -> Value {
         "protectionEndsAt": r.protection_ends_at,
         "extensionCount": r.extension_count,
         "slaDueAt": r.sla_due_at,
+        "extensionRequest": r.extension_request_status.map(|status| json!({
+            "days": r.extension_request_days,
+            "reason": r.extension_request_reason,
+            "requestedAt": r.extension_requested_at,
+            "status": status,
+            "decidedAt": r.extension_request_decided_at,
+            "declineReason": r.extension_decline_reason,
+        })),
         "version": r.version,
     })
 }
