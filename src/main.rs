@@ -465,6 +465,7 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         partner_id,
         token_id: uuid::Uuid::nil(),
         api_client_id: None,
+        contact_id: None,
         scopes: ScopeSet::all(),
     };
     let table = transfer::export::export(&db, args.kind, &principal).await?;

@@ -57,6 +57,7 @@ async fn staff(
         partner_id: None,
         token_id,
         api_client_id: None,
+        contact_id: None,
         scopes: ScopeSet::all(),
     };
     Ok((principal, secret.expose().to_owned()))

@@ -388,6 +388,7 @@ async fn portal_principal(
         partner_id: Some(partner_id),
         token_id,
         api_client_id: None,
+        contact_id: None,
         scopes,
     })
 }
