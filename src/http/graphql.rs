@@ -426,6 +426,7 @@ pub(crate) async fn prepare(
 ) -> Result<Prepared, Refused> {
     let mut params = params;
     params.query = persisted_document(state, &principal, &params).await?;
+    let raw_variables = params.variables.clone().unwrap_or(Value::Null);
     let variables = match params.variables {
         None | Some(Value::Null) => Variables::default(),
         Some(value @ Value::Object(_)) => Variables::from_json(value),
@@ -447,6 +448,11 @@ pub(crate) async fn prepare(
     let mut cost = None;
     let mut order = None;
     if let Some(doc) = state.documents.parse(&request.query) {
+        if document::holds_nul(&doc, &raw_variables) {
+            return Err(Refused::BadRequest(
+                "strings must not contain the NUL character (U+0000)".into(),
+            ));
+        }
         operation = document::operation_type(&doc, params.operation_name.as_deref());
         kind = OperationKind(match operation {
             Some(OperationType::Query) => "query",
