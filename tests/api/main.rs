@@ -35,4 +35,5 @@ mod secrets;
 mod shutdown;
 mod subscriptions;
 mod tools;
+mod traces;
 mod webhooks;
