@@ -17,6 +17,7 @@ mod backup;
 mod certifications;
 mod cli;
 mod crash;
+mod demo;
 mod fuzz;
 mod http;
 mod intelligence;
