@@ -79,6 +79,10 @@ struct ServeArgs {
     /// and is sealed again with the current key at start.
     #[arg(long, env = "PARTNERGRAPH_SECRET_KEY_PREVIOUS", hide_env_values = true)]
     secret_key_previous: Option<String>,
+    /// Export traces by OTLP/HTTP to this collector (its base URL, e.g.
+    /// `http://127.0.0.1:4318`); nothing is exported when absent.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -260,8 +264,14 @@ struct TokenArgs {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    partnergraph::telemetry::init();
     let cli = Cli::parse();
+    let otlp_endpoint = match &cli.command {
+        None => cli.serve.otlp_endpoint.clone(),
+        Some(Command::Serve(args)) => args.otlp_endpoint.clone(),
+        Some(_) => None,
+    };
+    // Flushes the traces when main returns.
+    let _telemetry = partnergraph::telemetry::init(otlp_endpoint.as_deref());
     let result = match cli.command {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,

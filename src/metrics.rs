@@ -105,7 +105,23 @@ impl Metrics {
         let Some(inner) = &self.0 else { return };
         let ok: IntCounter = inner.sql_statements.with_label_values(&["ok"]);
         let failed: IntCounter = inner.sql_statements.with_label_values(&["error"]);
-        db.set_metric_callback(move |info| if info.failed { failed.inc() } else { ok.inc() });
+        db.set_metric_callback(move |info| {
+            if info.failed {
+                failed.inc();
+            } else {
+                ok.inc();
+            }
+            // A span per statement for traces, made when it has finished
+            // (SeaORM reports statements then), so its duration is an
+            // attribute. The SQL has placeholders, never values.
+            let span = tracing::debug_span!(
+                "sql",
+                db.statement = %info.statement.sql,
+                duration_ms = info.elapsed.as_secs_f64() * 1000.0,
+                failed = info.failed,
+            );
+            drop(span.enter());
+        });
     }
 
     pub fn record_request(&self, operation_type: &str, outcome: &str, elapsed: Duration) {

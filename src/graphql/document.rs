@@ -66,6 +66,66 @@ fn collect_fields<'a>(
     }
 }
 
+/// Whether a string in the document or in `variables` holds NUL (U+0000).
+/// PostgreSQL text cannot store it (the statement fails), so such input is
+/// refused before anything runs, on every backend alike (the fuzzer,
+/// `tests/api/fuzz.rs`, found it as an internal error).
+pub fn holds_nul(doc: &ExecutableDocument, variables: &serde_json::Value) -> bool {
+    use async_graphql::Value;
+    fn value(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::List(items) => items.iter().any(value),
+            Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || value(v)),
+            _ => false,
+        }
+    }
+    fn set(selections: &SelectionSet) -> bool {
+        selections.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                field
+                    .node
+                    .arguments
+                    .iter()
+                    .any(|(_, v)| v.node.clone().into_const().as_ref().is_some_and(value))
+                    || field.node.directives.iter().any(|d| {
+                        d.node
+                            .arguments
+                            .iter()
+                            .any(|(_, v)| v.node.clone().into_const().as_ref().is_some_and(value))
+                    })
+                    || set(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => set(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    fn json(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(json),
+            serde_json::Value::Object(fields) => {
+                fields.iter().any(|(k, v)| k.contains('\0') || json(v))
+            }
+            _ => false,
+        }
+    }
+    json(variables)
+        || doc.operations.iter().any(|(_, op)| {
+            set(&op.node.selection_set.node)
+                || op.node.variable_definitions.iter().any(|d| {
+                    d.node
+                        .default_value
+                        .as_ref()
+                        .is_some_and(|v| value(&v.node))
+                })
+        })
+        || doc
+            .fragments
+            .values()
+            .any(|fragment| set(&fragment.node.selection_set.node))
+}
+
 /// Aliases in every operation and fragment of the document.
 pub fn alias_count(doc: &ExecutableDocument) -> usize {
     let operations: usize = doc

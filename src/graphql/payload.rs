@@ -35,9 +35,12 @@ pub async fn mutate<'a, T, F>(
 where
     F: Future<Output = Outcome<T>>,
 {
+    use tracing::Instrument;
     let request = context::request(ctx)?;
     request.principal.authorize(action)?;
-    settle(change(request).await)
+    // The use case's span (traces: request → graphql → service → sql).
+    let span = tracing::info_span!("service", mutation = %ctx.field().name());
+    settle(change(request).instrument(span).await)
 }
 
 /// The row id behind a global id of `node_type`, or the message a malformed

@@ -236,13 +236,23 @@ pub(crate) struct OperationKind(pub &'static str);
 struct HadErrors(bool);
 
 async fn execute(state: AppState, headers: &HeaderMap, params: Params, by_get: bool) -> Response {
+    use tracing::Instrument;
     let started = std::time::Instant::now();
     let metrics = state.metrics.clone();
-    let response = run(state, headers, params, by_get).await;
+    // `prepare` records the operation's name on it.
+    let span = tracing::info_span!(
+        "graphql",
+        operation = tracing::field::Empty,
+        operation_type = tracing::field::Empty,
+    );
+    let response = run(state, headers, params, by_get)
+        .instrument(span.clone())
+        .await;
     let kind = response
         .extensions()
         .get::<OperationKind>()
         .map_or("unknown", |k| k.0);
+    span.record("operation_type", kind);
     let outcome = match (response.status(), response.extensions().get::<HadErrors>()) {
         (StatusCode::UNAUTHORIZED, _) => "unauthenticated",
         (status, _) if status.is_server_error() => "internal_error",
@@ -426,6 +436,7 @@ pub(crate) async fn prepare(
 ) -> Result<Prepared, Refused> {
     let mut params = params;
     params.query = persisted_document(state, &principal, &params).await?;
+    let raw_variables = params.variables.clone().unwrap_or(Value::Null);
     let variables = match params.variables {
         None | Some(Value::Null) => Variables::default(),
         Some(value @ Value::Object(_)) => Variables::from_json(value),
@@ -447,6 +458,17 @@ pub(crate) async fn prepare(
     let mut cost = None;
     let mut order = None;
     if let Some(doc) = state.documents.parse(&request.query) {
+        if document::holds_nul(&doc, &raw_variables) {
+            return Err(Refused::BadRequest(
+                "strings must not contain the NUL character (U+0000)".into(),
+            ));
+        }
+        if params.operation_name.is_none() {
+            // A document's only operation, by its name, for logs and traces.
+            if let Some((Some(name), _)) = doc.operations.iter().next() {
+                tracing::Span::current().record("operation", name.as_str());
+            }
+        }
         operation = document::operation_type(&doc, params.operation_name.as_deref());
         kind = OperationKind(match operation {
             Some(OperationType::Query) => "query",
