@@ -22,6 +22,7 @@ pub mod ids;
 pub mod jobs;
 pub mod metrics;
 pub mod policy;
+pub mod secrets;
 pub mod service;
 pub mod signal;
 pub mod telemetry;

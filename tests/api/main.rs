@@ -13,15 +13,19 @@
 mod helpers;
 
 mod auth;
+mod backup;
 mod certifications;
 mod cli;
 mod crash;
 mod crm;
+mod demo;
 mod http;
 mod intelligence;
 mod invariants;
+mod metrics;
 mod migrations;
 mod oauth;
+mod oversized;
 mod partner_view;
 mod partners;
 mod persisted;
@@ -29,6 +33,8 @@ mod pipeline;
 mod portal;
 mod registrations;
 mod schema;
+mod secrets;
+mod shutdown;
 mod subscriptions;
 mod tools;
 mod webhooks;
