@@ -26,6 +26,7 @@ pub mod secrets;
 pub mod service;
 pub mod signal;
 pub mod telemetry;
+pub mod transfer;
 pub mod unit_of_work;
 pub mod webhooks;
 

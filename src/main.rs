@@ -16,7 +16,7 @@ use partnergraph::{
     },
     ids::{self, NodeType},
     secrets::{self, SecretKeys},
-    AppState,
+    transfer, AppState,
 };
 use sea_orm::EntityTrait;
 
@@ -152,6 +152,10 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Write one kind's rows as CSV (to stdout, or FILE) or Excel, with the
+    /// API's column names; `--view partner --partner ID` writes only what
+    /// that partner's tokens may see.
+    Export(ExportArgs),
     /// Manage trusted documents (persisted operations registered by hash).
     Documents {
         #[command(subcommand)]
@@ -172,6 +176,26 @@ enum DocumentsCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    kind: transfer::Kind,
+    #[arg(long, value_enum, default_value_t = transfer::Format::Csv)]
+    format: transfer::Format,
+    /// Whose view: staff (every column and row) or one partner's.
+    #[arg(long, value_enum, default_value_t = View::Internal)]
+    view: View,
+    /// The partner whose view to write (with `--view partner`).
+    #[arg(long)]
+    partner: Option<String>,
+    /// The file to write; CSV goes to stdout without it.
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -250,6 +274,7 @@ async fn main() -> ExitCode {
             command: ClientCommand::Create(args),
         }) => create_client(args).await,
         Some(Command::Backup { file, database }) => backup(file, database).await,
+        Some(Command::Export(args)) => export(args).await,
         Some(Command::Documents {
             command: DocumentsCommand::Add { files, database },
         }) => add_documents(files, database).await,
@@ -417,6 +442,50 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// `partnergraph backup FILE` (see `db::backup_sqlite`). Connects without
 /// migrating: a backup never changes the database it copies.
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let db = connect(&args.database).await?;
+    let partner_id = match (args.view, &args.partner) {
+        (View::Partner, Some(id)) => Some(
+            ids::decode_as(NodeType::Partner, id)
+                .or_else(|| uuid::Uuid::parse_str(id).ok())
+                .context("--partner: not a partner id")?,
+        ),
+        (View::Partner, None) => bail!("--view partner needs --partner ID"),
+        (View::Internal, Some(_)) => bail!("--partner goes with --view partner"),
+        (View::Internal, None) => None,
+    };
+    // Reads only: a principal of the right view, never a token.
+    let principal = partnergraph::auth::Principal {
+        role: if partner_id.is_some() {
+            Role::PartnerAdmin
+        } else {
+            Role::Admin
+        },
+        staff_user_id: None,
+        partner_id,
+        token_id: uuid::Uuid::nil(),
+        api_client_id: None,
+        contact_id: None,
+        scopes: ScopeSet::all(),
+    };
+    let table = transfer::export::export(&db, args.kind, &principal).await?;
+    match (args.format, &args.output) {
+        (transfer::Format::Csv, None) => table.write_csv(std::io::stdout().lock())?,
+        (transfer::Format::Csv, Some(file)) => table.write_csv(
+            std::fs::File::create(file)
+                .with_context(|| format!("cannot write {}", file.display()))?,
+        )?,
+        (transfer::Format::Xlsx, Some(file)) => {
+            let sheet = format!("{:?}", args.kind);
+            std::fs::write(file, table.xlsx_bytes(&sheet)?)
+                .with_context(|| format!("cannot write {}", file.display()))?
+        }
+        (transfer::Format::Xlsx, None) => bail!("--format xlsx needs --output FILE"),
+    }
+    eprintln!("exported {} rows", table.rows.len());
+    Ok(())
+}
+
 async fn backup(file: std::path::PathBuf, database: DatabaseArgs) -> anyhow::Result<()> {
     let url = &database.database_url;
     if !url.starts_with("sqlite:") {

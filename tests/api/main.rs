@@ -37,4 +37,5 @@ mod secrets;
 mod shutdown;
 mod subscriptions;
 mod tools;
+mod transfer;
 mod webhooks;
