@@ -16,6 +16,7 @@ mod m20261201_000007_program_intelligence;
 mod m20261201_000008_invariant_indexes;
 mod m20261201_000010_foreign_key_indexes;
 mod m20261201_000011_trusted_documents;
+mod m20261202_000012_incentives;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_invariant_indexes::Migration),
             Box::new(m20261201_000010_foreign_key_indexes::Migration),
             Box::new(m20261201_000011_trusted_documents::Migration),
+            Box::new(m20261202_000012_incentives::Migration),
         ]
     }
 }

@@ -68,6 +68,18 @@ pub enum Action {
     ReadScores,
     /// Read `programMetrics` (KPIs, ROI, rep adoption).
     ReadProgramMetrics,
+    /// Read accruals, statements, payouts (a partner: its own).
+    ReadIncentives,
+    /// Read incentive plans' terms and preview them.
+    ReadIncentivePlans,
+    /// Create, change (a new version), activate and archive incentive plans.
+    ManageIncentivePlans,
+    /// Hold, approve or reject accruals, post adjustments, resolve disputes.
+    ReviewAccruals,
+    /// Create, approve, pay and fail payouts; read the ledger feed.
+    ManagePayouts,
+    /// Dispute an accrual (a partner admin: its own partner's).
+    DisputeAccruals,
 }
 
 impl Action {
@@ -97,6 +109,11 @@ impl Action {
             Action::RecordActivity => Some(Scope::PartnersWrite),
             Action::ReadActivity | Action::ReadScores => Some(Scope::PartnersRead),
             Action::ReadProgramMetrics => Some(Scope::MetricsRead),
+            Action::ReadIncentives | Action::ReadIncentivePlans => Some(Scope::PartnersRead),
+            Action::ManageIncentivePlans | Action::ReviewAccruals | Action::DisputeAccruals => {
+                Some(Scope::PartnersWrite)
+            }
+            Action::ManagePayouts => Some(Scope::Admin),
         }
     }
 
@@ -134,6 +151,14 @@ impl Action {
             Action::ReadScores => role.kind() == PrincipalKind::Staff,
             // RevOps and partner operations; sales reps see their own numbers through their manager.
             Action::ReadProgramMetrics => matches!(role, Admin | PartnerManager | Viewer),
+            Action::ReadIncentives => true,
+            Action::ReadIncentivePlans => role.kind() == PrincipalKind::Staff,
+            Action::ManageIncentivePlans | Action::ReviewAccruals => {
+                matches!(role, Admin | PartnerManager)
+            }
+            // Money leaves the company: the admin only.
+            Action::ManagePayouts => role == Admin,
+            Action::DisputeAccruals => role == PartnerAdmin,
         }
     }
 }
@@ -290,6 +315,39 @@ mod tests {
                 Role::PartnerAdmin,
                 "partners:read",
                 Action::ReadScores,
+                false,
+            ),
+            (
+                Role::PartnerRep,
+                "partners:read",
+                Action::ReadIncentives,
+                true,
+            ),
+            (
+                Role::PartnerRep,
+                "partners:read",
+                Action::ReadIncentivePlans,
+                false,
+            ),
+            (
+                Role::PartnerManager,
+                "partners:write",
+                Action::ManageIncentivePlans,
+                true,
+            ),
+            (Role::Sales, all, Action::ReviewAccruals, false),
+            (Role::PartnerManager, all, Action::ManagePayouts, false),
+            (Role::Admin, "admin", Action::ManagePayouts, true),
+            (
+                Role::PartnerAdmin,
+                "partners:write",
+                Action::DisputeAccruals,
+                true,
+            ),
+            (
+                Role::PartnerRep,
+                "partners:write",
+                Action::DisputeAccruals,
                 false,
             ),
         ];

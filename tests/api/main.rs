@@ -17,6 +17,7 @@ mod certifications;
 mod cli;
 mod crash;
 mod http;
+mod incentives;
 mod intelligence;
 mod invariants;
 mod migrations;
