@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{money::div_round_half_away, AttributionRole};
+use super::{money::div_round_half_away, AccrualStatus, AttributionRole};
 
 /// Basis points in one (100 %).
 pub const WHOLE_BPS: i64 = 10_000;
@@ -341,6 +341,71 @@ pub fn period_start(period: TierPeriod, at: DateTime<Utc>) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(at.year(), month, 1, 0, 0, 0)
         .single()
         .unwrap_or(at)
+}
+
+/// One fact a partner already earned under a plan: when, the basis it
+/// added to its tier period, and the amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Earned {
+    pub at: DateTime<Utc>,
+    pub basis: i64,
+    pub amount: i64,
+}
+
+impl History {
+    /// What `earned` (the partner's standing accruals under the plan) means
+    /// for a new fact at `at`: the facts inside the window, the basis of
+    /// `at`'s tier period, everything earned (for the cap).
+    pub fn of(plan: &Plan, anchors: Anchors, at: DateTime<Utc>, earned: &[Earned]) -> Self {
+        let window = plan.window.and_then(|window| {
+            let anchor = match window.anchor {
+                WindowAnchor::PartnerSigned => anchors.partner_signed_at,
+                WindowAnchor::PlanStart => Some(anchors.plan_starts_at),
+            }?;
+            Some((anchor, anchor + Duration::days(window.days)))
+        });
+        let period = plan
+            .tiers
+            .as_ref()
+            .map(|tiers| (tiers.period, period_start(tiers.period, at)));
+        let mut history = History::default();
+        for e in earned {
+            if window.is_some_and(|(from, to)| e.at >= from && e.at < to) {
+                history.window_count += 1;
+            }
+            if period.is_some_and(|(p, start)| period_start(p, e.at) == start && e.at <= at) {
+                history.period_basis += e.basis;
+            }
+            history.earned += e.amount;
+        }
+        history
+    }
+}
+
+/// What staff do to accruals in bulk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Review {
+    Hold,
+    Approve,
+    Reject,
+}
+
+/// The status a review moves an accrual to, or `None` when it may not:
+/// hold what is pending or approved, approve what is pending or held
+/// (early, before the hold ends), reject anything not yet paid or undone.
+pub fn reviewed(status: AccrualStatus, review: Review) -> Option<AccrualStatus> {
+    use AccrualStatus::*;
+    match (review, status) {
+        (Review::Hold, Pending | Approved) => Some(OnHold),
+        (Review::Approve, Pending | OnHold) => Some(Approved),
+        (Review::Reject, Pending | OnHold | Approved) => Some(Rejected),
+        _ => None,
+    }
+}
+
+/// Whether an accrual still counts toward windows, tiers and caps.
+pub fn stands(status: AccrualStatus) -> bool {
+    !matches!(status, AccrualStatus::Rejected | AccrualStatus::Reversed)
 }
 
 /// What an explanation needs besides its steps: the plan as the partner
@@ -831,6 +896,51 @@ mod tests {
         assert_eq!(format_money(5, 0, "JPY"), "5 JPY");
         assert_eq!(format_rate(250), "2.5%");
         assert_eq!(format_rate(1_234), "12.34%");
+    }
+
+    #[test]
+    fn reviews_move_only_undecided_money() {
+        use AccrualStatus::*;
+        assert_eq!(reviewed(Pending, Review::Hold), Some(OnHold));
+        assert_eq!(reviewed(OnHold, Review::Approve), Some(Approved));
+        assert_eq!(reviewed(Approved, Review::Reject), Some(Rejected));
+        assert_eq!(reviewed(Paid, Review::Reject), None);
+        assert_eq!(reviewed(Reversed, Review::Approve), None);
+        assert_eq!(reviewed(Approved, Review::Approve), None);
+    }
+
+    #[test]
+    fn history_counts_the_window_the_period_and_the_cap() {
+        let plan = Plan {
+            window: Some(Window {
+                anchor: WindowAnchor::PartnerSigned,
+                days: 90,
+                max_count: Some(3),
+            }),
+            ..quarter_tiers(TierMode::Marginal)
+        };
+        let earned = [
+            Earned {
+                at: day(30),
+                basis: 10,
+                amount: 1,
+            },
+            Earned {
+                at: day(95),
+                basis: 20,
+                amount: 2,
+            },
+            Earned {
+                at: day(100),
+                basis: 40,
+                amount: 4,
+            },
+        ];
+        let history = History::of(&plan, anchors(), day(100), &earned);
+        assert_eq!(history.window_count, 1);
+        // Day 30 is in the first quarter; days 95 and 100 in the second.
+        assert_eq!(history.period_basis, 60);
+        assert_eq!(history.earned, 7);
     }
 
     #[test]

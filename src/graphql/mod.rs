@@ -14,6 +14,7 @@ pub mod document;
 pub mod documents;
 pub mod enums;
 pub mod events;
+pub mod incentives;
 pub mod loaders;
 pub mod node;
 pub mod partner_schema;
@@ -48,6 +49,7 @@ pub struct Query(
     events::EventQuery,
     webhooks::WebhookQuery,
     program_metrics::ProgramMetricsQuery,
+    incentives::IncentiveQuery,
 );
 
 /// Every change the API offers.
@@ -62,6 +64,7 @@ pub struct Mutation(
     pipeline::PipelineMutation,
     webhooks::WebhookMutation,
     activity::ActivityMutation,
+    incentives::IncentiveMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, events::Subscription>;

@@ -10,6 +10,7 @@ pub mod deals;
 pub mod demo;
 pub mod exchange_rates;
 pub mod idempotency;
+pub mod incentives;
 pub mod milestones;
 pub mod opportunities;
 pub mod pagination;

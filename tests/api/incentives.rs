@@ -46,3 +46,549 @@ backend_test!(the_ledger_refuses_updates_and_deletes, |app| {
         1
     );
 });
+
+use chrono::Duration;
+use partnergraph::domain::Role;
+use serde_json::{json, Value};
+
+use crate::helpers::deal;
+
+const CREATE_PLAN: &str =
+    "mutation($input: CreateIncentivePlanInput!) { createIncentivePlan(input: $input) {
+    incentivePlan { id status currentVersion } userErrors { field code message } } }";
+
+/// Creates and activates a plan named `name` with `terms`; its id.
+async fn active_plan(app: &TestApp, name: &str, terms: Value) -> String {
+    let data = app
+        .admin_data(
+            CREATE_PLAN,
+            json!({ "input": { "name": name, "kind": "COMMISSION", "terms": terms } }),
+        )
+        .await;
+    let id = data["createIncentivePlan"]["incentivePlan"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no plan: {data}"))
+        .to_owned();
+    let data = app
+        .admin_data(
+            "mutation($id: ID!) { activateIncentivePlan(input: { id: $id }) { incentivePlan { status } userErrors { code } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        data["activateIncentivePlan"]["incentivePlan"]["status"], "ACTIVE",
+        "{data}"
+    );
+    id
+}
+
+/// 10 % SOURCED and 2.5 % INFLUENCED of the credited amount, in EUR.
+fn commission() -> Value {
+    json!({
+        "partnerDescription": "10% of every deal you source, 2.5% of your credited share of deals you influence.",
+        "basis": "CREDITED_AMOUNT", "currency": "EUR", "holdDays": 30,
+        "rates": [
+            { "role": "SOURCED", "ratePercent": "10" },
+            { "role": "INFLUENCED", "ratePercent": "2.5" },
+        ],
+    })
+}
+
+/// 500 EUR for each of the first 3 deals won within 90 days of signing.
+fn fast_start() -> Value {
+    json!({
+        "partnerDescription": "500 EUR for each of your first 3 deals won within 90 days of signing.",
+        "basis": "FLAT", "currency": "EUR", "holdDays": 30,
+        "rates": [{ "role": "SOURCED", "flatAmount": "500" }],
+        "window": { "anchor": "PARTNER_SIGNED", "days": 90, "maxCount": 3 },
+    })
+}
+
+const ACCRUALS: &str =
+    "query($partner: ID!) { accruals(filter: { partnerId: $partner }, first: 100) {
+    totalCount edges { node { id amount { amount currency } status holdUntil reason explanation
+    plan { name } planVersion role opportunity { id } } } } }";
+
+/// The partner's accruals as the admin sees them, oldest first.
+async fn accruals_of(app: &TestApp, partner: &str) -> Vec<Value> {
+    let data = app
+        .admin_data(ACCRUALS, json!({ "partner": partner }))
+        .await;
+    let mut list: Vec<Value> = data["accruals"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    list.reverse();
+    list
+}
+
+fn amounts(accruals: &[Value]) -> Vec<String> {
+    accruals
+        .iter()
+        .map(|a| a["amount"]["amount"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+const STATEMENT: &str = "query($id: ID!, $from: DateTime!, $to: DateTime!) { partner(id: $id) {
+    statement(from: $from, to: $to, currency: \"EUR\") {
+      openingBalance { amount } accrued { amount } reversed { amount } adjusted { amount }
+      paid { amount } closingBalance { amount } payable { amount } note
+      lines { kind amount { amount } reason } } } }";
+
+async fn statement(app: &TestApp, token: &str, partner: &str) -> Value {
+    let (_, body) = app
+        .post(
+            token,
+            STATEMENT,
+            json!({ "id": partner, "from": "2026-01-01T00:00:00Z", "to": "2028-01-01T00:00:00Z" }),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"]["partner"]["statement"].clone()
+}
+
+fn decimal(v: &Value) -> rust_decimal::Decimal {
+    v["amount"].as_str().unwrap().parse().unwrap()
+}
+
+/// The statement's closing balance is its opening balance plus its lines.
+fn assert_reconciles(statement: &Value) {
+    let lines: rust_decimal::Decimal = statement["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| decimal(&l["amount"]))
+        .sum();
+    assert_eq!(
+        decimal(&statement["openingBalance"]) + lines,
+        decimal(&statement["closingBalance"]),
+        "{statement}"
+    );
+    let parts = ["accrued", "reversed", "adjusted", "paid"]
+        .iter()
+        .map(|k| decimal(&statement[*k]))
+        .sum::<rust_decimal::Decimal>();
+    assert_eq!(parts, lines, "{statement}");
+}
+
+async fn pay_out(app: &TestApp, period_end: &str) -> Vec<Value> {
+    let data = app
+        .admin_data(
+            "mutation($end: Date!) { createPayouts(input: { periodEnd: $end, currency: \"EUR\" }) {
+                payouts { id amount { amount } status partner { id } } userErrors { field message } } }",
+            json!({ "end": period_end }),
+        )
+        .await;
+    let payouts = data["createPayouts"]["payouts"].as_array().unwrap().clone();
+    for payout in &payouts {
+        let id = &payout["id"];
+        let data = app
+            .admin_data(
+                "mutation($id: ID!) {
+                    approvePayout(input: { id: $id }) { payout { status } userErrors { message } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(
+            data["approvePayout"]["payout"]["status"], "APPROVED",
+            "{data}"
+        );
+        let data = app
+            .admin_data(
+                "mutation($id: ID!) { markPayoutPaid(input: { id: $id, externalReference: \"SEPA-1\" }) {
+                    payout { status } userErrors { message } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(data["markPayoutPaid"]["payout"]["status"], "PAID", "{data}");
+    }
+    payouts
+}
+
+backend_test!(
+    a_commission_and_a_fast_start_bonus_pay_and_explain_themselves,
+    |app| {
+        active_plan(&app, "Resale commission", commission()).await;
+        active_plan(&app, "Fast start", fast_start()).await;
+        let acme = app.partner("Acme").signed().sales_certified().await;
+        let mut day = 0;
+        for (i, won_on) in [30, 60, 85, 95].into_iter().enumerate() {
+            app.clock.advance(Duration::days(won_on - day));
+            day = won_on;
+            let rep = app.partner_token(&acme, Role::PartnerRep).await;
+            app.won_deal(&rep, deal(&format!("Customer {i}"))).await;
+        }
+        let accruals = accruals_of(&app, &acme).await;
+        // Each deal earns 10 % of 25,000.00; the first three earn the bonus too.
+        let mut earned = amounts(&accruals);
+        earned.sort();
+        assert_eq!(
+            earned,
+            ["2500.00", "2500.00", "2500.00", "2500.00", "500.00", "500.00", "500.00"]
+        );
+        let second_bonus = accruals
+            .iter()
+            .filter(|a| a["plan"]["name"] == "Fast start")
+            .nth(1)
+            .unwrap();
+        assert_eq!(
+            second_bonus["explanation"],
+            json!([
+                "Plan \"Fast start\", version 1",
+                "Deal 2 of 3 fast-start deals within 90 days of signing",
+                "Fixed amount for a sourced deal: 500.00 EUR",
+            ])
+        );
+        let commission = accruals
+            .iter()
+            .find(|a| a["plan"]["name"] == "Resale commission")
+            .unwrap();
+        assert_eq!(
+            commission["explanation"],
+            json!([
+                "Plan \"Resale commission\", version 1",
+                "Deal amount 25,000.00 EUR × your credit 100% = 25,000.00 EUR",
+                "Sourced rate 10% earns 2,500.00 EUR",
+            ])
+        );
+        assert!(accruals.iter().all(|a| a["status"] == "PENDING"));
+
+        // The hold ends 30 days after the last deal: the job approves, a payout pays.
+        app.clock.advance(Duration::days(31));
+        assert_eq!(app.run_jobs().await.accruals_approved, 7);
+        assert_eq!(app.run_jobs().await.accruals_approved, 0, "approved once");
+        let payouts = pay_out(&app, &app.clock_date()).await;
+        assert_eq!(payouts.len(), 1);
+        assert_eq!(payouts[0]["amount"]["amount"], "11500.00");
+        assert!(accruals_of(&app, &acme)
+            .await
+            .iter()
+            .all(|a| a["status"] == "PAID"));
+
+        let admin_view = statement(&app, &app.admin, &acme).await;
+        assert_reconciles(&admin_view);
+        assert_eq!(admin_view["accrued"]["amount"], "11500.00");
+        assert_eq!(admin_view["paid"]["amount"], "-11500.00");
+        assert_eq!(admin_view["closingBalance"]["amount"], "0.00");
+        // The partner reads the same statement.
+        let rep = app.partner_token(&acme, Role::PartnerRep).await;
+        assert_eq!(statement(&app, &rep, &acme).await, admin_view);
+    }
+);
+
+backend_test!(role_rates_and_both_tier_modes_on_one_deal, |app| {
+    active_plan(&app, "Commission", commission()).await;
+    let tiers = |mode: &str| {
+        json!({
+            "partnerDescription": "5% up to 50,000 a quarter, 8% above.",
+            "basis": "OPPORTUNITY_AMOUNT", "currency": "EUR", "holdDays": 0,
+            "rates": [{ "role": "SOURCED", "ratePercent": "0" }],
+            "tiers": { "period": "QUARTER", "mode": mode, "brackets": [
+                { "above": "0", "ratePercent": "5" }, { "above": "50000", "ratePercent": "8" },
+            ] },
+        })
+    };
+    active_plan(&app, "Marginal tiers", tiers("MARGINAL")).await;
+    active_plan(&app, "Retroactive tiers", tiers("RETROACTIVE")).await;
+    let acme = app.partner("Acme").signed().sales_certified().await;
+    let beta = app.partner("Beta").signed().await;
+    let (_, opportunity) = app
+        .sourced_opportunity(&acme, deal("Big Customer").amount("100000.00", "EUR"))
+        .await;
+    let data = app
+        .admin_data(
+            "mutation($o: ID!, $p: ID!) { addOpportunityPartner(input: { opportunityId: $o, partnerId: $p, role: INFLUENCED }) { userErrors { message } } }",
+            json!({ "o": opportunity, "p": beta }),
+        )
+        .await;
+    assert_eq!(data["addOpportunityPartner"]["userErrors"], json!([]));
+    for stage in ["QUALIFIED", "CLOSED_WON"] {
+        app.admin_data(
+            "mutation($id: ID!, $stage: OpportunityStage!) { moveOpportunityStage(input: { id: $id, stage: $stage }) { userErrors { message } } }",
+            json!({ "id": opportunity, "stage": stage }),
+        )
+        .await;
+    }
+    let mut acme_earned = amounts(&accruals_of(&app, &acme).await);
+    acme_earned.sort();
+    // 10 % of 100,000; tiers on 100,000: marginal 2,500 + 4,000, retroactive 8,000.
+    assert_eq!(acme_earned, ["10000.00", "6500.00", "8000.00"]);
+    let beta_accruals = accruals_of(&app, &beta).await;
+    // INFLUENCED: 2.5 % of 30 % of 100,000; the tier plans pay SOURCED only.
+    assert_eq!(amounts(&beta_accruals), ["750.00"]);
+    assert_eq!(
+        beta_accruals[0]["explanation"][1],
+        "Deal amount 100,000.00 EUR × your credit 30% = 30,000.00 EUR"
+    );
+});
+
+backend_test!(
+    reopening_after_payout_leaves_a_negative_entry_the_next_payout_nets,
+    |app| {
+        active_plan(&app, "Commission", commission()).await;
+        let acme = app.partner("Acme").signed().sales_certified().await;
+        let rep = app.partner_token(&acme, Role::PartnerRep).await;
+        let first = app.won_deal(&rep, deal("First")).await;
+        let ids: Vec<Value> = accruals_of(&app, &acme)
+            .await
+            .iter()
+            .map(|a| a["id"].clone())
+            .collect();
+        // Staff approve early, in bulk; a bad id is named and nothing changes.
+        let review = "mutation($ids: [ID!]!) { approveAccruals(input: { ids: $ids }) {
+        accruals { status } userErrors { field code } } }";
+        let data = app
+            .admin_data(review, json!({ "ids": [ids[0], "nonsense"] }))
+            .await;
+        assert_eq!(
+            data["approveAccruals"]["userErrors"],
+            json!([{ "field": ["input", "ids", "1"], "code": "NOT_FOUND" }])
+        );
+        assert_eq!(accruals_of(&app, &acme).await[0]["status"], "PENDING");
+        let data = app.admin_data(review, json!({ "ids": ids })).await;
+        assert_eq!(
+            data["approveAccruals"]["accruals"],
+            json!([{ "status": "APPROVED" }])
+        );
+        let paid = pay_out(&app, &app.clock_date()).await;
+        assert_eq!(paid[0]["amount"]["amount"], "2500.00");
+        let ledger_before = app.count("incentive_ledger_entry").await;
+
+        let data = app
+        .admin_data(
+            "mutation($id: ID!) { reopenOpportunity(input: { id: $id, stage: NEGOTIATION }) { userErrors { message } } }",
+            json!({ "id": first }),
+        )
+        .await;
+        assert_eq!(data["reopenOpportunity"]["userErrors"], json!([]));
+        let reversed = accruals_of(&app, &acme).await;
+        assert_eq!(reversed[0]["status"], "REVERSED");
+        assert!(reversed[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("already paid"));
+        // One new entry; none edited (the database refuses it anyway).
+        assert_eq!(app.count("incentive_ledger_entry").await, ledger_before + 1);
+        let rep = app.partner_token(&acme, Role::PartnerRep).await;
+        let owed = statement(&app, &rep, &acme).await;
+        assert_reconciles(&owed);
+        assert_eq!(owed["closingBalance"]["amount"], "-2500.00");
+        assert_eq!(owed["payable"]["amount"], "-2500.00");
+        assert!(
+            owed["note"].as_str().unwrap().contains("carried forward"),
+            "{owed}"
+        );
+        // No payout while the balance is negative.
+        assert_eq!(pay_out(&app, &app.clock_date()).await, Vec::<Value>::new());
+
+        // A bigger deal later: the next payout nets the reversal.
+        app.won_deal(&rep, deal("Second").amount("50000.00", "EUR"))
+            .await;
+        let pending: Vec<Value> = accruals_of(&app, &acme)
+            .await
+            .iter()
+            .filter(|a| a["status"] == "PENDING")
+            .map(|a| a["id"].clone())
+            .collect();
+        app.admin_data(review, json!({ "ids": pending })).await;
+        let netted = pay_out(&app, &app.clock_date()).await;
+        assert_eq!(netted[0]["amount"]["amount"], "2500.00");
+        let settled = statement(&app, &app.admin, &acme).await;
+        assert_reconciles(&settled);
+        assert_eq!(settled["closingBalance"]["amount"], "0.00");
+        assert_eq!(settled["payable"]["amount"], "0.00");
+        assert_eq!(settled["note"], Value::Null);
+    }
+);
+
+backend_test!(
+    a_preview_of_a_changed_plan_shows_what_would_have_been_paid_and_writes_nothing,
+    |app| {
+        let plan = active_plan(&app, "Commission", commission()).await;
+        let acme = app.partner("Acme").signed().sales_certified().await;
+        let rep = app.partner_token(&acme, Role::PartnerRep).await;
+        app.won_deal(&rep, deal("One")).await;
+        app.won_deal(&rep, deal("Two").amount("40000.00", "EUR"))
+            .await;
+        let mut changed = commission();
+        changed["rates"][0]["ratePercent"] = json!("12");
+        let tables = [
+            "incentive_accrual",
+            "incentive_ledger_entry",
+            "incentive_plan_version",
+            "audit_entry",
+            "outbox_event",
+        ];
+        let mut before = Vec::new();
+        for table in tables {
+            before.push(app.count(table).await);
+        }
+        let data = app
+        .admin_data(
+            "query($plan: ID!, $terms: IncentivePlanTermsInput) {
+                previewIncentivePlan(planId: $plan, terms: $terms, from: \"2026-10-01T00:00:00Z\", to: \"2027-01-01T00:00:00Z\") {
+                  total { amount currency } dealsConsidered lines { amount { amount } explanation } } }",
+            json!({ "plan": plan, "terms": changed }),
+        )
+        .await;
+        let preview = &data["previewIncentivePlan"];
+        // 12 % of 25,000 and of 40,000.
+        assert_eq!(
+            preview["total"],
+            json!({ "amount": "7800.00", "currency": "EUR" })
+        );
+        assert_eq!(preview["dealsConsidered"], 2);
+        assert_eq!(
+            preview["lines"][0]["explanation"][2],
+            "Sourced rate 12% earns 3,000.00 EUR"
+        );
+        let mut after = Vec::new();
+        for table in tables {
+            after.push(app.count(table).await);
+        }
+        assert_eq!(before, after, "a preview writes nothing");
+        // The saved plan's own preview matches what was accrued.
+        let data = app
+        .admin_data(
+            "query($plan: ID!) { previewIncentivePlan(planId: $plan, from: \"2026-10-01T00:00:00Z\", to: \"2027-01-01T00:00:00Z\") { total { amount } } }",
+            json!({ "plan": plan }),
+        )
+        .await;
+        assert_eq!(data["previewIncentivePlan"]["total"]["amount"], "6500.00");
+        // Partners cannot preview.
+        let (_, body) = app
+        .post(
+            &rep,
+            "query($plan: ID!) { previewIncentivePlan(planId: $plan, from: \"2026-10-01T00:00:00Z\", to: \"2027-01-01T00:00:00Z\") { dealsConsidered } }",
+            json!({ "plan": plan }),
+        )
+        .await;
+        assert!(body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Unknown field"));
+    }
+);
+
+backend_test!(
+    a_partner_sees_its_own_money_and_nothing_of_another_partners,
+    |app| {
+        active_plan(&app, "Commission", commission()).await;
+        let acme = app.partner("Acme").signed().sales_certified().await;
+        let beta = app.partner("Beta").signed().sales_certified().await;
+        let acme_rep = app.partner_token(&acme, Role::PartnerAdmin).await;
+        let beta_rep = app.partner_token(&beta, Role::PartnerRep).await;
+        app.won_deal(&acme_rep, deal("Acme Customer")).await;
+        app.won_deal(&beta_rep, deal("Beta Customer")).await;
+        let beta_accrual = accruals_of(&app, &beta).await[0]["id"].clone();
+        let note = "mutation($ids: [ID!]!) { holdAccruals(input: { ids: $ids, reason: \"Checking the invoice\", note: \"finance suspects a duplicate\" }) { userErrors { code } } }";
+        app.admin_data(note, json!({ "ids": [beta_accrual] })).await;
+
+        let (_, mine) = app
+        .post(
+            &acme_rep,
+            "{ accruals { totalCount edges { node { amount { amount } status holdUntil reason explanation plan { name partnerDescription } } } }
+               payouts { totalCount } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(mine["data"]["accruals"]["totalCount"], 1, "{mine}");
+        assert_eq!(
+            mine["data"]["accruals"]["edges"][0]["node"]["plan"]["partnerDescription"],
+            commission()["partnerDescription"]
+        );
+        let (_, theirs) = app
+            .post(
+                &acme_rep,
+                "query($a: ID!, $b: ID!) { node(id: $a) { id } partner(id: $b) { id }
+               filtered: accruals(filter: { opportunityId: $a }) { totalCount } }",
+                json!({ "a": beta_accrual, "b": beta }),
+            )
+            .await;
+        assert_eq!(
+            theirs["data"],
+            json!({ "node": null, "partner": null, "filtered": { "totalCount": 0 } })
+        );
+        for internal in [
+            "{ accruals { edges { node { note } } } }",
+            "{ accruals { edges { node { plan { terms { currency } } } } } }",
+            "{ incentivePlans { totalCount } }",
+            "{ ledgerEntries { cursor } }",
+        ] {
+            let (_, body) = app.post(&acme_rep, internal, json!({})).await;
+            assert!(
+                body["errors"][0]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("Unknown field")),
+                "{internal}: {body}"
+            );
+        }
+        // Disputing another partner's accrual fails like an id of nothing.
+        let dispute = "mutation($id: ID!) { disputeAccrual(input: { id: $id, reason: \"too low\" }) { accrual { id } userErrors { code } } }";
+        let (_, body) = app
+            .post(&acme_rep, dispute, json!({ "id": beta_accrual }))
+            .await;
+        assert_eq!(
+            body["data"]["disputeAccrual"]["userErrors"],
+            json!([{ "code": "NOT_FOUND" }])
+        );
+        // Events: its own accrual.created, in the partner view (no staff note).
+        let (_, events) = app
+            .post(
+                &acme_rep,
+                "{ events(first: 100) { edges { node { type data } } } }",
+                json!({}),
+            )
+            .await;
+        let text = events.to_string();
+        assert!(text.contains("accrual.created"), "{text}");
+        assert!(
+            !text.contains("Beta") && !text.contains("duplicate"),
+            "{text}"
+        );
+        let (_, events) = app
+            .post(
+                &beta_rep,
+                "{ events(first: 100) { edges { node { type data } } } }",
+                json!({}),
+            )
+            .await;
+        let text = events.to_string();
+        assert!(
+            text.contains("Checking the invoice") && !text.contains("duplicate"),
+            "{text}"
+        );
+    }
+);
+
+backend_test!(concurrent_closes_of_one_deal_accrue_once, |app| {
+    active_plan(&app, "Commission", commission()).await;
+    let acme = app.partner("Acme").signed().sales_certified().await;
+    let (_, opportunity) = app.sourced_opportunity(&acme, deal("Raced")).await;
+    app.admin_data(
+        "mutation($id: ID!) { moveOpportunityStage(input: { id: $id, stage: QUALIFIED }) { userErrors { message } } }",
+        json!({ "id": opportunity }),
+    )
+    .await;
+    let close = || {
+        app.post(
+            &app.admin,
+            "mutation($id: ID!) { moveOpportunityStage(input: { id: $id, stage: CLOSED_WON }) { opportunity { stage } userErrors { code } } }",
+            json!({ "id": opportunity }),
+        )
+    };
+    let (a, b) = tokio::join!(close(), close());
+    let won = [a.1, b.1]
+        .iter()
+        .filter(|body| body["data"]["moveOpportunityStage"]["opportunity"]["stage"] == "CLOSED_WON")
+        .count();
+    assert_eq!(won, 1);
+    assert_eq!(app.count("incentive_accrual").await, 1);
+    assert_eq!(
+        app.count_where("incentive_ledger_entry", "kind = 'ACCRUAL'")
+            .await,
+        1
+    );
+});
