@@ -281,13 +281,17 @@ async fn connect(args: &DatabaseArgs) -> anyhow::Result<sea_orm::DatabaseConnect
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let db = connect(&args.database).await?;
     let clock = std::sync::Arc::new(SystemClock);
-    if args.demo {
-        partnergraph::service::demo::seed(&db, clock.now()).await?;
-    }
+    let demo = match args.demo {
+        true => Some(partnergraph::service::demo::seed(&db, clock.now()).await?),
+        false => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    if let Some(demo) = demo {
+        demo.print(&format!("http://{address}/graphql"), clock.now());
+    }
     tracing::info!(%address, "serving GraphQL at http://{address}/graphql");
     let config = ServerConfig {
         limits: args.limits.into(),

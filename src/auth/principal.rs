@@ -186,12 +186,28 @@ impl Principal {
         action.allowed_for(self.role) && action.scope().is_none_or(|s| self.scopes.contains(s))
     }
 
-    /// `FORBIDDEN` unless the role and the token's scopes both allow `action`.
     /// Whether this principal may credit a partner as `role` on an opportunity.
     pub fn may_credit(&self, role: AttributionRole) -> bool {
         role == AttributionRole::Influenced || self.may(Action::CreditPartners)
     }
 
+    /// Whether this principal writes internal fields (SPEC §3): the write
+    /// side of the visibility policy, staff only. The partner schema has no
+    /// such input fields; a partner's value for one is dropped.
+    pub fn writes_internal_fields(&self) -> bool {
+        self.is_staff()
+    }
+
+    /// The partner a change is for: a partner principal's own, whatever it
+    /// names; staff name one.
+    pub fn partner_for(&self, named: Option<Uuid>) -> Option<Uuid> {
+        match self.kind() {
+            PrincipalKind::Partner => self.partner_id,
+            PrincipalKind::Staff => named,
+        }
+    }
+
+    /// `FORBIDDEN` unless the role and the token's scopes both allow `action`.
     pub fn authorize(&self, action: Action) -> Result<(), ApiError> {
         if self.may(action) {
             return Ok(());

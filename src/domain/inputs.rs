@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use chrono::NaiveDate;
+
 use rust_decimal::Decimal;
 
 /// Why a raw value was refused; the caller names the field.
@@ -120,6 +122,15 @@ pub fn free_text(raw: String) -> Result<String, InvalidInput> {
         Err(invalid("must be at most 10000 characters"))
     } else {
         Ok(raw)
+    }
+}
+
+/// An expected close date: today (the caller's clock, UTC) or later.
+pub fn close_date(date: NaiveDate, today: NaiveDate) -> Result<NaiveDate, InvalidInput> {
+    if date < today {
+        Err(invalid("must not be in the past"))
+    } else {
+        Ok(date)
     }
 }
 

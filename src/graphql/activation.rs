@@ -7,7 +7,7 @@ use super::{
     context,
     enums::MilestoneKind,
     partners::Partner,
-    payload::{input_id, settle},
+    payload::{input_id, mutate},
 };
 use crate::{
     auth::Action,
@@ -92,22 +92,18 @@ impl ActivationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The partner and the milestone.")] input: RecordMilestoneInput,
     ) -> ApiResult<RecordMilestonePayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WritePartners)?;
-        let outcome = match input_id("partnerId", NodeType::Partner, &input.partner_id) {
-            Ok(id) => {
-                service::record(
-                    context::db(ctx)?,
-                    &request.caller(),
-                    id,
-                    input.milestone.into(),
-                    input.achieved_at,
-                )
-                .await
-            }
-            Err(failure) => Err(failure),
-        };
-        let (partner, user_errors) = settle(outcome)?;
+        let (partner, user_errors) = mutate(ctx, Action::WritePartners, |request| async move {
+            let id = input_id("partnerId", NodeType::Partner, &input.partner_id)?;
+            service::record(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                input.milestone.into(),
+                input.achieved_at,
+            )
+            .await
+        })
+        .await?;
         Ok(RecordMilestonePayload {
             partner: partner.map(Partner::from),
             user_errors,

@@ -5,13 +5,16 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::partner_activity;
 
-use super::{context, enums::ActivityKind, payload::settle};
+use super::{context, enums::ActivityKind, payload::mutate};
 use crate::{
     auth::Action,
     domain::{UserError, UserErrorCode},
     error::ApiResult,
     ids::{self, NodeType},
-    service::activity::{self as service, NewActivity, MAX_BATCH},
+    service::{
+        activity::{self as service, NewActivity, MAX_BATCH},
+        Failure,
+    },
 };
 
 /// Something a partner's people did that counts toward engagement.
@@ -153,16 +156,15 @@ impl ActivityMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The activity.")] input: RecordPartnerActivityInput,
     ) -> ApiResult<RecordPartnerActivityPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::RecordActivity)?;
-        let mut errors = Vec::new();
-        let new = parse(input, None, &mut errors);
-        let outcome = if errors.is_empty() {
+        let (recorded, user_errors) = mutate(ctx, Action::RecordActivity, |request| async move {
+            let mut errors = Vec::new();
+            let new = parse(input, None, &mut errors);
+            if !errors.is_empty() {
+                return Err(Failure::User(errors));
+            }
             service::record(context::db(ctx)?, &request.caller(), vec![new], true).await
-        } else {
-            Err(crate::service::Failure::User(errors))
-        };
-        let (recorded, user_errors) = settle(outcome)?;
+        })
+        .await?;
         Ok(RecordPartnerActivityPayload {
             activity: recorded.and_then(|mut all| all.pop()).map(PartnerActivity),
             user_errors,
@@ -176,31 +178,28 @@ impl ActivityMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The activities.")] input: RecordPartnerActivitiesInput,
     ) -> ApiResult<RecordPartnerActivitiesPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::RecordActivity)?;
-        if input.activities.len() > MAX_BATCH {
-            return Ok(RecordPartnerActivitiesPayload {
-                activities: Vec::new(),
-                user_errors: vec![UserError::on_field(
+        let (recorded, user_errors) = mutate(ctx, Action::RecordActivity, |request| async move {
+            if input.activities.len() > MAX_BATCH {
+                return Err(UserError::on_field(
                     "activities",
                     UserErrorCode::InvalidValue,
                     format!("at most {MAX_BATCH} activities at once"),
-                )],
-            });
-        }
-        let mut errors = Vec::new();
-        let batch: Vec<NewActivity> = input
-            .activities
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| parse(a, Some(i), &mut errors))
-            .collect();
-        let outcome = if errors.is_empty() {
+                )
+                .into());
+            }
+            let mut errors = Vec::new();
+            let batch: Vec<NewActivity> = input
+                .activities
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| parse(a, Some(i), &mut errors))
+                .collect();
+            if !errors.is_empty() {
+                return Err(Failure::User(errors));
+            }
             service::record(context::db(ctx)?, &request.caller(), batch, false).await
-        } else {
-            Err(crate::service::Failure::User(errors))
-        };
-        let (recorded, user_errors) = settle(outcome)?;
+        })
+        .await?;
         Ok(RecordPartnerActivitiesPayload {
             activities: recorded
                 .unwrap_or_default()

@@ -9,14 +9,17 @@ use super::{
     context,
     enums::Role,
     partners::Partner,
-    payload::{input_id, settle, InputCheck},
+    payload::{input_id, mutate, InputCheck},
 };
 use crate::{
     auth::{Action, ScopeSet},
-    domain::{inputs::DisplayName, UserError},
+    domain::{
+        inputs::{DisplayName, InvalidInput},
+        UserError,
+    },
     error::ApiResult,
     ids::{self, NodeType},
-    service::{api_clients as service, Failure},
+    service::api_clients as service,
 };
 
 /// A machine client that gets access tokens with the OAuth2
@@ -165,34 +168,26 @@ impl ApiClientMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new client.")] input: CreateApiClientInput,
     ) -> ApiResult<CreateApiClientPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ManageApiClients)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let name = check.field("name", DisplayName::parse(&input.name));
-            let scopes = check.field(
-                "scopes",
-                ScopeSet::parse(&input.scopes.join(" "))
-                    .map_err(crate::domain::inputs::InvalidInput),
-            );
-            let partner_id = match (&input.partner_id, request.principal.is_staff()) {
-                (Some(id), true) => Some(input_id("partnerId", NodeType::Partner, id)?),
-                _ => None,
-            };
-            check.finish()?;
-            let (Some(name), Some(scopes)) = (name, scopes) else {
-                return Err(Failure::User(Vec::new()));
-            };
-            let new = service::NewApiClient {
-                name,
-                role: input.role.map(Into::into),
-                partner_id,
-                scopes,
-            };
+        let (created, user_errors) = mutate(ctx, Action::ManageApiClients, |request| async move {
+            let new = InputCheck::parse(|check| {
+                let name = check.field("name", DisplayName::parse(&input.name));
+                let scopes = check.field(
+                    "scopes",
+                    ScopeSet::parse(&input.scopes.join(" ")).map_err(InvalidInput),
+                );
+                let partner_id = input
+                    .partner_id
+                    .and_then(|id| check.id("partnerId", NodeType::Partner, &id));
+                Some(service::NewApiClient {
+                    name: name?,
+                    role: input.role.map(Into::into),
+                    partner_id,
+                    scopes: scopes?,
+                })
+            })?;
             service::create(context::db(ctx)?, &request.caller(), new).await
-        }
-        .await;
-        let (created, user_errors) = settle(outcome)?;
+        })
+        .await?;
         let (api_client, client_secret) = match created {
             Some((client, secret)) => (Some(ApiClient(client)), Some(secret.expose().to_owned())),
             None => (None, None),
@@ -211,13 +206,11 @@ impl ApiClientMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The client to revoke.")] input: RevokeApiClientInput,
     ) -> ApiResult<RevokeApiClientPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ManageApiClients)?;
-        let outcome = match input_id("id", NodeType::ApiClient, &input.id) {
-            Ok(id) => service::revoke(context::db(ctx)?, &request.caller(), id).await,
-            Err(failure) => Err(failure),
-        };
-        let (revoked, user_errors) = settle(outcome)?;
+        let (revoked, user_errors) = mutate(ctx, Action::ManageApiClients, |request| async move {
+            let id = input_id("id", NodeType::ApiClient, &input.id)?;
+            service::revoke(context::db(ctx)?, &request.caller(), id).await
+        })
+        .await?;
         Ok(RevokeApiClientPayload {
             api_client: revoked.map(ApiClient),
             user_errors,

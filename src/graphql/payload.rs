@@ -139,17 +139,12 @@ impl InputCheck {
         }
     }
 
-    pub fn reject(&mut self, error: UserError) {
-        self.errors.push(error);
+    /// The value of a parser that names its own field, or `None` after noting its error.
+    pub fn checked<T>(&mut self, parsed: Result<T, UserError>) -> Option<T> {
+        parsed.map_err(|error| self.errors.push(error)).ok()
     }
 
-    /// `Err` with every error noted, or `Ok` when the input is clean.
-    // Kept while resolvers move to `InputCheck::parse`.
-    pub fn finish(self) -> Result<(), Failure> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Failure::User(self.errors))
-        }
+    pub fn reject(&mut self, error: UserError) {
+        self.errors.push(error);
     }
 }

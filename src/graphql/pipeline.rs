@@ -381,26 +381,28 @@ impl PipelineMutation {
         mutate(ctx, Action::WritePipeline, |request| async move {
             let (id, changes) = InputCheck::parse(|check| {
                 let id = check.id("id", NodeType::Opportunity, &input.id);
-                let mut changes = OpportunityChanges {
+                let changes = OpportunityChanges {
                     next_step: check.clearable("nextStep", input.next_step, free_text),
-                    ..Default::default()
-                };
-                if request.principal.is_staff() {
-                    changes.name = check.optional("name", input.name, |n| DisplayName::parse(&n));
-                    changes.amount = input.amount.and_then(|m| money_input(check, "amount", m));
-                    changes.expected_close_date = input.expected_close_date.map(|d| d.0);
-                    changes.discount =
-                        check.clearable("discountPercent", input.discount_percent, |d| {
-                            Percent::parse(d.0)
-                        });
-                    changes.margin = check.clearable("marginPercent", input.margin_percent, |d| {
+                    name: check.optional("name", input.name, |n| DisplayName::parse(&n)),
+                    amount: input.amount.and_then(|m| money_input(check, "amount", m)),
+                    expected_close_date: input.expected_close_date.map(|d| d.0),
+                    discount: check.clearable("discountPercent", input.discount_percent, |d| {
                         Percent::parse(d.0)
-                    });
-                    changes.competitor_intel =
-                        check.clearable("competitorIntel", input.competitor_intel, free_text);
-                    changes.internal_notes =
-                        check.clearable("internalNotes", input.internal_notes, free_text);
-                }
+                    }),
+                    margin: check.clearable("marginPercent", input.margin_percent, |d| {
+                        Percent::parse(d.0)
+                    }),
+                    competitor_intel: check.clearable(
+                        "competitorIntel",
+                        input.competitor_intel,
+                        free_text,
+                    ),
+                    internal_notes: check.clearable(
+                        "internalNotes",
+                        input.internal_notes,
+                        free_text,
+                    ),
+                };
                 Some((id?, changes))
             })?;
             service::update(

@@ -19,7 +19,7 @@ use super::{
         self, AttributionOfPartner, AttributionsOf, OpportunityById, PartnerById, RegistrationById,
     },
     partners::Partner,
-    payload::{input_id, settle, InputCheck},
+    payload::{input_id, mutate, InputCheck},
     scalars::{Date, Decimal, Money},
 };
 use crate::{
@@ -36,7 +36,7 @@ use crate::{
         registrations::{
             self as service, NewRegistration, RegistrationChanges, RegistrationFilter,
         },
-        Failure, Outcome,
+        Failure,
     },
 };
 
@@ -915,12 +915,13 @@ pub struct DealRegistrationPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn payload(outcome: Outcome<deal_registration::Model>) -> ApiResult<DealRegistrationPayload> {
-    let (registration, user_errors) = settle(outcome)?;
-    Ok(DealRegistrationPayload {
+fn payload(
+    (registration, user_errors): (Option<deal_registration::Model>, Vec<UserError>),
+) -> DealRegistrationPayload {
+    DealRegistrationPayload {
         deal_registration: registration.map(DealRegistration::from),
         user_errors,
-    })
+    }
 }
 
 fn registration_id(id: &ID) -> Result<Uuid, Failure> {
@@ -939,6 +940,15 @@ pub fn money_input(check: &mut InputCheck, field: &str, input: MoneyInput) -> Op
         return None;
     }
     Some(parsed)
+}
+
+/// A decision's two fields: the registration and the reason the partner sees.
+fn registration_and_reason(id: &ID, why: String) -> Result<(Uuid, String), Failure> {
+    InputCheck::parse(|check| {
+        let id = check.id("id", NodeType::DealRegistration, id);
+        let why = check.field("reason", reason(why));
+        Some((id?, why?))
+    })
 }
 
 fn reason(raw: String) -> Result<String, InvalidInput> {
@@ -964,64 +974,50 @@ impl RegistrationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The deal.")] input: SubmitDealRegistrationInput,
     ) -> ApiResult<DealRegistrationPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::SubmitRegistrations)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let partner_id = match &input.partner_id {
-                Some(id) if request.principal.is_staff() => {
-                    check.id("partnerId", NodeType::Partner, id)
-                }
-                _ => None,
-            };
-            let company_name = check.field("companyName", DisplayName::parse(&input.company_name));
-            let company_domain = check.field(
-                "companyDomain",
-                service::parse_company_domain(&input.company_domain).map_err(InvalidInput),
-            );
-            let contact_name = check.field(
-                "customerContactName",
-                DisplayName::parse(&input.customer_contact_name),
-            );
-            let contact_email = check.field(
-                "customerContactEmail",
-                EmailAddress::parse(&input.customer_contact_email),
-            );
-            let amount = money_input(&mut check, "estimatedAmount", input.estimated_amount);
-            let product = check.optional("product", input.product, free_text);
-            let notes = check.optional("notes", input.notes, free_text);
-            check.finish()?;
-            let (
-                Some(company_name),
-                Some(company_domain),
-                Some(contact_name),
-                Some(contact_email),
-                Some(amount),
-            ) = (
-                company_name,
-                company_domain,
-                contact_name,
-                contact_email,
-                amount,
-            )
-            else {
-                return Err(Failure::User(Vec::new()));
-            };
-            let new = NewRegistration {
-                partner_id,
-                company_name,
-                company_domain,
-                customer_contact_name: contact_name,
-                customer_contact_email: contact_email,
-                estimated_amount: amount,
-                expected_close_date: input.expected_close_date.0,
-                product,
-                notes,
-            };
+        mutate(ctx, Action::SubmitRegistrations, |request| async move {
+            let today = request.now.date_naive();
+            let new = InputCheck::parse(|check| {
+                let partner_id = input
+                    .partner_id
+                    .and_then(|id| check.id("partnerId", NodeType::Partner, &id));
+                let company_name =
+                    check.field("companyName", DisplayName::parse(&input.company_name));
+                let company_domain = check.field(
+                    "companyDomain",
+                    service::parse_company_domain(&input.company_domain).map_err(InvalidInput),
+                );
+                let customer_contact_name = check.field(
+                    "customerContactName",
+                    DisplayName::parse(&input.customer_contact_name),
+                );
+                let customer_contact_email = check.field(
+                    "customerContactEmail",
+                    EmailAddress::parse(&input.customer_contact_email),
+                );
+                let estimated_amount =
+                    money_input(check, "estimatedAmount", input.estimated_amount);
+                let expected_close_date = check.field(
+                    "expectedCloseDate",
+                    inputs::close_date(input.expected_close_date.0, today),
+                );
+                let product = check.optional("product", input.product, free_text);
+                let notes = check.optional("notes", input.notes, free_text);
+                Some(NewRegistration {
+                    partner_id,
+                    company_name: company_name?,
+                    company_domain: company_domain?,
+                    customer_contact_name: customer_contact_name?,
+                    customer_contact_email: customer_contact_email?,
+                    estimated_amount: estimated_amount?,
+                    expected_close_date: expected_close_date?,
+                    product,
+                    notes,
+                })
+            })?;
             service::submit(context::db(ctx)?, &request.caller(), new).await
-        }
-        .await;
-        payload(outcome)
+        })
+        .await
+        .map(payload)
     }
 
     /// Changes an undecided registration. Needs `registrations:write`.
@@ -1030,38 +1026,39 @@ impl RegistrationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The changes.")] input: UpdateDealRegistrationInput,
     ) -> ApiResult<DealRegistrationPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::SubmitRegistrations)?;
-        let outcome = async {
-            let id = registration_id(&input.id)?;
-            let mut check = InputCheck::default();
-            let internal_notes = if request.principal.is_staff() {
-                check.clearable("internalNotes", input.internal_notes, free_text)
-            } else {
-                None
-            };
-            let changes = RegistrationChanges {
-                customer_contact_name: check.optional(
-                    "customerContactName",
-                    input.customer_contact_name,
-                    |n| DisplayName::parse(&n),
-                ),
-                customer_contact_email: check.optional(
-                    "customerContactEmail",
-                    input.customer_contact_email,
-                    |e| EmailAddress::parse(&e),
-                ),
-                estimated_amount: input
-                    .estimated_amount
-                    .and_then(|m| money_input(&mut check, "estimatedAmount", m)),
-                expected_close_date: input
-                    .expected_close_date
-                    .map(|d: Date| -> NaiveDate { d.0 }),
-                product: check.clearable("product", input.product, free_text),
-                notes: check.clearable("notes", input.notes, free_text),
-                internal_notes,
-            };
-            check.finish()?;
+        mutate(ctx, Action::SubmitRegistrations, |request| async move {
+            let today = request.now.date_naive();
+            let (id, changes) = InputCheck::parse(|check| {
+                let id = check.id("id", NodeType::DealRegistration, &input.id);
+                let changes = RegistrationChanges {
+                    customer_contact_name: check.optional(
+                        "customerContactName",
+                        input.customer_contact_name,
+                        |n| DisplayName::parse(&n),
+                    ),
+                    customer_contact_email: check.optional(
+                        "customerContactEmail",
+                        input.customer_contact_email,
+                        |e| EmailAddress::parse(&e),
+                    ),
+                    estimated_amount: input
+                        .estimated_amount
+                        .and_then(|m| money_input(check, "estimatedAmount", m)),
+                    expected_close_date: check.optional(
+                        "expectedCloseDate",
+                        input.expected_close_date,
+                        |d: Date| inputs::close_date(d.0, today),
+                    ),
+                    product: check.clearable("product", input.product, free_text),
+                    notes: check.clearable("notes", input.notes, free_text),
+                    internal_notes: check.clearable(
+                        "internalNotes",
+                        input.internal_notes,
+                        free_text,
+                    ),
+                };
+                Some((id?, changes))
+            })?;
             service::update(
                 context::db(ctx)?,
                 &request.caller(),
@@ -1070,9 +1067,9 @@ impl RegistrationMutation {
                 changes,
             )
             .await
-        }
-        .await;
-        payload(outcome)
+        })
+        .await
+        .map(payload)
     }
 
     /// Withdraws an undecided registration. Needs `registrations:write`.
@@ -1081,13 +1078,12 @@ impl RegistrationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The registration.")] input: DealRegistrationIdInput,
     ) -> ApiResult<DealRegistrationPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::SubmitRegistrations)?;
-        let outcome = match registration_id(&input.id) {
-            Ok(id) => service::withdraw(context::db(ctx)?, &request.caller(), id).await,
-            Err(failure) => Err(failure),
-        };
-        payload(outcome)
+        mutate(ctx, Action::SubmitRegistrations, |request| async move {
+            let id = registration_id(&input.id)?;
+            service::withdraw(context::db(ctx)?, &request.caller(), id).await
+        })
+        .await
+        .map(payload)
     }
 
     /// Approves a registration: protection starts and the partner-sourced
@@ -1098,21 +1094,18 @@ impl RegistrationMutation {
         #[graphql(desc = "The registration and, optionally, its protection length.")]
         input: ApproveDealRegistrationInput,
     ) -> ApiResult<DealRegistrationPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ReviewRegistrations)?;
-        let outcome = match registration_id(&input.id) {
-            Ok(id) => {
-                service::approve(
-                    context::db(ctx)?,
-                    &request.caller(),
-                    id,
-                    input.protection_days,
-                )
-                .await
-            }
-            Err(failure) => Err(failure),
-        };
-        payload(outcome)
+        mutate(ctx, Action::ReviewRegistrations, |request| async move {
+            let id = registration_id(&input.id)?;
+            service::approve(
+                context::db(ctx)?,
+                &request.caller(),
+                id,
+                input.protection_days,
+            )
+            .await
+        })
+        .await
+        .map(payload)
     }
 
     /// Rejects a registration, with a reason the partner sees. Needs `PARTNER_MANAGER` or `ADMIN` and `registrations:write`.
@@ -1121,23 +1114,12 @@ impl RegistrationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The registration and the reason.")] input: RejectDealRegistrationInput,
     ) -> ApiResult<DealRegistrationPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ReviewRegistrations)?;
-        let outcome = async {
-            let id = registration_id(&input.id)?;
-            let mut check = InputCheck::default();
-            let why = check.field("reason", reason(input.reason));
-            check.finish()?;
-            service::reject(
-                context::db(ctx)?,
-                &request.caller(),
-                id,
-                why.unwrap_or_default(),
-            )
-            .await
-        }
-        .await;
-        payload(outcome)
+        mutate(ctx, Action::ReviewRegistrations, |request| async move {
+            let (id, why) = registration_and_reason(&input.id, input.reason)?;
+            service::reject(context::db(ctx)?, &request.caller(), id, why).await
+        })
+        .await
+        .map(payload)
     }
 
     /// Extends an approved registration's protection. Needs `PARTNER_MANAGER` or `ADMIN` and `registrations:write`.
@@ -1147,24 +1129,12 @@ impl RegistrationMutation {
         #[graphql(desc = "The registration, the days to add and the reason.")]
         input: ExtendDealRegistrationInput,
     ) -> ApiResult<DealRegistrationPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ReviewRegistrations)?;
-        let outcome = async {
-            let id = registration_id(&input.id)?;
-            let mut check = InputCheck::default();
-            let why = check.field("reason", reason(input.reason));
-            check.finish()?;
-            service::extend(
-                context::db(ctx)?,
-                &request.caller(),
-                id,
-                input.days,
-                why.unwrap_or_default(),
-            )
-            .await
-        }
-        .await;
-        payload(outcome)
+        mutate(ctx, Action::ReviewRegistrations, |request| async move {
+            let (id, why) = registration_and_reason(&input.id, input.reason)?;
+            service::extend(context::db(ctx)?, &request.caller(), id, input.days, why).await
+        })
+        .await
+        .map(payload)
     }
 
     /// Decides a registration conflict; both parties' registrations move
@@ -1175,27 +1145,26 @@ impl RegistrationMutation {
         #[graphql(desc = "The conflict, the decision and its rationale.")]
         input: ResolveRegistrationConflictInput,
     ) -> ApiResult<DealRegistrationPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ReviewRegistrations)?;
-        let outcome = async {
-            let conflict = input_id(
-                "conflictId",
-                NodeType::RegistrationConflict,
-                &input.conflict_id,
-            )?;
-            let mut check = InputCheck::default();
-            let rationale = check.field("rationale", reason(input.rationale));
-            check.finish()?;
+        mutate(ctx, Action::ReviewRegistrations, |request| async move {
+            let (conflict, rationale) = InputCheck::parse(|check| {
+                let conflict = check.id(
+                    "conflictId",
+                    NodeType::RegistrationConflict,
+                    &input.conflict_id,
+                );
+                let rationale = check.field("rationale", reason(input.rationale));
+                Some((conflict?, rationale?))
+            })?;
             service::resolve_conflict(
                 context::db(ctx)?,
                 &request.caller(),
                 conflict,
                 input.resolution.into(),
-                rationale.unwrap_or_default(),
+                rationale,
             )
             .await
-        }
-        .await;
-        payload(outcome)
+        })
+        .await
+        .map(payload)
     }
 }

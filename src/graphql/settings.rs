@@ -6,7 +6,7 @@ use entity::program_settings;
 
 use super::{
     context,
-    payload::{settle, InputCheck},
+    payload::{mutate, InputCheck},
     scalars::{CurrencyCode, Decimal},
 };
 use crate::{
@@ -202,36 +202,36 @@ impl SettingsMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new values.")] input: UpdateSettingsInput,
     ) -> ApiResult<UpdateSettingsPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WriteSettings)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let influence_weight = check.optional("influenceWeight", input.influence_weight, |d| {
-                Weight::parse(d.0)
-            });
-            let base_currency = check.optional("baseCurrency", input.base_currency, |c| {
-                inputs::CurrencyCode::parse(&c)
-            });
+        let (settings, user_errors) = mutate(ctx, Action::WriteSettings, |request| async move {
+            let changes = InputCheck::parse(|check| {
+                let influence_weight =
+                    check.optional("influenceWeight", input.influence_weight, |d| {
+                        Weight::parse(d.0)
+                    });
+                let base_currency = check.optional("baseCurrency", input.base_currency, |c| {
+                    inputs::CurrencyCode::parse(&c)
+                });
 
-            let changes = SettingsChanges {
-                protection_days: input.protection_days,
-                max_extensions: input.max_extensions,
-                extension_max_days: input.extension_max_days,
-                review_sla_hours: input.review_sla_hours,
-                registration_expiring_days: input.registration_expiring_days,
-                certification_expiring_days: input.certification_expiring_days,
-                certification_gating: input.certification_gating,
-                influence_weight,
-                required_sales_certifications: input.required_sales_certifications,
-                required_technical_certifications: input.required_technical_certifications,
-                activation_days: input.activation_days,
-                base_currency,
-                show_tier_progress_to_partners: input.show_tier_progress_to_partners,
-            };
-            for error in changes.range_errors() {
-                check.reject(error);
-            }
-            check.finish()?;
+                let changes = SettingsChanges {
+                    protection_days: input.protection_days,
+                    max_extensions: input.max_extensions,
+                    extension_max_days: input.extension_max_days,
+                    review_sla_hours: input.review_sla_hours,
+                    registration_expiring_days: input.registration_expiring_days,
+                    certification_expiring_days: input.certification_expiring_days,
+                    certification_gating: input.certification_gating,
+                    influence_weight,
+                    required_sales_certifications: input.required_sales_certifications,
+                    required_technical_certifications: input.required_technical_certifications,
+                    activation_days: input.activation_days,
+                    base_currency,
+                    show_tier_progress_to_partners: input.show_tier_progress_to_partners,
+                };
+                for error in changes.range_errors() {
+                    check.reject(error);
+                }
+                Some(changes)
+            })?;
             service::update(
                 context::db(ctx)?,
                 &request.caller(),
@@ -239,9 +239,8 @@ impl SettingsMutation {
                 changes,
             )
             .await
-        }
-        .await;
-        let (settings, user_errors) = settle(outcome)?;
+        })
+        .await?;
         Ok(UpdateSettingsPayload {
             settings: settings.map(Into::into),
             user_errors,
@@ -255,20 +254,16 @@ impl SettingsMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The currency and its rate.")] input: SetExchangeRateInput,
     ) -> ApiResult<SetExchangeRatePayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::WriteSettings)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let currency = check.field("currency", inputs::CurrencyCode::parse(&input.currency));
-            let rate = check.field("rateToBase", Rate::parse(input.rate_to_base.0));
-            check.finish()?;
-            let (Some(currency), Some(rate)) = (currency, rate) else {
-                return Err(crate::service::Failure::User(Vec::new()));
-            };
+        let (rate, user_errors) = mutate(ctx, Action::WriteSettings, |request| async move {
+            let (currency, rate) = InputCheck::parse(|check| {
+                let currency =
+                    check.field("currency", inputs::CurrencyCode::parse(&input.currency));
+                let rate = check.field("rateToBase", Rate::parse(input.rate_to_base.0));
+                Some((currency?, rate?))
+            })?;
             exchange_rates::set(context::db(ctx)?, &request.caller(), currency, rate).await
-        }
-        .await;
-        let (rate, user_errors) = settle(outcome)?;
+        })
+        .await?;
         Ok(SetExchangeRatePayload {
             exchange_rate: rate.map(Into::into),
             user_errors,

@@ -11,7 +11,7 @@ use super::{
     connection::{connection, page_args},
     context,
     partners::Partner,
-    payload::{input_id, settle, InputCheck},
+    payload::{input_id, mutate, InputCheck},
 };
 use crate::{
     auth::Action,
@@ -19,7 +19,7 @@ use crate::{
     error::{ApiError, ApiResult},
     events,
     ids::{self, NodeType},
-    service::{webhooks as service, Failure, Outcome},
+    service::{webhooks as service, Failure},
     webhooks::target::TargetPolicy,
 };
 
@@ -405,23 +405,21 @@ async fn checked_url(ctx: &Context<'_>, raw: &str) -> Result<url::Url, InvalidIn
 }
 
 fn endpoint_payload(
-    outcome: Outcome<webhook_endpoint::Model>,
-) -> ApiResult<WebhookEndpointPayload> {
-    let (endpoint, user_errors) = settle(outcome)?;
-    Ok(WebhookEndpointPayload {
+    (endpoint, user_errors): (Option<webhook_endpoint::Model>, Vec<UserError>),
+) -> WebhookEndpointPayload {
+    WebhookEndpointPayload {
         webhook_endpoint: endpoint.map(WebhookEndpoint),
         user_errors,
-    })
+    }
 }
 
 fn delivery_payload(
-    outcome: Outcome<webhook_delivery::Model>,
-) -> ApiResult<WebhookDeliveryPayload> {
-    let (delivery, user_errors) = settle(outcome)?;
-    Ok(WebhookDeliveryPayload {
+    (delivery, user_errors): (Option<webhook_delivery::Model>, Vec<UserError>),
+) -> WebhookDeliveryPayload {
+    WebhookDeliveryPayload {
         webhook_delivery: delivery.map(WebhookDelivery),
         user_errors,
-    })
+    }
 }
 
 #[derive(Default)]
@@ -438,41 +436,25 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new endpoint.")] input: CreateWebhookEndpointInput,
     ) -> ApiResult<CreateWebhookEndpointPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ManageWebhooks)?;
-        let outcome = async {
-            let mut check = InputCheck::default();
-            let url = check.field("url", checked_url(ctx, &input.url).await);
-            let description = match input.description.as_deref().map(service::parse_description) {
-                Some(Err(error)) => {
-                    check.reject(error);
-                    None
-                }
-                Some(Ok(description)) => description,
-                None => None,
-            };
-            let event_types =
-                match service::parse_event_types(&input.event_types, !request.principal.is_staff())
-                {
-                    Ok(types) => Some(types),
-                    Err(error) => {
-                        check.reject(error);
-                        None
-                    }
-                };
-            check.finish()?;
-            let (Some(url), Some(event_types)) = (url, event_types) else {
-                return Err(Failure::User(Vec::new()));
-            };
-            let new = service::NewEndpoint {
-                url,
-                event_types,
-                description,
-            };
+        let (created, user_errors) = mutate(ctx, Action::ManageWebhooks, |request| async move {
+            let url = checked_url(ctx, &input.url).await;
+            let new = InputCheck::parse(|check| {
+                let url = check.field("url", url);
+                let description = input
+                    .description
+                    .as_deref()
+                    .and_then(|text| check.checked(service::parse_description(text)))
+                    .flatten();
+                let event_types = check.checked(service::parse_event_types(&input.event_types));
+                Some(service::NewEndpoint {
+                    url: url?,
+                    event_types: event_types?,
+                    description,
+                })
+            })?;
             service::create(context::db(ctx)?, &request.caller(), new).await
-        }
-        .await;
-        let (created, user_errors) = settle(outcome)?;
+        })
+        .await?;
         let (webhook_endpoint, secret) = match created {
             Some((endpoint, secret)) => (Some(WebhookEndpoint(endpoint)), Some(secret)),
             None => (None, None),
@@ -491,37 +473,29 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The endpoint and its changes.")] input: UpdateWebhookEndpointInput,
     ) -> ApiResult<WebhookEndpointPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ManageWebhooks)?;
-        let outcome = async {
-            let id = endpoint_id(&input.id)?;
-            let mut check = InputCheck::default();
+        mutate(ctx, Action::ManageWebhooks, |request| async move {
             let url = match &input.url {
-                Some(raw) => check.field("url", checked_url(ctx, raw).await),
+                Some(raw) => Some(checked_url(ctx, raw).await),
                 None => None,
             };
-            let description = match input.description {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(text) => match service::parse_description(&text) {
-                    Ok(description) => Some(description),
-                    Err(error) => {
-                        check.reject(error);
-                        None
-                    }
-                },
-            };
-            check.finish()?;
-            let event_types = input
-                .event_types
-                .map(|types| service::parse_event_types(&types, !request.principal.is_staff()))
-                .transpose()?;
-            let changes = service::EndpointChanges {
-                url,
-                event_types,
-                description,
-                enabled: input.enabled,
-            };
+            let (id, changes) = InputCheck::parse(|check| {
+                let id = check.id("id", NodeType::WebhookEndpoint, &input.id);
+                let changes = service::EndpointChanges {
+                    url: url.and_then(|url| check.field("url", url)),
+                    event_types: input
+                        .event_types
+                        .and_then(|types| check.checked(service::parse_event_types(&types))),
+                    description: match input.description {
+                        MaybeUndefined::Undefined => None,
+                        MaybeUndefined::Null => Some(None),
+                        MaybeUndefined::Value(text) => {
+                            check.checked(service::parse_description(&text))
+                        }
+                    },
+                    enabled: input.enabled,
+                };
+                Some((id?, changes))
+            })?;
             service::update(
                 context::db(ctx)?,
                 &request.caller(),
@@ -530,9 +504,9 @@ impl WebhookMutation {
                 changes,
             )
             .await
-        }
-        .await;
-        endpoint_payload(outcome)
+        })
+        .await
+        .map(endpoint_payload)
     }
 
     /// Deletes a webhook endpoint with its deliveries. Needs the `webhooks:manage` scope.
@@ -541,13 +515,11 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The endpoint to delete.")] input: WebhookEndpointIdInput,
     ) -> ApiResult<DeleteWebhookEndpointPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ManageWebhooks)?;
-        let outcome = match endpoint_id(&input.id) {
-            Ok(id) => service::delete(context::db(ctx)?, &request.caller(), id).await,
-            Err(failure) => Err(failure),
-        };
-        let (deleted, user_errors) = settle(outcome)?;
+        let (deleted, user_errors) = mutate(ctx, Action::ManageWebhooks, |request| async move {
+            let id = endpoint_id(&input.id)?;
+            service::delete(context::db(ctx)?, &request.caller(), id).await
+        })
+        .await?;
         Ok(DeleteWebhookEndpointPayload {
             deleted_webhook_endpoint_id: deleted
                 .map(|id| ID(ids::encode(NodeType::WebhookEndpoint, id))),
@@ -563,13 +535,11 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The endpoint whose secret to rotate.")] input: WebhookEndpointIdInput,
     ) -> ApiResult<RotateWebhookSecretPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ManageWebhooks)?;
-        let outcome = match endpoint_id(&input.id) {
-            Ok(id) => service::rotate_secret(context::db(ctx)?, &request.caller(), id).await,
-            Err(failure) => Err(failure),
-        };
-        let (rotated, user_errors) = settle(outcome)?;
+        let (rotated, user_errors) = mutate(ctx, Action::ManageWebhooks, |request| async move {
+            let id = endpoint_id(&input.id)?;
+            service::rotate_secret(context::db(ctx)?, &request.caller(), id).await
+        })
+        .await?;
         let (webhook_endpoint, secret) = match rotated {
             Some((endpoint, secret)) => (Some(WebhookEndpoint(endpoint)), Some(secret)),
             None => (None, None),
@@ -587,13 +557,12 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The endpoint to test.")] input: WebhookEndpointIdInput,
     ) -> ApiResult<WebhookDeliveryPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ManageWebhooks)?;
-        let outcome = match endpoint_id(&input.id) {
-            Ok(id) => service::send_test(context::db(ctx)?, &request.caller(), id).await,
-            Err(failure) => Err(failure),
-        };
-        delivery_payload(outcome)
+        mutate(ctx, Action::ManageWebhooks, |request| async move {
+            let id = endpoint_id(&input.id)?;
+            service::send_test(context::db(ctx)?, &request.caller(), id).await
+        })
+        .await
+        .map(delivery_payload)
     }
 
     /// Sends a delivery again, now, with a fresh retry schedule and the same
@@ -603,12 +572,11 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The delivery to send again.")] input: WebhookDeliveryIdInput,
     ) -> ApiResult<WebhookDeliveryPayload> {
-        let request = context::request(ctx)?;
-        request.principal.authorize(Action::ManageWebhooks)?;
-        let outcome = match input_id("id", NodeType::WebhookDelivery, &input.id) {
-            Ok(id) => service::redeliver(context::db(ctx)?, &request.caller(), id).await,
-            Err(failure) => Err(failure),
-        };
-        delivery_payload(outcome)
+        mutate(ctx, Action::ManageWebhooks, |request| async move {
+            let id = input_id("id", NodeType::WebhookDelivery, &input.id)?;
+            service::redeliver(context::db(ctx)?, &request.caller(), id).await
+        })
+        .await
+        .map(delivery_payload)
     }
 }

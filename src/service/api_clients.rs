@@ -86,10 +86,7 @@ pub async fn create(
     new: NewApiClient,
 ) -> Outcome<(api_client::Model, Secret)> {
     let principal = caller.principal;
-    let partner_id = match principal.kind() {
-        PrincipalKind::Partner => principal.partner_id,
-        PrincipalKind::Staff => new.partner_id,
-    };
+    let partner_id = principal.partner_for(new.partner_id);
     let role = new.role.unwrap_or(if partner_id.is_some() {
         Role::PartnerAdmin
     } else {

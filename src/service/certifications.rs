@@ -1,5 +1,6 @@
 //! Certification tracks and partner contacts' certifications (SPEC §4.4).
 
+use super::set_if;
 use chrono::{DateTime, Duration, Utc};
 use entity::{certification, certification_track, partner_contact};
 use sea_orm::{
@@ -189,18 +190,15 @@ pub async fn update_track(
         return Err(stale(current.version));
     }
     let mut changed = current.clone().into_active_model();
-    if let Some(name) = changes.name {
-        changed.name = Set(name.into_inner());
-    }
-    if let Some(level) = changes.level {
-        changed.level = Set(level);
-    }
+    set_if(
+        &mut changed.name,
+        changes.name.map(|name| name.into_inner()),
+    );
+    set_if(&mut changed.level, changes.level);
     if let Some(months) = validity_months {
         changed.validity_months = Set(months);
     }
-    if let Some(active) = changes.active {
-        changed.active = Set(active);
-    }
+    set_if(&mut changed.active, changes.active);
     let updated = uow
         .update::<certification_track::Entity>("updateCertificationTrack", &current, changed)
         .await

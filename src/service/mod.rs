@@ -69,3 +69,10 @@ impl Caller<'_> {
         unit_of_work::Actor::principal(self.principal, self.request_id.clone())
     }
 }
+
+/// Sets a column when a change names it; `None` leaves it as it was read.
+pub fn set_if<T: Into<sea_orm::Value>>(column: &mut sea_orm::ActiveValue<T>, change: Option<T>) {
+    if let Some(value) = change {
+        *column = sea_orm::ActiveValue::Set(value);
+    }
+}

@@ -1,6 +1,7 @@
 //! The pipeline (SPEC §4.3): opportunities, stage moves, attribution and CRM
 //! upserts. Partner-sourced opportunities are created by registration approval.
 
+use super::set_if;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{deal_registration, opportunity, opportunity_attribution, opportunity_external_id};
 use sea_orm::{
@@ -205,15 +206,12 @@ fn with_page_relations(
             Expr::col((own.clone(), opportunity_attribution::Column::OpportunityId))
                 .equals((opportunity::Entity, opportunity::Column::Id)),
         )
-        .add(
-            match principal.partner_id.filter(|_| !principal.is_staff()) {
-                Some(partner_id) => {
-                    Expr::col((own.clone(), opportunity_attribution::Column::PartnerId))
-                        .eq(partner_id)
-                }
-                None => Expr::value(false),
-            },
-        );
+        .add(match policy::RowScope::of(principal).partner() {
+            Some(partner_id) => {
+                Expr::col((own.clone(), opportunity_attribution::Column::PartnerId)).eq(partner_id)
+            }
+            None => Expr::value(false),
+        });
     QueryTrait::query(&mut select)
         .join(
             JoinType::LeftJoin,
@@ -405,12 +403,17 @@ pub async fn update(
     caller: &Caller<'_>,
     id: Uuid,
     expected_version: i32,
-    changes: OpportunityChanges,
+    mut changes: OpportunityChanges,
 ) -> Outcome<opportunity::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load(&uow, caller, id, Some(expected_version)).await?;
     if caller.principal.kind() == PrincipalKind::Partner {
         partner_may_work(&uow, caller, &current).await?;
+        // A partner changes only the next step; the terms are the vendor's.
+        changes = OpportunityChanges {
+            next_step: changes.next_step,
+            ..Default::default()
+        };
     }
     if current.crm_managed && (changes.amount.is_some() || changes.expected_close_date.is_some()) {
         let field = if changes.amount.is_some() {
@@ -426,31 +429,33 @@ pub async fn update(
         .into());
     }
     let mut changed = current.clone().into_active_model();
-    if let Some(name) = changes.name {
-        changed.name = Set(name.into_inner());
-    }
-    if let Some(next_step) = changes.next_step {
-        changed.next_step = Set(next_step);
-    }
+    set_if(
+        &mut changed.name,
+        changes.name.map(|name| name.into_inner()),
+    );
+    set_if(&mut changed.next_step, changes.next_step);
     if let Some(amount) = changes.amount {
         changed.amount_minor = Set(amount.minor_units);
         changed.currency = Set(amount.currency.into_inner());
     }
-    if let Some(date) = changes.expected_close_date {
-        changed.expected_close_date = Set(date);
-    }
-    if let Some(discount) = changes.discount {
-        changed.discount_bps = Set(discount.map(Percent::basis_points));
-    }
-    if let Some(margin) = changes.margin {
-        changed.margin_bps = Set(margin.map(Percent::basis_points));
-    }
-    if let Some(intel) = changes.competitor_intel {
-        changed.competitor_intel = Set(intel);
-    }
-    if let Some(notes) = changes.internal_notes {
-        changed.internal_notes = Set(notes);
-    }
+    set_if(
+        &mut changed.expected_close_date,
+        changes.expected_close_date,
+    );
+    set_if(
+        &mut changed.discount_bps,
+        changes
+            .discount
+            .map(|discount| discount.map(Percent::basis_points)),
+    );
+    set_if(
+        &mut changed.margin_bps,
+        changes
+            .margin
+            .map(|margin| margin.map(Percent::basis_points)),
+    );
+    set_if(&mut changed.competitor_intel, changes.competitor_intel);
+    set_if(&mut changed.internal_notes, changes.internal_notes);
     let saved = opportunity_record::save(&uow, "updateOpportunity", &current, changed).await?;
     uow.commit().await?;
     Ok(saved)

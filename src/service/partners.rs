@@ -1,6 +1,7 @@
 //! Partners and their contacts: reads scoped by the policy, writes through
 //! the unit of work.
 
+use super::set_if;
 use entity::{partner, partner_contact, staff_user};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, LikeExpr},
@@ -388,30 +389,28 @@ pub async fn update(
         changed.name_key = Set(name.key());
         changed.name = Set(name.into_inner());
     }
-    if let Some(partner_type) = changes.partner_type {
-        changed.partner_type = Set(partner_type);
-    }
-    if let Some(tier) = changes.tier {
-        changed.tier = Set(tier);
-    }
-    if let Some(website) = changes.website {
-        changed.website = Set(website.map(WebsiteUrl::into_inner));
-    }
+    set_if(&mut changed.partner_type, changes.partner_type);
+    set_if(&mut changed.tier, changes.tier);
+    set_if(
+        &mut changed.website,
+        changes
+            .website
+            .map(|website| website.map(WebsiteUrl::into_inner)),
+    );
     if let Some(owner_id) = changes.owner_id {
         if let Some(owner_id) = owner_id {
             check_owner(uow.conn(), owner_id).await?;
         }
         changed.owner_id = Set(owner_id);
     }
-    if let Some(notes) = changes.internal_notes {
-        changed.internal_notes = Set(notes);
-    }
-    if let Some(margin) = changes.margin {
-        changed.margin_bps = Set(margin.map(Percent::basis_points));
-    }
-    if let Some(nps) = changes.customer_nps {
-        changed.customer_nps = Set(nps);
-    }
+    set_if(&mut changed.internal_notes, changes.internal_notes);
+    set_if(
+        &mut changed.margin_bps,
+        changes
+            .margin
+            .map(|margin| margin.map(Percent::basis_points)),
+    );
+    set_if(&mut changed.customer_nps, changes.customer_nps);
     let updated = save(&uow, "updatePartner", &current, changed).await?;
     if updated.tier != current.tier {
         let payload = json!({ "partner": snapshot(&updated), "previousTier": current.tier, "tier": updated.tier });

@@ -3,6 +3,7 @@
 //! detection, changes while undecided, review, and extension. The record,
 //! its decisions and conflicts are `service::deals`.
 
+use super::set_if;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use entity::{deal_registration, registration_sequence};
 use sea_orm::{
@@ -223,11 +224,7 @@ pub async fn submit(
     new: NewRegistration,
 ) -> Outcome<deal_registration::Model> {
     const OPERATION: &str = "submitDealRegistration";
-    let partner_id = match (caller.principal.kind(), new.partner_id) {
-        (PrincipalKind::Partner, _) => caller.principal.partner_id,
-        (PrincipalKind::Staff, partner_id) => partner_id,
-    };
-    let Some(partner_id) = partner_id else {
+    let Some(partner_id) = caller.principal.partner_for(new.partner_id) else {
         return Err(UserError::on_field(
             "partnerId",
             UserErrorCode::InvalidValue,
@@ -365,8 +362,11 @@ pub async fn update(
     caller: &Caller<'_>,
     id: Uuid,
     expected_version: i32,
-    changes: RegistrationChanges,
+    mut changes: RegistrationChanges,
 ) -> Outcome<deal_registration::Model> {
+    if !caller.principal.writes_internal_fields() {
+        changes.internal_notes = None;
+    }
     if let Some(date) = changes.expected_close_date {
         not_in_the_past(date, caller)?;
     }
@@ -382,28 +382,27 @@ pub async fn update(
         .into());
     }
     let mut changed = current.clone().into_active_model();
-    if let Some(name) = changes.customer_contact_name {
-        changed.customer_contact_name = Set(name.into_inner());
-    }
-    if let Some(email) = changes.customer_contact_email {
-        changed.customer_contact_email = Set(email.into_inner());
-    }
+    set_if(
+        &mut changed.customer_contact_name,
+        changes.customer_contact_name.map(|name| name.into_inner()),
+    );
+    set_if(
+        &mut changed.customer_contact_email,
+        changes
+            .customer_contact_email
+            .map(|email| email.into_inner()),
+    );
     if let Some(amount) = changes.estimated_amount {
         changed.amount_minor = Set(amount.minor_units);
         changed.currency = Set(amount.currency.into_inner());
     }
-    if let Some(date) = changes.expected_close_date {
-        changed.expected_close_date = Set(date);
-    }
-    if let Some(product) = changes.product {
-        changed.product = Set(product);
-    }
-    if let Some(notes) = changes.notes {
-        changed.notes = Set(notes);
-    }
-    if let Some(notes) = changes.internal_notes {
-        changed.internal_notes = Set(notes);
-    }
+    set_if(
+        &mut changed.expected_close_date,
+        changes.expected_close_date,
+    );
+    set_if(&mut changed.product, changes.product);
+    set_if(&mut changed.notes, changes.notes);
+    set_if(&mut changed.internal_notes, changes.internal_notes);
     let saved = registration::save(&uow, "updateDealRegistration", &current, changed).await?;
     uow.commit().await?;
     Ok(saved)

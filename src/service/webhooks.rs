@@ -3,6 +3,7 @@
 //! Every change goes through the unit of work and is audited; secrets are
 //! never written to the audit log.
 
+use super::set_if;
 use entity::{outbox_event, webhook_attempt, webhook_delivery, webhook_endpoint};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
@@ -45,8 +46,11 @@ fn not_subscribable(name: impl std::fmt::Display) -> UserError {
 }
 
 /// The event types a client named for an endpoint: known and
-/// [`subscribable`], at least one. Deduplicated, in the order given.
-pub fn parse_event_types(types: &[String], for_partner: bool) -> Result<Vec<EventType>, UserError> {
+/// [`subscribable`] by some endpoint, at least one. Deduplicated, in the
+/// order given. Whether a partner's endpoint may have them is the service's
+/// check, with the same message.
+pub fn parse_event_types(types: &[String]) -> Result<Vec<EventType>, UserError> {
+    let for_partner = false;
     let mut chosen: Vec<EventType> = Vec::new();
     for name in types.iter().map(|t| t.trim()) {
         let Some(event_type) = name.parse().ok().filter(|t| subscribable(*t, for_partner)) else {
@@ -293,21 +297,21 @@ pub async fn update(
     expected_version: Option<i32>,
     changes: EndpointChanges,
 ) -> Outcome<webhook_endpoint::Model> {
-    if let Some(types) = &changes.event_types {
-        check_event_types(types, !caller.principal.is_staff())?;
-    }
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load_for_change(&uow, caller, id, expected_version).await?;
+    if let Some(types) = &changes.event_types {
+        // A partner's endpoint receives partner-visible types only, whoever edits it.
+        check_event_types(types, current.partner_id.is_some())?;
+    }
     let mut changed = webhook_endpoint::ActiveModel::default();
-    if let Some(url) = changes.url {
-        changed.url = Set(url.to_string());
-    }
-    if let Some(types) = changes.event_types {
-        changed.event_types = Set(webhooks::stored_event_types(&types));
-    }
-    if let Some(description) = changes.description {
-        changed.description = Set(description);
-    }
+    set_if(&mut changed.url, changes.url.map(|url| url.to_string()));
+    set_if(
+        &mut changed.event_types,
+        changes
+            .event_types
+            .map(|types| webhooks::stored_event_types(&types)),
+    );
+    set_if(&mut changed.description, changes.description);
     match changes.enabled {
         // Re-enabling starts afresh: no reason, no failure streak.
         Some(true) if !current.enabled => {

@@ -16,6 +16,7 @@ mod auth;
 mod certifications;
 mod cli;
 mod crash;
+mod demo;
 mod http;
 mod incentives;
 mod intelligence;

@@ -234,6 +234,7 @@ backend_test!(gating_duplicates_and_every_bad_field, |app| {
     let bad = deal(" ")
         .domain("not a domain")
         .with("customerContactEmail", json!("nope"))
+        .with("expectedCloseDate", json!("2026-01-01"))
         .amount("-5", "EUR");
     let result = app.submit_deal(&rep, bad).await;
     let mut fields: Vec<String> = result["userErrors"]
@@ -249,7 +250,8 @@ backend_test!(gating_duplicates_and_every_bad_field, |app| {
             "companyDomain",
             "companyName",
             "customerContactEmail",
-            "estimatedAmount"
+            "estimatedAmount",
+            "expectedCloseDate"
         ]
     );
     let past = deal("Initech")
