@@ -592,3 +592,207 @@ backend_test!(concurrent_closes_of_one_deal_accrue_once, |app| {
         1
     );
 });
+
+backend_test!(
+    a_new_version_accrues_from_now_on_and_earned_money_keeps_its_version,
+    |app| {
+        let plan = active_plan(&app, "Commission", commission()).await;
+        let acme = app.partner("Acme").signed().sales_certified().await;
+        let rep = app.partner_token(&acme, Role::PartnerRep).await;
+        app.won_deal(&rep, deal("Before")).await;
+        let mut richer = commission();
+        richer["rates"][0]["ratePercent"] = json!("20");
+        let data = app
+        .admin_data(
+            "mutation($input: UpdateIncentivePlanInput!) { updateIncentivePlan(input: $input) {
+                incentivePlan { currentVersion versions { number rates { role ratePercent } } } userErrors { field message } } }",
+            json!({ "input": { "id": plan, "expectedVersion": 2, "terms": richer } }),
+        )
+        .await;
+        let updated = &data["updateIncentivePlan"]["incentivePlan"];
+        assert_eq!(updated["currentVersion"], 2, "{data}");
+        assert_eq!(updated["versions"][0]["rates"][0]["ratePercent"], "20");
+        assert_eq!(updated["versions"][1]["rates"][0]["ratePercent"], "10");
+        app.won_deal(&rep, deal("After")).await;
+        let accruals = accruals_of(&app, &acme).await;
+        let versions: Vec<(Value, Value)> = accruals
+            .iter()
+            .map(|a| (a["planVersion"].clone(), a["amount"]["amount"].clone()))
+            .collect();
+        assert_eq!(
+            versions,
+            [(json!(1), json!("2500.00")), (json!(2), json!("5000.00"))]
+        );
+        // Bad terms name their fields.
+        let mut bad = commission();
+        bad["rates"] = json!([{ "role": "SOURCED" }]);
+        bad["holdDays"] = json!(400);
+        let data = app
+        .admin_data(
+            "mutation($input: UpdateIncentivePlanInput!) { updateIncentivePlan(input: $input) { userErrors { field code } } }",
+            json!({ "input": { "id": plan, "terms": bad } }),
+        )
+        .await;
+        assert_eq!(
+            data["updateIncentivePlan"]["userErrors"],
+            json!([
+                { "field": ["input", "terms.rates"], "code": "INVALID_VALUE" },
+                { "field": ["input", "terms.holdDays"], "code": "INVALID_VALUE" },
+            ])
+        );
+        // The activation and the new version are announced (internal).
+        assert_eq!(app.events("incentive_plan.activated").await.len(), 2);
+    }
+);
+
+backend_test!(registration_approval_pays_a_referral_fee, |app| {
+    let mut fee = json!({
+        "partnerDescription": "100 EUR for every approved registration.",
+        "trigger": "REGISTRATION_APPROVED", "basis": "FLAT", "currency": "EUR", "holdDays": 0,
+        "rates": [{ "role": "SOURCED", "flatAmount": "100" }],
+    });
+    active_plan(&app, "Referral fee", fee.take()).await;
+    let acme = app.partner("Acme").signed().sales_certified().await;
+    let (_, opportunity) = app.sourced_opportunity(&acme, deal("Referred")).await;
+    let accruals = accruals_of(&app, &acme).await;
+    assert_eq!(amounts(&accruals), ["100.00"]);
+    assert_eq!(accruals[0]["opportunity"], Value::Null);
+    // Winning the deal later pays nothing more under a registration plan.
+    for stage in ["QUALIFIED", "CLOSED_WON"] {
+        app.admin_data(
+            "mutation($id: ID!, $stage: OpportunityStage!) { moveOpportunityStage(input: { id: $id, stage: $stage }) { userErrors { message } } }",
+            json!({ "id": opportunity, "stage": stage }),
+        )
+        .await;
+    }
+    assert_eq!(accruals_of(&app, &acme).await.len(), 1);
+    // A hold of 0 days: the next job run approves it.
+    assert_eq!(app.run_jobs().await.accruals_approved, 1);
+});
+
+backend_test!(
+    disputes_adjustments_failed_payouts_and_the_ledger_feed,
+    |app| {
+        active_plan(&app, "Commission", commission()).await;
+        let acme = app.partner("Acme").signed().sales_certified().await;
+        let admin = app.partner_token(&acme, Role::PartnerAdmin).await;
+        app.won_deal(&admin, deal("Disputed")).await;
+        let accrual = accruals_of(&app, &acme).await[0]["id"].clone();
+
+        let dispute = "mutation($id: ID!) { disputeAccrual(input: { id: $id, reason: \"The deal was 30,000\" }) {
+        accrual { disputedAt disputeReason } userErrors { code } } }";
+        let (_, body) = app.post(&admin, dispute, json!({ "id": accrual })).await;
+        assert_eq!(
+            body["data"]["disputeAccrual"]["accrual"]["disputeReason"],
+            "The deal was 30,000"
+        );
+        let (_, again) = app.post(&admin, dispute, json!({ "id": accrual })).await;
+        assert_eq!(
+            again["data"]["disputeAccrual"]["userErrors"],
+            json!([{ "code": "ALREADY_EXISTS" }])
+        );
+        let data = app
+            .admin_data(
+                "{ accruals(filter: { disputed: true }) { totalCount } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(data["accruals"]["totalCount"], 1);
+        let data = app
+        .admin_data(
+            "mutation($id: ID!, $p: ID!) {
+                resolveAccrualDispute(input: { id: $id, resolution: \"Right: 500 added\" }) { accrual { disputeResolution } userErrors { code } }
+                postIncentiveAdjustment(input: { partnerId: $p, amount: { amount: \"500.00\", currency: \"EUR\" }, reason: \"Dispute: the deal was 30,000\" }) { ledgerEntry { kind amount { amount } } userErrors { code } }
+                minus: postIncentiveAdjustment(input: { partnerId: $p, amount: { amount: \"-20.00\", currency: \"EUR\" }, reason: \"Bank fee\" }) { ledgerEntry { amount { amount } } userErrors { code } }
+                zero: postIncentiveAdjustment(input: { partnerId: $p, amount: { amount: \"0\", currency: \"EUR\" }, reason: \" \" }) { userErrors { field code } }
+            }",
+            json!({ "id": accrual, "p": acme }),
+        )
+        .await;
+        assert_eq!(
+            data["resolveAccrualDispute"]["accrual"]["disputeResolution"],
+            "Right: 500 added"
+        );
+        assert_eq!(
+            data["postIncentiveAdjustment"]["ledgerEntry"],
+            json!({ "kind": "ADJUSTMENT", "amount": { "amount": "500.00" } })
+        );
+        assert_eq!(data["minus"]["ledgerEntry"]["amount"]["amount"], "-20.00");
+        assert_eq!(
+            data["zero"]["userErrors"],
+            json!([
+                { "field": ["input", "reason"], "code": "INVALID_VALUE" },
+                { "field": ["input", "amount"], "code": "INVALID_VALUE" },
+            ])
+        );
+        // The partner sees the resolution (and never its own dispute event's staff view).
+        let (_, events) = app
+            .post(
+                &admin,
+                "{ events(first: 100) { edges { node { type } } } }",
+                json!({}),
+            )
+            .await;
+        let types = events.to_string();
+        assert!(types.contains("accrual.dispute_resolved"), "{types}");
+        assert!(!types.contains("accrual.disputed\""), "{types}");
+
+        // A failed payout hands its entries to the next one.
+        app.clock.advance(Duration::days(31));
+        app.run_jobs().await;
+        let data = app
+        .admin_data(
+            "mutation($end: Date!) { createPayouts(input: { periodEnd: $end, currency: \"EUR\" }) { payouts { id amount { amount } } } }",
+            json!({ "end": app.clock_date() }),
+        )
+        .await;
+        let payout = data["createPayouts"]["payouts"][0].clone();
+        assert_eq!(payout["amount"]["amount"], "2980.00");
+        let data = app
+        .admin_data(
+            "mutation($id: ID!) { failPayout(input: { id: $id, reason: \"IBAN closed\" }) { payout { status failureReason } } }",
+            json!({ "id": payout["id"] }),
+        )
+        .await;
+        assert_eq!(data["failPayout"]["payout"]["status"], "FAILED");
+        let paid = pay_out(&app, &app.clock_date()).await;
+        assert_eq!(paid[0]["amount"]["amount"], "2980.00");
+        // The dispute window (30 days by default) has closed for this accrual.
+        let admin = app.partner_token(&acme, Role::PartnerAdmin).await;
+        let (_, late) = app
+        .post(
+            &admin,
+            "mutation($id: ID!) { disputeAccrual(input: { id: $id, reason: \"again\" }) { userErrors { code } } }",
+            json!({ "id": accrual }),
+        )
+        .await;
+        assert_eq!(
+            late["data"]["disputeAccrual"]["userErrors"],
+            json!([{ "code": "INVALID_TRANSITION" }])
+        );
+
+        // Finance follows the ledger from a cursor, without gaps or repeats.
+        let feed = "query($after: String) { ledgerEntries(after: $after, first: 3) { cursor hasMore entries { kind amount { amount } } } }";
+        let mut after = Value::Null;
+        let mut kinds = Vec::new();
+        loop {
+            let data = app.admin_data(feed, json!({ "after": after })).await;
+            let page = &data["ledgerEntries"];
+            for entry in page["entries"].as_array().unwrap() {
+                kinds.push(entry["kind"].as_str().unwrap().to_owned());
+            }
+            after = page["cursor"].clone();
+            if page["hasMore"] == false {
+                break;
+            }
+        }
+        assert_eq!(
+            kinds,
+            ["ACCRUAL", "ADJUSTMENT", "ADJUSTMENT", "APPROVAL", "PAYOUT"]
+        );
+        assert_eq!(
+            app.count("incentive_ledger_entry").await,
+            kinds.len() as i64
+        );
+    }
+);
