@@ -771,6 +771,34 @@ backend_test!(
             json!([{ "code": "INVALID_TRANSITION" }])
         );
 
+        // The window is a setting.
+        let data = app
+        .admin_data(
+            "mutation { updateSettings(input: { incentiveDisputeDays: 400 }) { userErrors { field code } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            data["updateSettings"]["userErrors"],
+            json!([{ "field": ["input", "incentiveDisputeDays"], "code": "INVALID_VALUE" }])
+        );
+        app.admin_data(
+        "mutation { updateSettings(input: { incentiveDisputeDays: 90 }) { settings { incentiveDisputeDays } } }",
+        json!({}),
+    )
+    .await;
+        let (_, reopened) = app
+        .post(
+            &admin,
+            "mutation($id: ID!) { disputeAccrual(input: { id: $id, reason: \"again\" }) { accrual { disputeReason disputeResolution } } }",
+            json!({ "id": accrual }),
+        )
+        .await;
+        assert_eq!(
+            reopened["data"]["disputeAccrual"]["accrual"],
+            json!({ "disputeReason": "again", "disputeResolution": null })
+        );
+
         // Finance follows the ledger from a cursor, without gaps or repeats.
         let feed = "query($after: String) { ledgerEntries(after: $after, first: 3) { cursor hasMore entries { kind amount { amount } } } }";
         let mut after = Value::Null;
