@@ -138,6 +138,25 @@ enum Command {
         #[command(subcommand)]
         command: DocumentsCommand,
     },
+    /// Export data for finance and other systems.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Print the payouts whose period ends in one month as CSV with stable
+    /// columns: payout_id, partner_id, partner_name, currency, amount,
+    /// period_end, status, external_reference, paid_at, created_at.
+    Payouts {
+        /// The month, e.g. 2027-03.
+        #[arg(long)]
+        period: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -233,6 +252,9 @@ async fn main() -> ExitCode {
         Some(Command::Documents {
             command: DocumentsCommand::Add { files, database },
         }) => add_documents(files, database).await,
+        Some(Command::Export {
+            command: ExportCommand::Payouts { period, database },
+        }) => export_payouts(period, database).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -267,6 +289,15 @@ async fn add_documents(
         let hash = persisted::register(&db, &document, now).await?;
         println!("{hash}");
     }
+    Ok(())
+}
+
+async fn export_payouts(period: String, database: DatabaseArgs) -> anyhow::Result<()> {
+    use partnergraph::service::incentives::export;
+    let month = export::parse_period(&period)
+        .ok_or_else(|| anyhow::anyhow!("--period must be a month such as 2027-03"))?;
+    let db = connect(&database).await?;
+    print!("{}", export::payouts_csv(&db, month).await?);
     Ok(())
 }
 

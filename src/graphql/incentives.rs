@@ -19,7 +19,10 @@ use super::{
         IncentivePlanStatus, IncentiveTierMode, IncentiveTierPeriod, IncentiveTrigger,
         IncentiveWindowAnchor, LedgerEntryKind, PartnerTier, PartnerType, PayoutStatus,
     },
-    loaders::{self, OpportunityById, PartnerById, Scope},
+    loaders::{
+        self, IncentivePlanById, OpportunityById, PartnerById, PlanVersionById, PlanVersionNumber,
+        Scope,
+    },
     partners::Partner,
     payload::{mutate, InputCheck},
     registrations::Opportunity,
@@ -107,7 +110,8 @@ impl IncentivePlan {
 
     /// What partners read about the plan (its current version's words).
     async fn partner_description(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        Ok(plans::current_version(context::db(ctx)?, &self.0)
+        let current = PlanVersionNumber(self.0.id, self.0.current_version);
+        Ok(loaders::load(ctx, current)
             .await?
             .map(|v| v.partner_description)
             .unwrap_or_default())
@@ -120,9 +124,8 @@ impl IncentivePlan {
 
     /// The terms of the current version.
     async fn terms(&self, ctx: &Context<'_>) -> ApiResult<Option<IncentivePlanTerms>> {
-        Ok(plans::current_version(context::db(ctx)?, &self.0)
-            .await?
-            .map(IncentivePlanTerms))
+        let current = PlanVersionNumber(self.0.id, self.0.current_version);
+        Ok(loaders::load(ctx, current).await?.map(IncentivePlanTerms))
     }
 
     /// Every version's terms, newest first.
@@ -332,18 +335,16 @@ impl IncentiveAccrual {
 
     /// The plan it was earned under.
     async fn plan(&self, ctx: &Context<'_>) -> ApiResult<Option<IncentivePlan>> {
-        Ok(plans::find(context::db(ctx)?, self.0.plan_id)
+        Ok(loaders::load(ctx, IncentivePlanById(self.0.plan_id))
             .await?
             .map(IncentivePlan))
     }
 
     /// The number of the plan version it was computed under.
     async fn plan_version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        Ok(
-            plans::find_version(context::db(ctx)?, self.0.plan_version_id)
-                .await?
-                .map_or(0, |v| v.number),
-        )
+        Ok(loaders::load(ctx, PlanVersionById(self.0.plan_version_id))
+            .await?
+            .map_or(0, |v| v.number))
     }
 
     /// What made the plan accrue.

@@ -400,6 +400,25 @@ backend_test!(
         assert_eq!(settled["closingBalance"]["amount"], "0.00");
         assert_eq!(settled["payable"]["amount"], "0.00");
         assert_eq!(settled["note"], Value::Null);
+
+        // Finance exports the month's payouts as CSV with stable columns.
+        let month = app.clock_date()[..7].to_owned();
+        let output = crate::helpers::binary::cli(
+            &app.database_url(),
+            ["export", "payouts", "--period", month.as_str()],
+        );
+        assert!(output.status.success(), "{output:?}");
+        let csv = String::from_utf8(output.stdout).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "payout_id,partner_id,partner_name,currency,amount,period_end,status,external_reference,paid_at,created_at"
+        );
+        assert_eq!(lines.len(), 3, "{csv}");
+        assert!(
+            lines[1].contains(",Acme,EUR,2500.00,") && lines[1].contains(",PAID,SEPA-1,"),
+            "{csv}"
+        );
     }
 );
 

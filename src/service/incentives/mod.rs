@@ -12,6 +12,7 @@
 //! deadlock. SQLite serialises writers anyway.
 
 pub mod accruals;
+pub mod export;
 pub mod ledger;
 pub mod payouts;
 pub mod plans;
