@@ -433,6 +433,117 @@ impl IncentiveAccrual {
     }
 }
 
+// ---- progress ----
+
+/// Where the partner stands under one active plan it qualifies for.
+pub struct IncentiveProgress(accruals::Progress);
+
+/// Deals counted in a plan's window.
+#[derive(SimpleObject)]
+pub struct IncentiveWindowProgress {
+    /// Deals the window has paid so far.
+    pub deals_counted: i32,
+    /// The most it pays; null: no limit.
+    pub max_count: Option<i32>,
+    /// When the window closes (null until the partner has signed, for a
+    /// window that starts at signing).
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// The current tier period.
+#[derive(SimpleObject)]
+pub struct IncentiveTierPeriodProgress {
+    /// When the period started.
+    pub period_start: DateTime<Utc>,
+    /// What counts toward the tiers so far this period.
+    pub basis_so_far: Money,
+    /// The rate of the tier reached.
+    pub current_rate_percent: Decimal,
+    /// The next threshold, if there is a higher tier.
+    pub next_threshold: Option<Money>,
+    /// The next tier's rate.
+    pub next_rate_percent: Option<Decimal>,
+}
+
+/// Where the partner stands under one active plan it qualifies for.
+#[Object]
+impl IncentiveProgress {
+    /// The plan.
+    async fn plan(&self) -> IncentivePlan {
+        IncentivePlan(self.0.plan.clone())
+    }
+
+    /// What applies to the partner: the roles' rates or amounts.
+    async fn rates(&self) -> Vec<IncentiveRoleRate> {
+        let currency = &self.0.version.currency;
+        plans::payouts_of(&self.0.version)
+            .into_iter()
+            .map(|p| IncentiveRoleRate {
+                role: p.role.into(),
+                rate_percent: p.rate_bps.map(percent),
+                flat_amount: p.flat_minor.map(|m| money_of(m, currency)),
+            })
+            .collect()
+    }
+
+    /// Everything standing that it earned under the plan.
+    async fn earned(&self) -> Money {
+        money_of(self.0.earned_minor, &self.0.version.currency)
+    }
+
+    /// What the plan's cap still leaves, if it has one.
+    async fn cap_left(&self) -> Option<Money> {
+        self.0
+            .cap_left_minor
+            .map(|m| money_of(m, &self.0.version.currency))
+    }
+
+    /// The window, if the plan has one.
+    async fn window(&self) -> Option<IncentiveWindowProgress> {
+        let (counted, max_count, ends_at) = self.0.window?;
+        Some(IncentiveWindowProgress {
+            deals_counted: i32::try_from(counted).unwrap_or(i32::MAX),
+            max_count,
+            ends_at,
+        })
+    }
+
+    /// The current tier period, if the plan has tiers.
+    async fn tier_period(&self) -> Option<IncentiveTierPeriodProgress> {
+        let (start, basis) = self.0.tier_period?;
+        let currency = &self.0.version.currency;
+        let brackets = plans::brackets_of(&self.0.version);
+        let reached = brackets
+            .iter()
+            .rev()
+            .find(|b| basis > b.above_minor || b.above_minor == 0)?;
+        let next = brackets
+            .iter()
+            .find(|b| b.above_minor > reached.above_minor);
+        Some(IncentiveTierPeriodProgress {
+            period_start: start,
+            basis_so_far: money_of(basis, currency),
+            current_rate_percent: percent(reached.rate_bps),
+            next_threshold: next.map(|b| money_of(b.above_minor, currency)),
+            next_rate_percent: next.map(|b| percent(b.rate_bps)),
+        })
+    }
+}
+
+/// A partner's progress under the active plans it qualifies for.
+pub async fn progress_of(
+    ctx: &Context<'_>,
+    partner: &entity::partner::Model,
+) -> ApiResult<Vec<IncentiveProgress>> {
+    let request = context::request(ctx)?;
+    request.principal.authorize(Action::ReadIncentives)?;
+    Ok(accruals::progress(context::db(ctx)?, partner, request.now)
+        .await?
+        .into_iter()
+        .map(IncentiveProgress)
+        .collect())
+}
+
 // ---- ledger ----
 
 /// One money fact of the append-only ledger; never changed. A correction

@@ -227,6 +227,16 @@ impl Partner {
             .await
     }
 
+    /// Where the partner stands under each active incentive plan it
+    /// qualifies for: the rates that apply, earned so far, the window's
+    /// count, the tier period's total, what the cap leaves.
+    async fn incentive_progress(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<super::incentives::IncentiveProgress>> {
+        super::incentives::progress_of(ctx, &self.0).await
+    }
+
     /// The partner's payouts, newest first.
     async fn payouts(
         &self,

@@ -41,7 +41,7 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     ("Node", All),
     ("Viewer", Only(&["kind", "role", "partner", "scopes"])),
     // Partners: their own row only (row scoping), partner-safe fields only.
-    ("Partner", Only(&["id", "name", "type", "tier", "status", "website", "signedAt", "activation", "performance", "tierProgress", "contacts", "certifications", "dealRegistrations", "opportunities", "accruals", "payouts", "statement"])),
+    ("Partner", Only(&["id", "name", "type", "tier", "status", "website", "signedAt", "activation", "performance", "tierProgress", "contacts", "certifications", "dealRegistrations", "opportunities", "accruals", "payouts", "statement", "incentiveProgress"])),
     ("PartnerContact", Only(&["id", "name", "email", "role", "certifications"])),
     ("PartnerConnection", All),
     ("PartnerEdge", All),
@@ -192,6 +192,10 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     ("IncentiveStatement", All),
     ("LedgerEntry", Only(&["id", "kind", "amount", "accrualId", "payoutId", "correctsId", "reason", "occurredAt"])),
     ("LedgerEntryKind", All),
+    ("IncentiveProgress", All),
+    ("IncentiveRoleRate", All),
+    ("IncentiveWindowProgress", All),
+    ("IncentiveTierPeriodProgress", All),
     ("DisputeAccrualInput", All),
     ("IncentiveAccrualPayload", All),
     // Shared vocabulary.

@@ -254,6 +254,22 @@ backend_test!(
             ])
         );
         assert!(accruals.iter().all(|a| a["status"] == "PENDING"));
+        let rep = app.partner_token(&acme, Role::PartnerRep).await;
+        let (_, body) = app
+            .post(
+                &rep,
+                "query($id: ID!) { partner(id: $id) { incentiveProgress { plan { name } window { dealsCounted maxCount } } } }",
+                json!({ "id": acme }),
+            )
+            .await;
+        let fast = body["data"]["partner"]["incentiveProgress"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .find(|p| p["plan"]["name"] == "Fast start")
+            .cloned()
+            .unwrap();
+        assert_eq!(fast["window"], json!({ "dealsCounted": 3, "maxCount": 3 }));
 
         // The hold ends 30 days after the last deal: the job approves, a payout pays.
         app.clock.advance(Duration::days(31));
@@ -315,6 +331,30 @@ backend_test!(role_rates_and_both_tier_modes_on_one_deal, |app| {
     acme_earned.sort();
     // 10 % of 100,000; tiers on 100,000: marginal 2,500 + 4,000, retroactive 8,000.
     assert_eq!(acme_earned, ["10000.00", "6500.00", "8000.00"]);
+    // The partner sees where it stands under each plan.
+    let rep = app.partner_token(&acme, Role::PartnerRep).await;
+    let (_, body) = app
+        .post(
+            &rep,
+            "query($id: ID!) { partner(id: $id) { incentiveProgress { plan { name }
+                rates { role ratePercent } earned { amount }
+                tierPeriod { basisSoFar { amount } currentRatePercent nextThreshold { amount } } } } }",
+            json!({ "id": acme }),
+        )
+        .await;
+    let progress = body["data"]["partner"]["incentiveProgress"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .clone();
+    let marginal = progress
+        .iter()
+        .find(|p| p["plan"]["name"] == "Marginal tiers")
+        .unwrap();
+    assert_eq!(marginal["earned"]["amount"], "6500.00");
+    assert_eq!(
+        marginal["tierPeriod"],
+        json!({ "basisSoFar": { "amount": "100000.00" }, "currentRatePercent": "8", "nextThreshold": null })
+    );
     let beta_accruals = accruals_of(&app, &beta).await;
     // INFLUENCED: 2.5 % of 30 % of 100,000; the tier plans pay SOURCED only.
     assert_eq!(amounts(&beta_accruals), ["750.00"]);

@@ -844,3 +844,69 @@ pub async fn find(
         .one(db)
         .await
 }
+
+/// Where a partner stands under one active plan it qualifies for.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub plan: incentive_plan::Model,
+    pub version: incentive_plan_version::Model,
+    /// Everything standing that it earned under the plan.
+    pub earned_minor: i64,
+    /// What the cap leaves, if the plan has one.
+    pub cap_left_minor: Option<i64>,
+    /// Deals counted in the window, and when the window ends (none: the
+    /// partner has not signed, for a window anchored at signing).
+    pub window: Option<(u32, Option<i32>, Option<DateTime<Utc>>)>,
+    /// The current tier period's start and basis so far.
+    pub tier_period: Option<(DateTime<Utc>, i64)>,
+}
+
+/// The partner's progress under every active plan it qualifies for.
+pub async fn progress(
+    db: &impl ConnectionTrait,
+    p: &partner::Model,
+    now: DateTime<Utc>,
+) -> Result<Vec<Progress>, DbErr> {
+    let mut all = Vec::new();
+    for trigger in [
+        IncentiveTrigger::OpportunityWon,
+        IncentiveTrigger::RegistrationApproved,
+    ] {
+        for (plan, version) in plans::active_versions(db, trigger).await? {
+            if !eligible(db, &version, p).await? {
+                continue;
+            }
+            let rules_of = plans::rules_of(&version)?;
+            let anchors = Anchors {
+                partner_signed_at: p.signed_at,
+                plan_starts_at: version.starts_at,
+            };
+            let so_far = earned(db, plan.id, p.id).await?;
+            let history = History::of(&rules_of, anchors, now, &so_far);
+            let window = rules_of.window.map(|w| {
+                let anchor = match w.anchor {
+                    rules::WindowAnchor::PartnerSigned => anchors.partner_signed_at,
+                    rules::WindowAnchor::PlanStart => Some(anchors.plan_starts_at),
+                };
+                (
+                    history.window_count,
+                    version.window_max_count,
+                    anchor.map(|a| a + Duration::days(w.days)),
+                )
+            });
+            let tier_period = rules_of
+                .tiers
+                .as_ref()
+                .map(|t| (rules::period_start(t.period, now), history.period_basis));
+            all.push(Progress {
+                cap_left_minor: version.cap_minor.map(|cap| (cap - history.earned).max(0)),
+                earned_minor: history.earned,
+                window,
+                tier_period,
+                plan,
+                version,
+            });
+        }
+    }
+    Ok(all)
+}
