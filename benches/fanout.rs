@@ -82,6 +82,11 @@ async fn start_server(database_url: &str) -> Server {
         .args(["--query-cost-budget", "0"])
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
+        // PostgreSQL needs the server key that seals webhook secrets.
+        .env(
+            "PARTNERGRAPH_SECRET_KEY",
+            "YmVuY2htYXJrLXNlcnZlci1rZXktMzItYnl0ZXMhISE=",
+        )
         .stdout(Stdio::null())
         .spawn()
         .unwrap();

@@ -1181,6 +1181,11 @@ async fn start_server(database_url: &str, token: String) -> Server {
         .args(["--query-cost-budget", "0"])
         .args(["--database-url", database_url])
         .env("RUST_LOG", "warn")
+        // PostgreSQL needs the server key that seals webhook secrets.
+        .env(
+            "PARTNERGRAPH_SECRET_KEY",
+            "YmVuY2htYXJrLXNlcnZlci1rZXktMzItYnl0ZXMhISE=",
+        )
         .stdout(Stdio::null())
         .spawn()
         .unwrap();

@@ -45,7 +45,8 @@ impl Default for Limits {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub limits: Limits,
-    /// How long graceful shutdown waits for in-flight requests.
+    /// How long graceful shutdown waits for in-flight requests; below the
+    /// 10 s in which SPEC §8 has the process exit.
     pub shutdown_grace: Duration,
     /// How long a WebSocket may stay open without `connection_init`.
     pub ws_init_timeout: Duration,
@@ -62,18 +63,23 @@ pub struct ServerConfig {
     /// Partner tokens run only trusted documents, the operations registered
     /// by hash with `partnergraph documents add` (`http::persisted`).
     pub trusted_documents: bool,
+    /// The server key (and previous keys) that seal webhook signing secrets
+    /// at rest (`secrets`). The default is a key of this process only; the
+    /// binary always sets the configured one.
+    pub secret_keys: crate::secrets::SecretKeys,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             limits: Limits::default(),
-            shutdown_grace: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(8),
             ws_init_timeout: Duration::from_secs(10),
             session_check_interval: Duration::from_secs(2),
             webhook_allow_private: false,
             token_cache_ttl: Duration::from_secs(1),
             trusted_documents: false,
+            secret_keys: crate::secrets::SecretKeys::ephemeral(),
         }
     }
 }

@@ -22,9 +22,11 @@ pub mod ids;
 pub mod jobs;
 pub mod metrics;
 pub mod policy;
+pub mod secrets;
 pub mod service;
 pub mod signal;
 pub mod telemetry;
+pub mod transfer;
 pub mod unit_of_work;
 pub mod webhooks;
 

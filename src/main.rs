@@ -15,7 +15,8 @@ use partnergraph::{
         PrincipalKind, Role, RoleKind,
     },
     ids::{self, NodeType},
-    AppState,
+    secrets::{self, SecretKeys},
+    transfer, AppState,
 };
 use sea_orm::EntityTrait;
 
@@ -68,6 +69,16 @@ struct ServeArgs {
     /// Partner tokens run only trusted documents: operations registered by hash with `partnergraph documents add`.
     #[arg(long, env = "PARTNERGRAPH_TRUSTED_DOCUMENTS")]
     trusted_documents: bool,
+    /// The server key that seals webhook signing secrets at rest: 32 random
+    /// bytes in base64 (`openssl rand -base64 32`); prefer the environment
+    /// variable to the flag. Without it, a SQLite database gets a key file
+    /// beside it (`FILE.key`) and PostgreSQL refuses to start.
+    #[arg(long, env = "PARTNERGRAPH_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
+    /// Previous server keys, comma-separated: what they sealed still opens,
+    /// and is sealed again with the current key at start.
+    #[arg(long, env = "PARTNERGRAPH_SECRET_KEY_PREVIOUS", hide_env_values = true)]
+    secret_key_previous: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -133,29 +144,22 @@ enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// Copy a running SQLite database consistently into FILE (a new file);
+    /// on PostgreSQL, use `pg_dump`.
+    Backup {
+        /// The copy to write; it must not exist yet.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Write one kind's rows as CSV (to stdout, or FILE) or Excel, with the
+    /// API's column names; `--view partner --partner ID` writes only what
+    /// that partner's tokens may see.
+    Export(ExportArgs),
     /// Manage trusted documents (persisted operations registered by hash).
     Documents {
         #[command(subcommand)]
         command: DocumentsCommand,
-    },
-    /// Export data for finance and other systems.
-    Export {
-        #[command(subcommand)]
-        command: ExportCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum ExportCommand {
-    /// Print the payouts whose period ends in one month as CSV with stable
-    /// columns: payout_id, partner_id, partner_name, currency, amount,
-    /// period_end, status, external_reference, paid_at, created_at.
-    Payouts {
-        /// The month, e.g. 2027-03.
-        #[arg(long)]
-        period: String,
-        #[command(flatten)]
-        database: DatabaseArgs,
     },
 }
 
@@ -172,6 +176,29 @@ enum DocumentsCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    kind: transfer::Kind,
+    #[arg(long, value_enum, default_value_t = transfer::Format::Csv)]
+    format: transfer::Format,
+    /// Whose view: staff (every column and row) or one partner's.
+    #[arg(long, value_enum, default_value_t = View::Internal)]
+    view: View,
+    /// The partner whose view to write (with `--view partner`).
+    #[arg(long)]
+    partner: Option<String>,
+    /// The file to write; CSV goes to stdout without it.
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
+    /// For payouts: only those whose period ends in this month, e.g. 2027-03.
+    #[arg(long)]
+    period: Option<String>,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -249,12 +276,11 @@ async fn main() -> ExitCode {
         Some(Command::Client {
             command: ClientCommand::Create(args),
         }) => create_client(args).await,
+        Some(Command::Backup { file, database }) => backup(file, database).await,
+        Some(Command::Export(args)) => export(args).await,
         Some(Command::Documents {
             command: DocumentsCommand::Add { files, database },
         }) => add_documents(files, database).await,
-        Some(Command::Export {
-            command: ExportCommand::Payouts { period, database },
-        }) => export_payouts(period, database).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -292,15 +318,6 @@ async fn add_documents(
     Ok(())
 }
 
-async fn export_payouts(period: String, database: DatabaseArgs) -> anyhow::Result<()> {
-    use partnergraph::service::incentives::export;
-    let month = export::parse_period(&period)
-        .ok_or_else(|| anyhow::anyhow!("--period must be a month such as 2027-03"))?;
-    let db = connect(&database).await?;
-    print!("{}", export::payouts_csv(&db, month).await?);
-    Ok(())
-}
-
 async fn connect(args: &DatabaseArgs) -> anyhow::Result<sea_orm::DatabaseConnection> {
     let db = db::connect(&args.database_url)
         .await
@@ -309,8 +326,55 @@ async fn connect(args: &DatabaseArgs) -> anyhow::Result<sea_orm::DatabaseConnect
     Ok(db)
 }
 
+/// The server keys (see `partnergraph::secrets`): from the environment, else
+/// from the key file beside a SQLite database (made on first start), else
+/// a refusal, because PostgreSQL replicas must share one key.
+fn secret_keys(args: &ServeArgs) -> anyhow::Result<SecretKeys> {
+    let previous = args.secret_key_previous.as_deref();
+    if let Some(key) = &args.secret_key {
+        return SecretKeys::parse(key, previous).context("PARTNERGRAPH_SECRET_KEY");
+    }
+    let url = &args.database.database_url;
+    if !url.starts_with("sqlite:") {
+        bail!("set PARTNERGRAPH_SECRET_KEY: on PostgreSQL every replica seals and opens webhook signing secrets with the same server key (32 random bytes in base64: `openssl rand -base64 32`)");
+    }
+    let Some(path) = secrets::key_file_for(url) else {
+        tracing::warn!(
+            "an in-memory database: webhook secrets are sealed with a key of this process only"
+        );
+        return Ok(SecretKeys::ephemeral());
+    };
+    let key = match std::fs::read_to_string(&path) {
+        Ok(key) => key,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretKeys::generate();
+            secrets::write_key_file(&path, &key)
+                .with_context(|| format!("cannot write the key file {}", path.display()))?;
+            tracing::warn!(
+                path = %path.display(),
+                "generated the server key that seals webhook signing secrets; keep this file with the database (backups too), or set PARTNERGRAPH_SECRET_KEY"
+            );
+            key
+        }
+        Err(error) => {
+            return Err(error)
+                .with_context(|| format!("cannot read the key file {}", path.display()))
+        }
+    };
+    SecretKeys::parse(&key, previous).with_context(|| format!("the key file {}", path.display()))
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let keys = secret_keys(&args)?;
     let db = connect(&args.database).await?;
+    let resealed = partnergraph::webhooks::secrets::reseal_all(&db, &keys).await?;
+    if resealed > 0 {
+        tracing::info!(
+            resealed,
+            key = keys.current_id(),
+            "webhook signing secrets sealed with the current server key"
+        );
+    }
     let clock = std::sync::Arc::new(SystemClock);
     let demo = match args.demo {
         true => Some(partnergraph::service::demo::seed(&db, clock.now()).await?),
@@ -330,24 +394,137 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         webhook_allow_private: args.webhook_allow_private,
         token_cache_ttl: std::time::Duration::from_millis(args.token_cache_ms),
         trusted_documents: args.trusted_documents,
+        secret_keys: keys.clone(),
         ..ServerConfig::default()
     };
+    let state = AppState::new(db.clone(), clock.clone(), config)?;
     // Webhook deliveries: the dispatcher and the worker, sharing the work with any other replica.
     let targets = partnergraph::webhooks::target::TargetPolicy {
-        allow_private: config.webhook_allow_private,
+        allow_private: state.config.webhook_allow_private,
     };
-    let _webhooks = partnergraph::webhooks::spawn(
-        db.clone(),
-        clock.clone(),
-        partnergraph::webhooks::Settings::new(targets),
-    )?;
+    let mut settings = partnergraph::webhooks::Settings::new(targets);
+    settings.keys = keys;
+    settings.metrics = state.metrics.clone();
+    let webhooks = partnergraph::webhooks::spawn(state.db.clone(), clock.clone(), settings)?;
     if args.jobs_interval > 0 {
         // Several replicas may run these at once: each job claims rows with SKIP LOCKED.
         let interval = std::time::Duration::from_secs(args.jobs_interval);
-        partnergraph::jobs::spawn(db.clone(), clock.clone(), interval);
+        partnergraph::jobs::spawn(
+            state.db.clone(),
+            clock.clone(),
+            interval,
+            state.metrics.clone(),
+        );
     }
-    let state = AppState::new(db, clock, config)?;
-    partnergraph::serve(listener, state, partnergraph::http::shutdown_signal()).await?;
+    // SIGTERM/SIGINT (SPEC §8): the HTTP server stops accepting and lets
+    // requests finish while the webhook worker finishes or releases its
+    // claims, side by side, so the process exits within 10 s.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        partnergraph::http::shutdown_signal().await;
+        stop.send_replace(true);
+    });
+    let stopped = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    let webhooks_stopped = {
+        let stopped = stopped(stopping.clone());
+        async move {
+            stopped.await;
+            webhooks.shutdown().await;
+        }
+    };
+    let (served, ()) = tokio::join!(
+        partnergraph::serve(listener, state, stopped(stopping)),
+        webhooks_stopped
+    );
+    served?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `partnergraph backup FILE` (see `db::backup_sqlite`). Connects without
+/// migrating: a backup never changes the database it copies.
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let db = connect(&args.database).await?;
+    let partner_id = match (args.view, &args.partner) {
+        (View::Partner, Some(id)) => Some(
+            ids::decode_as(NodeType::Partner, id)
+                .or_else(|| uuid::Uuid::parse_str(id).ok())
+                .context("--partner: not a partner id")?,
+        ),
+        (View::Partner, None) => bail!("--view partner needs --partner ID"),
+        (View::Internal, Some(_)) => bail!("--partner goes with --view partner"),
+        (View::Internal, None) => None,
+    };
+    // Reads only: a principal of the right view, never a token.
+    let principal = partnergraph::auth::Principal {
+        role: if partner_id.is_some() {
+            Role::PartnerAdmin
+        } else {
+            Role::Admin
+        },
+        staff_user_id: None,
+        partner_id,
+        token_id: uuid::Uuid::nil(),
+        api_client_id: None,
+        scopes: ScopeSet::all(),
+    };
+    let filter = transfer::Filter {
+        period: match &args.period {
+            Some(text) => Some(
+                transfer::parse_period(text).context("--period must be a month such as 2027-03")?,
+            ),
+            None => None,
+        },
+    };
+    let table = transfer::export::export(&db, args.kind, &principal, filter).await?;
+    match (args.format, &args.output) {
+        (transfer::Format::Csv, None) => table.write_csv(std::io::stdout().lock())?,
+        (transfer::Format::Csv, Some(file)) => table.write_csv(
+            std::fs::File::create(file)
+                .with_context(|| format!("cannot write {}", file.display()))?,
+        )?,
+        (transfer::Format::Xlsx, Some(file)) => {
+            let sheet = format!("{:?}", args.kind);
+            std::fs::write(file, table.xlsx_bytes(&sheet)?)
+                .with_context(|| format!("cannot write {}", file.display()))?
+        }
+        (transfer::Format::Xlsx, None) => bail!("--format xlsx needs --output FILE"),
+    }
+    eprintln!("exported {} rows", table.rows.len());
+    Ok(())
+}
+
+async fn backup(file: std::path::PathBuf, database: DatabaseArgs) -> anyhow::Result<()> {
+    let url = &database.database_url;
+    if !url.starts_with("sqlite:") {
+        bail!("`partnergraph backup` copies SQLite databases; back PostgreSQL up with its own tools: `pg_dump --format=custom --file=FILE \"$DATABASE_URL\"`, restored with `pg_restore` (see README, Backups)");
+    }
+    let source = db::sqlite_file(url).context("an in-memory database cannot be backed up")?;
+    anyhow::ensure!(source.exists(), "no database at {}", source.display());
+    anyhow::ensure!(
+        !file.exists(),
+        "{} exists already; name a new file",
+        file.display()
+    );
+    let db = db::connect(url).await.context("cannot open the database")?;
+    let started = std::time::Instant::now();
+    db::backup_sqlite(&db, &file)
+        .await
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    eprintln!(
+        "backed up {} to {} in {} ms",
+        source.display(),
+        file.display(),
+        started.elapsed().as_millis()
+    );
+    if let Some(key) = secrets::key_file_for(url).filter(|k| k.exists()) {
+        eprintln!(
+            "webhook secrets in it are sealed with the server key in {}: keep a copy of that file too (apart from the backup); restoring needs it",
+            key.display()
+        );
+    }
     Ok(())
 }
 

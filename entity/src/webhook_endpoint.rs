@@ -1,5 +1,6 @@
 //! A webhook endpoint: a staff one (`partner_id` null) or one partner's.
-//! The secrets are kept as issued, because every delivery is signed with them.
+//! The secrets are kept sealed with the server key (`partnergraph::secrets`):
+//! every delivery is signed with them, so they cannot be hashed.
 
 use sea_orm::entity::prelude::*;
 
@@ -19,9 +20,9 @@ pub struct Model {
     pub enabled: bool,
     /// Why it was disabled.
     pub disabled_reason: Option<DisabledReason>,
-    /// `whsec_…`: the current signing secret.
+    /// The current signing secret (`whsec_…`), sealed: `enc1:<key id>:…`.
     pub secret: String,
-    /// The secret before the last rotation; it signs too until it expires.
+    /// The secret before the last rotation, sealed; it signs too until it expires.
     pub previous_secret: Option<String>,
     pub previous_secret_expires_at: Option<DateTimeUtc>,
     /// Since when every attempt has failed; null after a success.

@@ -74,6 +74,8 @@ pub struct PrincipalCache {
     ttl: Duration,
     /// By token hash: the clear token is never kept.
     entries: Mutex<HashMap<String, Entry>>,
+    /// Counts hits and misses.
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 struct Entry {
@@ -86,10 +88,11 @@ struct Entry {
 
 impl PrincipalCache {
     /// A `ttl` of zero turns the cache off: every request asks the database.
-    pub fn new(ttl: Duration) -> Self {
+    pub fn new(ttl: Duration, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Self {
         Self {
             ttl,
             entries: Mutex::default(),
+            metrics,
         }
     }
 
@@ -103,6 +106,7 @@ impl PrincipalCache {
         now: DateTime<Utc>,
     ) -> Result<Option<Principal>, DbErr> {
         if self.ttl.is_zero() {
+            self.metrics.token_cache(false);
             return token::authenticate(db, bearer, now).await;
         }
         let key = token::hash(bearer);
@@ -110,8 +114,10 @@ impl PrincipalCache {
         // makes what it finds stale.
         let revocations = REVOCATIONS.load(Ordering::SeqCst);
         if let Some(principal) = self.kept(&key, revocations, now) {
+            self.metrics.token_cache(true);
             return Ok(Some(principal));
         }
+        self.metrics.token_cache(false);
         let Some((principal, expires_at)) = token::authenticate_until(db, bearer, now).await?
         else {
             return Ok(None);

@@ -81,6 +81,11 @@ impl EventBus {
         }
     }
 
+    /// The cursor of the last event broadcast.
+    pub fn head(&self) -> i64 {
+        *self.inner.head.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn publish(&self, events: Vec<outbox_event::Model>) {
         let mut head = self.inner.head.lock().unwrap_or_else(|e| e.into_inner());
         for event in events {

@@ -77,6 +77,7 @@ pub type AppSchema = Schema<Query, Mutation, events::Subscription>;
 pub fn build_schema(db: DatabaseConnection, config: &ServerConfig) -> AppSchema {
     builder()
         .data(db)
+        .data(config.secret_keys.clone())
         .data(crate::webhooks::target::TargetPolicy {
             allow_private: config.webhook_allow_private,
         })

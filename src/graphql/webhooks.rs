@@ -391,6 +391,12 @@ pub struct WebhookDeliveryPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// The server keys that seal signing secrets (`secrets`), put in the schema's data.
+fn secret_keys<'a>(ctx: &Context<'a>) -> Result<&'a crate::secrets::SecretKeys, ApiError> {
+    ctx.data_opt::<crate::secrets::SecretKeys>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("schema built without secret keys")))
+}
+
 fn endpoint_id(id: &ID) -> Result<uuid::Uuid, Failure> {
     input_id("id", NodeType::WebhookEndpoint, id)
 }
@@ -452,7 +458,7 @@ impl WebhookMutation {
                     description,
                 })
             })?;
-            service::create(context::db(ctx)?, &request.caller(), new).await
+            service::create(context::db(ctx)?, &request.caller(), new, secret_keys(ctx)?).await
         })
         .await?;
         let (webhook_endpoint, secret) = match created {
@@ -537,7 +543,8 @@ impl WebhookMutation {
     ) -> ApiResult<RotateWebhookSecretPayload> {
         let (rotated, user_errors) = mutate(ctx, Action::ManageWebhooks, |request| async move {
             let id = endpoint_id(&input.id)?;
-            service::rotate_secret(context::db(ctx)?, &request.caller(), id).await
+            let keys = secret_keys(ctx)?;
+            service::rotate_secret(context::db(ctx)?, &request.caller(), id, keys).await
         })
         .await?;
         let (webhook_endpoint, secret) = match rotated {

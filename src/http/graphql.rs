@@ -511,6 +511,7 @@ pub(crate) async fn prepare(
             match limiter.charge(&principal.budget_key(), points) {
                 Ok(charged) => cost = Some(charged),
                 Err(error) => {
+                    state.metrics.throttled(kind.0);
                     let answer = GraphQLResponse::from_errors(vec![error]);
                     return Err(Refused::RateLimited(kind, Box::new(answer)));
                 }

@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, middleware (request ids, body limit, tracing,
 //! panics) and graceful shutdown.
 
+pub mod body_limit;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
@@ -13,6 +14,7 @@ pub mod ws;
 use std::sync::Arc;
 
 use axum::{
+    extract::DefaultBodyLimit,
     http::{HeaderName, Request},
     routing::{get, post},
     serve::ListenerExt,
@@ -22,7 +24,6 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -42,6 +43,9 @@ pub struct AppState {
     pub partner_schema: async_graphql::dynamic::Schema,
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<Metrics>,
+    /// The database as `/metrics` reads it: statements through this handle
+    /// are not counted, so a scrape does not move `sql_statements_total`.
+    pub scrape_db: DatabaseConnection,
     pub token_limits: Arc<oauth::TokenEndpointLimits>,
     /// Documents parsed, and partner requests validated, before.
     pub documents: Arc<crate::graphql::documents::Documents>,
@@ -70,8 +74,9 @@ impl AppState {
         clock: SharedClock,
         config: ServerConfig,
     ) -> Result<Self, async_graphql::dynamic::SchemaError> {
-        let metrics = Metrics::new();
-        // Before any clone, so every handle below counts its statements.
+        let metrics = Arc::new(Metrics::new());
+        let scrape_db = db.clone();
+        // Before any other clone, so every handle below counts its statements.
         metrics.observe_sql(&mut db);
         let schema = crate::graphql::build_schema(db.clone(), &config);
         let sdl = schema.sdl_with_options(crate::graphql::sdl_options());
@@ -100,13 +105,15 @@ impl AppState {
             }),
             principals: Arc::new(crate::auth::cache::PrincipalCache::new(
                 config.token_cache_ttl,
+                metrics.clone(),
             )),
             token_limits: Arc::new(oauth::TokenEndpointLimits::new(
                 config.limits.token_requests_per_minute_per_client,
                 config.limits.token_requests_per_minute_per_ip,
             )),
             config: Arc::new(config),
-            metrics: Arc::new(metrics),
+            metrics,
+            scrape_db,
             realtime: Arc::default(),
             shutting_down: Arc::new(tokio::sync::watch::channel(false).0),
         })
@@ -137,7 +144,12 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(max_body))
+        // Bodies arrive whole and within the limit (`body_limit`).
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            max_body,
+            body_limit::limit,
+        ))
         .layer(CatchPanicLayer::custom(response::panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

@@ -52,6 +52,30 @@ pub struct Report {
     pub accruals_approved: usize,
 }
 
+impl Report {
+    /// Adds the rows each job handled to `jobs_items_total`.
+    fn count(&self, metrics: &crate::metrics::Metrics) {
+        let items = [
+            ("certifications_expired", self.certifications_expired as u64),
+            ("expiry_reminders", self.expiry_reminders as u64),
+            ("activation_overdue", self.activation_overdue as u64),
+            ("registration_reminders", self.registration_reminders as u64),
+            ("registrations_expired", self.registrations_expired as u64),
+            (
+                "idempotency_keys_forgotten",
+                self.idempotency_keys_forgotten,
+            ),
+            (
+                "tier_recommendations_changed",
+                self.tier_recommendations_changed as u64,
+            ),
+        ];
+        for (job, count) in items {
+            metrics.job_items(job, count);
+        }
+    }
+}
+
 /// Runs every job once, as of `now`.
 pub async fn run_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report, DbErr> {
     Ok(Report {
@@ -71,6 +95,7 @@ pub fn spawn(
     db: DatabaseConnection,
     clock: SharedClock,
     interval: StdDuration,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
@@ -78,9 +103,17 @@ pub fn spawn(
         loop {
             ticks.tick().await;
             match run_due(&db, clock.now()).await {
-                Ok(report) if report != Report::default() => tracing::info!(?report, "jobs ran"),
-                Ok(_) => {}
-                Err(error) => tracing::error!(%error, "jobs failed; retrying at the next tick"),
+                Ok(report) => {
+                    metrics.job_run("ok");
+                    report.count(&metrics);
+                    if report != Report::default() {
+                        tracing::info!(?report, "jobs ran");
+                    }
+                }
+                Err(error) => {
+                    metrics.job_run("error");
+                    tracing::error!(%error, "jobs failed; retrying at the next tick");
+                }
             }
         }
     })

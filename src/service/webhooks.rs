@@ -24,6 +24,7 @@ use crate::{
     error::ApiError,
     policy::{self, partner_view},
     record,
+    secrets::SecretKeys,
     webhooks::{self, dispatch, signing, DeliveryStatus, DisabledReason, EventType},
 };
 
@@ -196,6 +197,7 @@ pub async fn create(
     db: &DatabaseConnection,
     caller: &Caller<'_>,
     new: NewEndpoint,
+    keys: &SecretKeys,
 ) -> Outcome<(webhook_endpoint::Model, String)> {
     let partner_id = match crate::policy::RowScope::of(caller.principal) {
         crate::policy::RowScope::Everything => None,
@@ -217,15 +219,16 @@ pub async fn create(
         .flatten();
     let secret = signing::new_secret();
     let now = uow.now();
+    let id = Uuid::now_v7();
     let row = webhook_endpoint::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         partner_id: Set(partner_id),
         url: Set(new.url.to_string()),
         description: Set(new.description),
         event_types: Set(webhooks::stored_event_types(&new.event_types)),
         enabled: Set(true),
         disabled_reason: Set(None),
-        secret: Set(secret.clone()),
+        secret: Set(keys.seal(&secret, &webhooks::secrets::row(id))),
         previous_secret: Set(None),
         previous_secret_expires_at: Set(None),
         failing_since: Set(None),
@@ -347,13 +350,19 @@ pub async fn rotate_secret(
     db: &DatabaseConnection,
     caller: &Caller<'_>,
     id: Uuid,
+    keys: &SecretKeys,
 ) -> Outcome<(webhook_endpoint::Model, String)> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load_for_change(&uow, caller, id, None).await?;
     let secret = signing::new_secret();
+    // Sealed afresh with the current key, whichever key sealed it before.
+    let row = webhooks::secrets::row(current.id);
+    let previous = keys
+        .open(&current.secret, &row)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("cannot open the signing secret: {e}")))?;
     let changed = webhook_endpoint::ActiveModel {
-        secret: Set(secret.clone()),
-        previous_secret: Set(Some(current.secret.clone())),
+        secret: Set(keys.seal(&secret, &row)),
+        previous_secret: Set(Some(keys.seal(&previous, &row))),
         previous_secret_expires_at: Set(Some(uow.now() + webhooks::ROTATION_OVERLAP)),
         ..Default::default()
     };

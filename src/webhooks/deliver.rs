@@ -144,6 +144,32 @@ impl Worker {
             .collect())
     }
 
+    /// Gives up every claim this worker still holds on pending deliveries
+    /// (attempts cut off by a shutdown), so any replica may claim them at
+    /// once; returns how many. An attempt that was cut off may have reached
+    /// its receiver: it is delivered again with the same `webhook-id`, which
+    /// at-least-once delivery allows and receivers deduplicate by.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "delivery bookkeeping: releasing a lease is not an audited change"
+    )]
+    pub async fn release(&self) -> Result<u64, DbErr> {
+        let released = webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                webhook_delivery::Column::LeasedBy,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(webhook_delivery::Column::LeasedBy.eq(self.settings.replica.clone()))
+            .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
+            .exec(&self.db)
+            .await?;
+        Ok(released.rows_affected)
+    }
+
     /// Sends one signed request. Never fails: a refusal, a timeout or a
     /// connection error is an attempt without a status code.
     pub async fn send(
@@ -163,6 +189,12 @@ impl Worker {
             ),
             Err(error) => (None, Some(error)),
         };
+        let outcome = match (status_code, &error) {
+            (Some(_), None) => "succeeded",
+            (Some(_), Some(_)) => "failed",
+            (None, _) => "error",
+        };
+        self.settings.metrics.webhook_attempt(outcome);
         AttemptResult {
             attempted_at,
             status_code,
@@ -183,15 +215,23 @@ impl Worker {
             .targets
             .check_url(&endpoint.url)
             .map_err(|refused| format!("the URL was refused: {refused}"))?;
-        let mut secrets = vec![endpoint.secret.as_str()];
+        let row = super::secrets::row(endpoint.id);
+        let open = |sealed: &str| {
+            self.settings
+                .keys
+                .open(sealed, &row)
+                .map_err(|e| format!("the signing secret cannot be read: {e}"))
+        };
+        let mut opened = vec![open(&endpoint.secret)?];
         if let (Some(previous), Some(until)) = (
             endpoint.previous_secret.as_deref(),
             endpoint.previous_secret_expires_at,
         ) {
             if until > now {
-                secrets.push(previous);
+                opened.push(open(previous)?);
             }
         }
+        let secrets: Vec<&str> = opened.iter().map(String::as_str).collect();
         let id = message_id(claimed.delivery.id);
         // The receiver's clock judges freshness, so the signed timestamp is
         // the wall clock's, not the app clock's.
@@ -393,46 +433,68 @@ async fn track_health(
     Ok(())
 }
 
-/// Claims, sends and records until the process ends; `wake` cuts the poll short.
-pub async fn run(worker: Arc<Worker>, mut wake: tokio::sync::watch::Receiver<u64>) {
+/// Claims, sends and records until `stop` turns true; `wake` cuts the poll
+/// short. Then lets the attempts in flight finish for
+/// [`Settings::shutdown_drain`], cuts off the rest, and releases every claim
+/// still held (see [`Worker::release`]).
+pub async fn run(
+    worker: Arc<Worker>,
+    mut wake: tokio::sync::watch::Receiver<u64>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let concurrency = worker.settings.concurrency;
-    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let finished = Arc::new(tokio::sync::Notify::new());
+    let mut in_flight = tokio::task::JoinSet::new();
     // Claim in batches: a claim is a transaction, so claiming one delivery
     // each time one finishes would cost more than the deliveries themselves.
     let batch = (concurrency / 4).max(1);
-    loop {
-        let free = permits.available_permits();
+    while !*stop.borrow() {
+        while in_flight.try_join_next().is_some() {}
+        let free = concurrency.saturating_sub(in_flight.len());
         if free < batch {
-            finished.notified().await;
+            tokio::select! {
+                _ = in_flight.join_next() => {}
+                _ = stop.wait_for(|stopping| *stopping) => break,
+            }
             continue;
         }
         let mut full = false;
-        {
-            match worker.claim(free as u64).await {
-                Ok(claimed) => {
-                    full = claimed.len() == free;
-                    for claimed in claimed {
-                        let Ok(permit) = permits.clone().acquire_owned().await else {
-                            return;
-                        };
-                        let (worker, finished) = (worker.clone(), finished.clone());
-                        tokio::spawn(async move {
-                            deliver_one(&worker, claimed).await;
-                            drop(permit);
-                            finished.notify_one();
-                        });
-                    }
+        match worker.claim(free as u64).await {
+            Ok(claimed) => {
+                full = claimed.len() == free;
+                for claimed in claimed {
+                    let worker = worker.clone();
+                    in_flight.spawn(async move { deliver_one(&worker, claimed).await });
                 }
-                Err(error) => tracing::error!(%error, "claiming webhook deliveries failed"),
             }
+            Err(error) => tracing::error!(%error, "claiming webhook deliveries failed"),
         }
         if full {
             continue;
         }
         tokio::select! {
-            changed = wake.changed() => if changed.is_err() { return },
+            changed = wake.changed() => if changed.is_err() { break },
+            _ = stop.wait_for(|stopping| *stopping) => break,
             () = tokio::time::sleep(worker.settings.poll) => {}
+        }
+    }
+    let running = in_flight.len();
+    let drained = tokio::time::timeout(worker.settings.shutdown_drain, async {
+        while in_flight.join_next().await.is_some() {}
+    })
+    .await
+    .is_ok();
+    if !drained {
+        in_flight.abort_all();
+        while in_flight.join_next().await.is_some() {}
+    }
+    match worker.release().await {
+        Ok(released) => tracing::info!(
+            running,
+            released,
+            "webhook worker stopped; released claims go to another replica now"
+        ),
+        Err(error) => {
+            tracing::error!(%error, "cannot release webhook claims; their leases will expire")
         }
     }
 }

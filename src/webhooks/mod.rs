@@ -12,6 +12,7 @@
 
 pub mod deliver;
 pub mod dispatch;
+pub mod secrets;
 pub mod signing;
 pub mod target;
 
@@ -96,6 +97,13 @@ pub struct Settings {
     pub timeout: StdDuration,
     /// Names this process in leases and attempts.
     pub replica: String,
+    /// On shutdown, how long attempts in flight may run on before they are
+    /// cut off and their claims released for another replica.
+    pub shutdown_drain: StdDuration,
+    /// Open the sealed signing secrets.
+    pub keys: crate::secrets::SecretKeys,
+    /// Where attempts are counted (the server's, in `serve`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Settings {
@@ -111,6 +119,9 @@ impl Settings {
                 std::process::id(),
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
+            shutdown_drain: StdDuration::from_secs(5),
+            keys: crate::secrets::SecretKeys::ephemeral(),
+            metrics: Arc::default(),
         }
     }
 }
@@ -128,16 +139,30 @@ pub fn http_client(settings: &Settings) -> Result<reqwest::Client, reqwest::Erro
         .build()
 }
 
-/// The dispatcher and the delivery worker of one process; stopped when dropped.
+/// The dispatcher and the delivery worker of one process; stopped at once
+/// when dropped, or cleanly by [`Runtime::shutdown`].
 pub struct Runtime {
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    dispatcher: tokio::task::JoinHandle<()>,
+    worker: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Runtime {
+    /// Stops cleanly (SPEC §8): no new claims; attempts in flight finish
+    /// within [`Settings::shutdown_drain`] or are cut off, and every claim
+    /// this process still holds is released, so another replica retries it
+    /// at once instead of waiting out the lease.
+    pub async fn shutdown(mut self) {
+        self.dispatcher.abort();
+        self.stop.send_replace(true);
+        let _ = (&mut self.worker).await;
+    }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
+        self.dispatcher.abort();
+        self.worker.abort();
     }
 }
 
@@ -170,8 +195,11 @@ pub fn spawn(
             }
         })
     };
-    let worker = tokio::spawn(deliver::run(worker, ADDED.subscribe()));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(deliver::run(worker, ADDED.subscribe(), stopping));
     Ok(Runtime {
-        tasks: vec![dispatcher, worker],
+        dispatcher,
+        worker,
+        stop,
     })
 }

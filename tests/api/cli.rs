@@ -48,6 +48,11 @@ async fn token_create_then_serve(backend: Backend) {
             "--database-url",
             database.url(),
         ])
+        // PostgreSQL needs the server key (SQLite makes a key file).
+        .env(
+            "PARTNERGRAPH_SECRET_KEY",
+            crate::helpers::binary::SECRET_KEY,
+        )
         .stderr(Stdio::null())
         .spawn()
         .unwrap();

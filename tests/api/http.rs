@@ -53,12 +53,13 @@ backend_test!(malformed_requests_get_4xx_with_a_reason, |app| {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    // A body over the limit is refused from its Content-Length alone; a raw
-    // socket shows it without racing the client's write of the body.
+    // A body over the limit that the client waits to send (`Expect:
+    // 100-continue`) is refused from its Content-Length alone; a raw socket
+    // shows it. Bodies sent at once are read first (tests/api/oversized.rs).
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut socket = tokio::net::TcpStream::connect(app.address).await.unwrap();
     let head = format!(
-        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\n\r\n",
+        "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\n\r\n",
         app.admin,
         2 * 1024 * 1024
     );

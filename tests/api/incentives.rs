@@ -452,11 +452,11 @@ backend_test!(
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
-            "payout_id,partner_id,partner_name,currency,amount,period_end,status,external_reference,paid_at,created_at"
+            "id,partnerId,partner,amount,currency,periodEnd,status,externalReference,failureReason,paidAt,createdAt"
         );
         assert_eq!(lines.len(), 3, "{csv}");
         assert!(
-            lines[1].contains(",Acme,EUR,2500.00,") && lines[1].contains(",PAID,SEPA-1,"),
+            lines[1].contains(",Acme,2500.00,EUR,") && lines[1].contains(",PAID,SEPA-1,"),
             "{csv}"
         );
     }

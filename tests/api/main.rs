@@ -13,6 +13,7 @@
 mod helpers;
 
 mod auth;
+mod backup;
 mod certifications;
 mod cli;
 mod crash;
@@ -21,14 +22,19 @@ mod http;
 mod incentives;
 mod intelligence;
 mod invariants;
+mod metrics;
 mod migrations;
 mod oauth;
+mod oversized;
 mod partner_view;
 mod partners;
 mod persisted;
 mod pipeline;
 mod registrations;
 mod schema;
+mod secrets;
+mod shutdown;
 mod subscriptions;
 mod tools;
+mod transfer;
 mod webhooks;

@@ -54,6 +54,7 @@ pub async fn serve(
     realtime: Realtime,
     upgrade_token: Option<String>,
 ) {
+    let _open = state.metrics.websocket_session();
     let (mut sink, mut incoming) = socket.split();
     let (out, mut outgoing) = mpsc::channel::<Outgoing>(64);
     let mut operations: HashMap<String, AbortHandle> = HashMap::new();
@@ -276,6 +277,7 @@ async fn run_operation(
     };
     let order = prepared.order.clone();
     if prepared.operation == Some(OperationType::Subscription) {
+        let _running = state.metrics.subscription();
         // Each event is resolved afresh: no cache carried between events.
         let loader = loaders::for_request(state.db.clone());
         loader.enable_all_cache(false);

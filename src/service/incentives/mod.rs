@@ -12,7 +12,6 @@
 //! deadlock. SQLite serialises writers anyway.
 
 pub mod accruals;
-pub mod export;
 pub mod ledger;
 pub mod payouts;
 pub mod plans;

@@ -43,21 +43,60 @@ pub async fn wait_ready(client: &reqwest::Client, address: &str) {
     }
 }
 
+/// The server key the binary's PostgreSQL servers share in tests (SQLite
+/// ones make a key file beside their database).
+pub const SECRET_KEY: &str = "dGVzdC1zZXJ2ZXIta2V5LW9mLTMyLWJ5dGVzLi4uLi4=";
+
+/// `serve` on `address` and `database_url` with `args` more; the server key
+/// [`SECRET_KEY`] on PostgreSQL.
+pub fn serve_command(database_url: &str, address: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(["serve", "--listen", address])
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null());
+    if database_url.starts_with("postgres") {
+        command.env("PARTNERGRAPH_SECRET_KEY", SECRET_KEY);
+    }
+    command
+}
+
 /// `partnergraph serve` on `address` and `database_url` with `args` more,
 /// logging warnings only; killed when dropped.
 pub struct Server(Child);
 
 impl Server {
     pub fn start(database_url: &str, address: &str, args: &[&str]) -> Self {
-        let child = Command::new(BIN)
-            .args(["serve", "--listen", address])
-            .args(args)
-            .env("DATABASE_URL", database_url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
+        Self::spawn(serve_command(database_url, address, args))
+    }
+
+    /// Runs `command` (see [`serve_command`]) as the server.
+    pub fn spawn(mut command: Command) -> Self {
+        Server(command.spawn().unwrap())
+    }
+
+    /// SIGTERM, as an orchestrator stops a replica; then waits for the exit
+    /// (at most `within`) and returns how long it took and whether it
+    /// exited with success.
+    pub fn terminate(mut self, within: Duration) -> (Duration, bool) {
+        let started = Instant::now();
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
             .unwrap();
-        Server(child)
+        assert!(sent.success());
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return (started.elapsed(), status.success());
+            }
+            assert!(
+                started.elapsed() < within,
+                "the server did not exit within {within:?} of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// SIGKILL, and waits until the process is gone.
@@ -72,4 +111,45 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// POSTs a GraphQL request to the server at `address` as `token`; the body.
+pub async fn graphql(
+    client: &reqwest::Client,
+    address: &str,
+    token: &str,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    client
+        .post(format!("http://{address}/graphql"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// A staff token with every scope, made by `partnergraph token create`.
+pub fn admin_token(database_url: &str) -> String {
+    let output = cli(database_url, ["token", "create", "--role", "ADMIN"]);
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// `SELECT COUNT(*) FROM table WHERE condition` on `db`.
+pub async fn count_where(db: &sea_orm::DatabaseConnection, table: &str, condition: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
 }

@@ -4,7 +4,7 @@
 use std::{
     net::SocketAddr,
     sync::{
-        atomic::{AtomicU16, Ordering},
+        atomic::{AtomicU16, AtomicU64, Ordering},
         Arc, Mutex,
     },
     time::Duration,
@@ -38,13 +38,14 @@ impl Received {
     }
 }
 
-/// A webhook receiver on loopback at `/hook`; it answers 200 unless told
-/// otherwise ([`Receiver::answer_with`]).
+/// A webhook receiver on loopback at `/hook`; it answers 200 at once unless
+/// told otherwise ([`Receiver::answer_with`], [`Receiver::answer_after`]).
 #[derive(Clone)]
 pub struct Receiver {
     pub address: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    delay_ms: Arc<AtomicU64>,
 }
 
 async fn record(
@@ -57,6 +58,10 @@ async fn record(
         .lock()
         .unwrap()
         .push(Received { headers, body });
+    let delay = receiver.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     axum::http::StatusCode::from_u16(receiver.status.load(Ordering::SeqCst)).unwrap()
 }
 
@@ -71,6 +76,7 @@ impl Receiver {
             address: listener.local_addr().unwrap(),
             received: Arc::default(),
             status: Arc::new(AtomicU16::new(200)),
+            delay_ms: Arc::default(),
         };
         let app = Router::new()
             .route("/hook", post(record))
@@ -82,6 +88,13 @@ impl Receiver {
     /// Answers every later request with `status`.
     pub fn answer_with(&self, status: u16) {
         self.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Keeps every later request waiting `delay` before answering (a slow
+    /// receiver); the request counts as received on arrival.
+    pub fn answer_after(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
     pub fn url(&self) -> String {
