@@ -21,12 +21,16 @@ pub enum NodeType {
     WebhookEndpoint,
     WebhookDelivery,
     PartnerActivity,
+    IncentivePlan,
+    IncentiveAccrual,
+    Payout,
+    LedgerEntry,
 }
 
 impl NodeType {
     // Keep in step with the enum: `name` below stops compiling when a
     // variant is added, which is the reminder to list it here too.
-    const ALL: [NodeType; 12] = [
+    const ALL: [NodeType; 16] = [
         NodeType::Partner,
         NodeType::PartnerContact,
         NodeType::StaffUser,
@@ -39,6 +43,10 @@ impl NodeType {
         NodeType::WebhookEndpoint,
         NodeType::WebhookDelivery,
         NodeType::PartnerActivity,
+        NodeType::IncentivePlan,
+        NodeType::IncentiveAccrual,
+        NodeType::Payout,
+        NodeType::LedgerEntry,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +63,10 @@ impl NodeType {
             NodeType::WebhookEndpoint => "WebhookEndpoint",
             NodeType::WebhookDelivery => "WebhookDelivery",
             NodeType::PartnerActivity => "PartnerActivity",
+            NodeType::IncentivePlan => "IncentivePlan",
+            NodeType::IncentiveAccrual => "IncentiveAccrual",
+            NodeType::Payout => "Payout",
+            NodeType::LedgerEntry => "LedgerEntry",
         }
     }
 }
@@ -68,6 +80,9 @@ impl From<SubjectType> for NodeType {
             SubjectType::Opportunity => NodeType::Opportunity,
             SubjectType::Certification => NodeType::Certification,
             SubjectType::WebhookEndpoint => NodeType::WebhookEndpoint,
+            SubjectType::IncentivePlan => NodeType::IncentivePlan,
+            SubjectType::IncentiveAccrual => NodeType::IncentiveAccrual,
+            SubjectType::Payout => NodeType::Payout,
         }
     }
 }

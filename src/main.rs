@@ -198,6 +198,9 @@ struct ExportArgs {
     /// The file to write; CSV goes to stdout without it.
     #[arg(long, short)]
     output: Option<std::path::PathBuf>,
+    /// For payouts: only those whose period ends in this month, e.g. 2027-03.
+    #[arg(long)]
+    period: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
 }
@@ -478,7 +481,15 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         contact_id: None,
         scopes: ScopeSet::all(),
     };
-    let table = transfer::export::export(&db, args.kind, &principal).await?;
+    let filter = transfer::Filter {
+        period: match &args.period {
+            Some(text) => Some(
+                transfer::parse_period(text).context("--period must be a month such as 2027-03")?,
+            ),
+            None => None,
+        },
+    };
+    let table = transfer::export::export(&db, args.kind, &principal, filter).await?;
     match (args.format, &args.output) {
         (transfer::Format::Csv, None) => table.write_csv(std::io::stdout().lock())?,
         (transfer::Format::Csv, Some(file)) => table.write_csv(

@@ -400,6 +400,11 @@ impl UnitOfWork {
     }
 
     async fn audit(&self, change: Change<'_>) -> Result<(), DbErr> {
+        self.audit_row(change).insert(&self.txn).await?;
+        Ok(())
+    }
+
+    fn audit_row(&self, change: Change<'_>) -> audit_entry::ActiveModel {
         audit_entry::ActiveModel {
             id: NotSet,
             occurred_at: Set(self.now),
@@ -412,8 +417,67 @@ impl UnitOfWork {
             entity_id: Set(change.entity_id),
             changes: Set(diff(change.before, change.after)),
         }
-        .insert(&self.txn)
-        .await?;
+    }
+
+    /// Inserts `rows` and audits each creation, a few statements for all of
+    /// them (in chunks the drivers' parameter limits allow): set-based
+    /// creation, such as a period's payouts, costs the same for one row or
+    /// a thousand.
+    pub async fn create_many<E>(&self, operation: &str, rows: Vec<E::Model>) -> Result<(), DbErr>
+    where
+        E: Record,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync + Clone,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        for chunk in rows.chunks(500) {
+            let audits: Vec<audit_entry::ActiveModel> = chunk
+                .iter()
+                .map(|row| {
+                    self.audit_row(Change {
+                        operation,
+                        entity_type: E::AUDIT_TYPE,
+                        entity_id: E::audit_id(row),
+                        before: None,
+                        after: Some(&E::snapshot(row)),
+                    })
+                })
+                .collect();
+            E::insert_many(
+                chunk
+                    .iter()
+                    .cloned()
+                    .map(IntoActiveModel::into_active_model),
+            )
+            .exec_without_returning(&self.txn)
+            .await?;
+            audit_entry::Entity::insert_many(audits)
+                .exec_without_returning(&self.txn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Runs one set-based statement (`INSERT … SELECT`, `UPDATE … WHERE`)
+    /// that records bookkeeping of changes this unit audits itself (which
+    /// ledger entries a payout gathered); the rows it writes are not audited
+    /// one by one. The number of rows written.
+    pub async fn execute_set_based(&self, statement: sea_orm::Statement) -> Result<u64, DbErr> {
+        Ok(self.txn.execute_raw(statement).await?.rows_affected())
+    }
+
+    /// A transaction-scoped PostgreSQL advisory lock on `key`, held until
+    /// this unit commits or rolls back (SQLite: its writers are serialised
+    /// already). A unit that takes one must take it before any row lock.
+    pub async fn lock(&self, key: i64) -> Result<(), DbErr> {
+        if self.txn.get_database_backend() == DatabaseBackend::Postgres {
+            self.txn
+                .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT pg_advisory_xact_lock($1)",
+                    [key.into()],
+                ))
+                .await?;
+        }
         Ok(())
     }
 
@@ -562,6 +626,14 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     (
         "uq_opportunity_external_id_system",
         "opportunity_external_id.opportunity_id, opportunity_external_id.system",
+    ),
+    (
+        "uq_incentive_accrual_trigger",
+        "incentive_accrual.plan_version_id, incentive_accrual.partner_id",
+    ),
+    (
+        "uq_incentive_plan_version_number",
+        "incentive_plan_version.plan_id, incentive_plan_version.number",
     ),
 ];
 

@@ -353,6 +353,138 @@ pub enum DisabledReason {
     Failing,
 }
 
+/// What an incentive plan pays for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum IncentivePlanKind {
+    #[sea_orm(string_value = "COMMISSION")]
+    Commission,
+    #[sea_orm(string_value = "SPIFF")]
+    Spiff,
+    #[sea_orm(string_value = "REBATE")]
+    Rebate,
+    #[sea_orm(string_value = "REFERRAL_FEE")]
+    ReferralFee,
+}
+
+/// Where an incentive plan stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum IncentivePlanStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    #[sea_orm(string_value = "ARCHIVED")]
+    Archived,
+}
+
+/// The fact that makes a plan accrue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum IncentiveTrigger {
+    #[sea_orm(string_value = "OPPORTUNITY_WON")]
+    OpportunityWon,
+    #[sea_orm(string_value = "REGISTRATION_APPROVED")]
+    RegistrationApproved,
+}
+
+/// What a plan's percentage is taken of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum IncentiveBasis {
+    #[sea_orm(string_value = "OPPORTUNITY_AMOUNT")]
+    OpportunityAmount,
+    #[sea_orm(string_value = "CREDITED_AMOUNT")]
+    CreditedAmount,
+    #[sea_orm(string_value = "FLAT")]
+    Flat,
+}
+
+/// Where a plan's window starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum IncentiveWindowAnchor {
+    #[sea_orm(string_value = "PARTNER_SIGNED")]
+    PartnerSigned,
+    #[sea_orm(string_value = "PLAN_START")]
+    PlanStart,
+}
+
+/// The period a plan's tiers count over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum IncentiveTierPeriod {
+    #[sea_orm(string_value = "MONTH")]
+    Month,
+    #[sea_orm(string_value = "QUARTER")]
+    Quarter,
+}
+
+/// How crossing a tier threshold pays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum IncentiveTierMode {
+    #[sea_orm(string_value = "MARGINAL")]
+    Marginal,
+    #[sea_orm(string_value = "RETROACTIVE")]
+    Retroactive,
+}
+
+/// Where an accrual stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum AccrualStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "ON_HOLD")]
+    OnHold,
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    #[sea_orm(string_value = "PAID")]
+    Paid,
+    #[sea_orm(string_value = "REVERSED")]
+    Reversed,
+}
+
+/// What a ledger entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum LedgerEntryKind {
+    #[sea_orm(string_value = "ACCRUAL")]
+    Accrual,
+    #[sea_orm(string_value = "APPROVAL")]
+    Approval,
+    #[sea_orm(string_value = "HOLD")]
+    Hold,
+    #[sea_orm(string_value = "REJECTION")]
+    Rejection,
+    #[sea_orm(string_value = "REVERSAL")]
+    Reversal,
+    #[sea_orm(string_value = "ADJUSTMENT")]
+    Adjustment,
+    #[sea_orm(string_value = "PAYOUT")]
+    Payout,
+}
+
+/// Where a payout stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PayoutStatus {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    #[sea_orm(string_value = "PAID")]
+    Paid,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+    #[sea_orm(string_value = "CANCELED")]
+    Canceled,
+}
+
 /// The public event types of the outbox (SPEC §6), by their public names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
@@ -405,6 +537,20 @@ pub enum EventType {
     /// Staff declined a partner's extension request, with a reason.
     #[sea_orm(string_value = "deal_registration.extension_declined")]
     DealRegistrationExtensionDeclined,
+    /// Incentives (internal): a plan version started accruing.
+    #[sea_orm(string_value = "incentive_plan.activated")]
+    IncentivePlanActivated,
+    #[sea_orm(string_value = "accrual.created")]
+    AccrualCreated,
+    #[sea_orm(string_value = "accrual.status_changed")]
+    AccrualStatusChanged,
+    /// Internal: staff see the dispute; the partner sees its resolution.
+    #[sea_orm(string_value = "accrual.disputed")]
+    AccrualDisputed,
+    #[sea_orm(string_value = "accrual.dispute_resolved")]
+    AccrualDisputeResolved,
+    #[sea_orm(string_value = "payout.status_changed")]
+    PayoutStatusChanged,
 }
 
 /// Where a partner's request to extend a registration's protection stands.
@@ -434,6 +580,12 @@ pub enum SubjectType {
     Certification,
     #[sea_orm(string_value = "WebhookEndpoint")]
     WebhookEndpoint,
+    #[sea_orm(string_value = "IncentivePlan")]
+    IncentivePlan,
+    #[sea_orm(string_value = "IncentiveAccrual")]
+    IncentiveAccrual,
+    #[sea_orm(string_value = "Payout")]
+    Payout,
 }
 
 /// The type of an audited record, by its GraphQL type name.
@@ -466,6 +618,16 @@ pub enum EntityType {
     ExchangeRate,
     #[sea_orm(string_value = "ProgramSettings")]
     ProgramSettings,
+    #[sea_orm(string_value = "IncentivePlan")]
+    IncentivePlan,
+    #[sea_orm(string_value = "IncentivePlanVersion")]
+    IncentivePlanVersion,
+    #[sea_orm(string_value = "IncentiveAccrual")]
+    IncentiveAccrual,
+    #[sea_orm(string_value = "LedgerEntry")]
+    LedgerEntry,
+    #[sea_orm(string_value = "Payout")]
+    Payout,
 }
 
 text_forms!(
@@ -489,6 +651,16 @@ text_forms!(
     ActivityKind,
     DeliveryStatus,
     DisabledReason,
+    IncentivePlanKind,
+    IncentivePlanStatus,
+    IncentiveTrigger,
+    IncentiveBasis,
+    IncentiveWindowAnchor,
+    IncentiveTierPeriod,
+    IncentiveTierMode,
+    AccrualStatus,
+    LedgerEntryKind,
+    PayoutStatus,
     EventType,
     SubjectType,
     EntityType,

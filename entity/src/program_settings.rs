@@ -24,6 +24,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Whether partners see their own `tierProgress`.
     pub show_tier_progress_to_partners: bool,
+    /// Days after an accrual is created in which its partner may dispute it.
+    pub incentive_dispute_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m20261201_000007_program_intelligence;
 mod m20261201_000008_invariant_indexes;
 mod m20261201_000010_foreign_key_indexes;
 mod m20261201_000011_trusted_documents;
+mod m20261202_000012_incentives;
 mod m20261202_000014_crm_and_portal;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_invariant_indexes::Migration),
             Box::new(m20261201_000010_foreign_key_indexes::Migration),
             Box::new(m20261201_000011_trusted_documents::Migration),
+            Box::new(m20261202_000012_incentives::Migration),
             Box::new(m20261202_000014_crm_and_portal::Migration),
         ]
     }

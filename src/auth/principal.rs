@@ -77,6 +77,18 @@ pub enum Action {
     /// record's type); making and breaking links needs that type's write
     /// right (`WritePartners`, `CreateOpportunities`). Staff only.
     ReadExternalIds,
+    /// Read accruals, statements, payouts (a partner: its own).
+    ReadIncentives,
+    /// Read incentive plans' terms and preview them.
+    ReadIncentivePlans,
+    /// Create, change (a new version), activate and archive incentive plans.
+    ManageIncentivePlans,
+    /// Hold, approve or reject accruals, post adjustments, resolve disputes.
+    ReviewAccruals,
+    /// Create, approve, pay and fail payouts; read the ledger feed.
+    ManagePayouts,
+    /// Dispute an accrual (a partner admin: its own partner's).
+    DisputeAccruals,
 }
 
 impl Action {
@@ -107,6 +119,11 @@ impl Action {
             Action::ReadActivity | Action::ReadScores => Some(Scope::PartnersRead),
             Action::ReadProgramMetrics => Some(Scope::MetricsRead),
             Action::ReadExternalIds => None,
+            Action::ReadIncentives | Action::ReadIncentivePlans => Some(Scope::PartnersRead),
+            Action::ManageIncentivePlans | Action::ReviewAccruals | Action::DisputeAccruals => {
+                Some(Scope::PartnersWrite)
+            }
+            Action::ManagePayouts => Some(Scope::Admin),
         }
     }
 
@@ -147,6 +164,14 @@ impl Action {
             // RevOps and partner operations; sales reps see their own numbers through their manager.
             Action::ReadProgramMetrics => matches!(role, Admin | PartnerManager | Viewer),
             Action::ReadExternalIds => role.kind() == PrincipalKind::Staff,
+            Action::ReadIncentives => true,
+            Action::ReadIncentivePlans => role.kind() == PrincipalKind::Staff,
+            Action::ManageIncentivePlans | Action::ReviewAccruals => {
+                matches!(role, Admin | PartnerManager)
+            }
+            // Money leaves the company: the admin only.
+            Action::ManagePayouts => role == Admin,
+            Action::DisputeAccruals => role == PartnerAdmin,
         }
     }
 }
@@ -332,6 +357,39 @@ mod tests {
             ),
             (Role::Admin, all, Action::RequestExtensions, false),
             (Role::PartnerAdmin, all, Action::ReadExternalIds, false),
+            (
+                Role::PartnerRep,
+                "partners:read",
+                Action::ReadIncentives,
+                true,
+            ),
+            (
+                Role::PartnerRep,
+                "partners:read",
+                Action::ReadIncentivePlans,
+                false,
+            ),
+            (
+                Role::PartnerManager,
+                "partners:write",
+                Action::ManageIncentivePlans,
+                true,
+            ),
+            (Role::Sales, all, Action::ReviewAccruals, false),
+            (Role::PartnerManager, all, Action::ManagePayouts, false),
+            (Role::Admin, "admin", Action::ManagePayouts, true),
+            (
+                Role::PartnerAdmin,
+                "partners:write",
+                Action::DisputeAccruals,
+                true,
+            ),
+            (
+                Role::PartnerRep,
+                "partners:write",
+                Action::DisputeAccruals,
+                false,
+            ),
         ];
         for (role, scopes, action, expected) in cases {
             assert_eq!(

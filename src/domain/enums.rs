@@ -5,8 +5,10 @@
 
 use async_graphql::Enum;
 pub use entity::enums::{
-    ActorKind, EntityType, EventType, ExtensionRequestStatus, PartnerContactRole, PartnerStatus,
-    PartnerTier, PartnerType, PrincipalKind, Role, SubjectType,
+    AccrualStatus, ActorKind, EntityType, EventType, ExtensionRequestStatus, IncentiveBasis,
+    IncentivePlanKind, IncentivePlanStatus, IncentiveTierMode, IncentiveTierPeriod,
+    IncentiveTrigger, IncentiveWindowAnchor, LedgerEntryKind, PartnerContactRole, PartnerStatus,
+    PartnerTier, PartnerType, PayoutStatus, PrincipalKind, Role, SubjectType,
 };
 
 /// Which side of the program a role belongs to.

@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{money::div_round_half_away, AttributionRole};
+use super::{money::div_round_half_away, AccrualStatus, AttributionRole};
 
 /// Basis points in one (100 %).
 pub const WHOLE_BPS: i64 = 10_000;
@@ -343,6 +343,223 @@ pub fn period_start(period: TierPeriod, at: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(at)
 }
 
+/// One fact a partner already earned under a plan: when, the basis it
+/// added to its tier period, and the amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Earned {
+    pub at: DateTime<Utc>,
+    pub basis: i64,
+    pub amount: i64,
+}
+
+impl History {
+    /// What `earned` (the partner's standing accruals under the plan) means
+    /// for a new fact at `at`: the facts inside the window, the basis of
+    /// `at`'s tier period, everything earned (for the cap).
+    pub fn of(plan: &Plan, anchors: Anchors, at: DateTime<Utc>, earned: &[Earned]) -> Self {
+        let window = plan.window.and_then(|window| {
+            let anchor = match window.anchor {
+                WindowAnchor::PartnerSigned => anchors.partner_signed_at,
+                WindowAnchor::PlanStart => Some(anchors.plan_starts_at),
+            }?;
+            Some((anchor, anchor + Duration::days(window.days)))
+        });
+        let period = plan
+            .tiers
+            .as_ref()
+            .map(|tiers| (tiers.period, period_start(tiers.period, at)));
+        let mut history = History::default();
+        for e in earned {
+            if window.is_some_and(|(from, to)| e.at >= from && e.at < to) {
+                history.window_count += 1;
+            }
+            if period.is_some_and(|(p, start)| period_start(p, e.at) == start && e.at <= at) {
+                history.period_basis += e.basis;
+            }
+            history.earned += e.amount;
+        }
+        history
+    }
+}
+
+/// What staff do to accruals in bulk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Review {
+    Hold,
+    Approve,
+    Reject,
+}
+
+/// The status a review moves an accrual to, or `None` when it may not:
+/// hold what is pending or approved, approve what is pending or held
+/// (early, before the hold ends), reject anything not yet paid or undone.
+pub fn reviewed(status: AccrualStatus, review: Review) -> Option<AccrualStatus> {
+    use AccrualStatus::*;
+    match (review, status) {
+        (Review::Hold, Pending | Approved) => Some(OnHold),
+        (Review::Approve, Pending | OnHold) => Some(Approved),
+        (Review::Reject, Pending | OnHold | Approved) => Some(Rejected),
+        _ => None,
+    }
+}
+
+/// Whether an accrual still counts toward windows, tiers and caps.
+pub fn stands(status: AccrualStatus) -> bool {
+    !matches!(status, AccrualStatus::Rejected | AccrualStatus::Reversed)
+}
+
+/// What an explanation needs besides its steps: the plan as the partner
+/// knows it, and the currency's decimals.
+#[derive(Debug, Clone, Copy)]
+pub struct Wording<'a> {
+    pub plan_name: &'a str,
+    pub plan_version: i32,
+    pub currency: &'a str,
+    /// Digits after the decimal point of the currency.
+    pub digits: u32,
+}
+
+/// `minor` minor units with `digits` decimals and thousands separators,
+/// then the currency: `12,345.60 EUR`.
+pub fn format_money(minor: i64, digits: u32, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let magnitude = minor.unsigned_abs();
+    let scale = 10u64.pow(digits);
+    let whole = (magnitude / scale).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if digits == 0 {
+        format!("{sign}{grouped} {currency}")
+    } else {
+        let fraction = magnitude % scale;
+        format!(
+            "{sign}{grouped}.{fraction:0width$} {currency}",
+            width = digits as usize
+        )
+    }
+}
+
+/// Basis points as a percentage: `1000` → `10%`, `250` → `2.5%`.
+pub fn format_rate(bps: i64) -> String {
+    let whole = bps / 100;
+    let rest = bps % 100;
+    if rest == 0 {
+        format!("{whole}%")
+    } else if rest % 10 == 0 {
+        format!("{whole}.{}%", rest / 10)
+    } else {
+        format!("{whole}.{rest:02}%")
+    }
+}
+
+fn role_words(role: AttributionRole) -> &'static str {
+    match role {
+        AttributionRole::Sourced => "sourced",
+        AttributionRole::Influenced => "influenced",
+        AttributionRole::CoSell => "co-sell",
+    }
+}
+
+/// The steps of an accrual in words a partner understands, first the plan.
+pub fn explain(steps: &[Step], wording: Wording<'_>) -> Vec<String> {
+    let money = |minor: i64| format_money(minor, wording.digits, wording.currency);
+    let mut lines = vec![format!(
+        "Plan \"{}\", version {}",
+        wording.plan_name, wording.plan_version
+    )];
+    for step in steps {
+        lines.push(match *step {
+            Step::Basis {
+                amount,
+                credit_bps: Some(credit),
+                basis,
+            } => format!(
+                "Deal amount {} × your credit {} = {}",
+                money(amount),
+                format_rate(credit),
+                money(basis)
+            ),
+            Step::Basis {
+                amount,
+                credit_bps: None,
+                ..
+            } => format!("Deal amount {}", money(amount)),
+            Step::Rate {
+                role,
+                rate_bps,
+                earned,
+            } => format!(
+                "{} rate {} earns {}",
+                capitalised(role_words(role)),
+                format_rate(rate_bps),
+                money(earned)
+            ),
+            Step::Flat { role, earned } => format!(
+                "Fixed amount for a {} deal: {}",
+                role_words(role),
+                money(earned)
+            ),
+            Step::Tier {
+                mode,
+                period_basis_before,
+                period_basis_after,
+                rate_bps,
+                earned,
+            } => {
+                let how = match mode {
+                    TierMode::Marginal => {
+                        "only the part above each threshold earns its tier's rate"
+                    }
+                    TierMode::Retroactive => "the whole period is paid at the tier reached",
+                };
+                format!(
+                    "Tier period total {} → {}; tier rate now {} ({how}); this deal adds {}",
+                    money(period_basis_before),
+                    money(period_basis_after),
+                    format_rate(rate_bps),
+                    money(earned)
+                )
+            }
+            Step::Window {
+                position,
+                max_count,
+                days,
+                anchor,
+            } => {
+                let from = match anchor {
+                    WindowAnchor::PartnerSigned => "of signing",
+                    WindowAnchor::PlanStart => "of the plan's start",
+                };
+                match max_count {
+                    Some(max) => format!(
+                        "Deal {position} of {max} fast-start deals within {days} days {from}"
+                    ),
+                    None => format!("Deal {position} within {days} days {from}"),
+                }
+            }
+            Step::Cap { cap, left } => format!(
+                "Capped: the plan pays at most {} per partner; {} was left",
+                money(cap),
+                money(left)
+            ),
+        });
+    }
+    lines
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -626,6 +843,104 @@ mod tests {
         assert_eq!(earn(5), Ok(0));
         assert_eq!(earn(100), Ok(1));
         assert_eq!(earn(units(100_000)), Ok(units(750)));
+    }
+
+    #[test]
+    fn explanations_read_like_a_statement() {
+        let plan = Plan {
+            basis: Basis::Flat,
+            payouts: vec![(Sourced, Payout::Flat(units(500)))],
+            window: Some(Window {
+                anchor: WindowAnchor::PartnerSigned,
+                days: 90,
+                max_count: Some(3),
+            }),
+            tiers: None,
+            cap: None,
+        };
+        let history = History {
+            window_count: 1,
+            ..History::default()
+        };
+        let accrual = accrue(&plan, anchors(), fact(Sourced, 10_000, 1, 40), history)
+            .unwrap_or_else(|_| unreachable!());
+        let wording = Wording {
+            plan_name: "Fast start",
+            plan_version: 2,
+            currency: "EUR",
+            digits: 2,
+        };
+        assert_eq!(
+            explain(&accrual.steps, wording),
+            vec![
+                "Plan \"Fast start\", version 2".to_owned(),
+                "Deal 2 of 3 fast-start deals within 90 days of signing".to_owned(),
+                "Fixed amount for a sourced deal: 500.00 EUR".to_owned(),
+            ]
+        );
+        let influenced = accrue(
+            &commission(),
+            anchors(),
+            fact(Influenced, 3_000, units(100_000), 5),
+            History::default(),
+        )
+        .unwrap_or_else(|_| unreachable!());
+        assert_eq!(
+            explain(&influenced.steps, wording)[1..],
+            [
+                "Deal amount 100,000.00 EUR × your credit 30% = 30,000.00 EUR".to_owned(),
+                "Influenced rate 10% earns 3,000.00 EUR".to_owned(),
+            ]
+        );
+        assert_eq!(format_money(-123_456_789, 2, "USD"), "-1,234,567.89 USD");
+        assert_eq!(format_money(5, 0, "JPY"), "5 JPY");
+        assert_eq!(format_rate(250), "2.5%");
+        assert_eq!(format_rate(1_234), "12.34%");
+    }
+
+    #[test]
+    fn reviews_move_only_undecided_money() {
+        use AccrualStatus::*;
+        assert_eq!(reviewed(Pending, Review::Hold), Some(OnHold));
+        assert_eq!(reviewed(OnHold, Review::Approve), Some(Approved));
+        assert_eq!(reviewed(Approved, Review::Reject), Some(Rejected));
+        assert_eq!(reviewed(Paid, Review::Reject), None);
+        assert_eq!(reviewed(Reversed, Review::Approve), None);
+        assert_eq!(reviewed(Approved, Review::Approve), None);
+    }
+
+    #[test]
+    fn history_counts_the_window_the_period_and_the_cap() {
+        let plan = Plan {
+            window: Some(Window {
+                anchor: WindowAnchor::PartnerSigned,
+                days: 90,
+                max_count: Some(3),
+            }),
+            ..quarter_tiers(TierMode::Marginal)
+        };
+        let earned = [
+            Earned {
+                at: day(30),
+                basis: 10,
+                amount: 1,
+            },
+            Earned {
+                at: day(95),
+                basis: 20,
+                amount: 2,
+            },
+            Earned {
+                at: day(100),
+                basis: 40,
+                amount: 4,
+            },
+        ];
+        let history = History::of(&plan, anchors(), day(100), &earned);
+        assert_eq!(history.window_count, 1);
+        // Day 30 is in the first quarter; days 95 and 100 in the second.
+        assert_eq!(history.period_basis, 60);
+        assert_eq!(history.earned, 7);
     }
 
     #[test]

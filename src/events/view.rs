@@ -93,6 +93,12 @@ pub fn readable(principal: &Principal, event_type: EventType) -> bool {
         OpportunityCreated | OpportunityStageChanged => Action::ReadPipeline,
         CertificationStatusChanged | CertificationExpiring => Action::ReadCertifications,
         WebhookEndpointDisabled => Action::ManageWebhooks,
+        IncentivePlanActivated => Action::ReadIncentivePlans,
+        AccrualCreated
+        | AccrualStatusChanged
+        | AccrualDisputed
+        | AccrualDisputeResolved
+        | PayoutStatusChanged => Action::ReadIncentives,
         // `webhook.test` goes to one endpoint only, never into the feed.
         WebhookTest => return false,
     };

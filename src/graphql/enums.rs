@@ -275,6 +275,139 @@ pub enum ActivityKind {
     TrainingCompleted,
 }
 
+/// What an incentive plan pays for.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::IncentivePlanKind")]
+pub enum IncentivePlanKind {
+    /// A share of the revenue a partner brings.
+    Commission,
+    /// A short-term bonus for a specific push (a product, a quarter).
+    Spiff,
+    /// Money back on volume bought or sold.
+    Rebate,
+    /// A fee for a referred customer.
+    ReferralFee,
+}
+
+/// Where an incentive plan stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::IncentivePlanStatus")]
+pub enum IncentivePlanStatus {
+    /// Being written; accrues nothing.
+    Draft,
+    /// Accrues under its current version.
+    Active,
+    /// Accrues no more; what it earned stays.
+    Archived,
+}
+
+/// The fact that makes a plan accrue.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::IncentiveTrigger")]
+pub enum IncentiveTrigger {
+    /// An opportunity the partner is credited on moves to `CLOSED_WON`.
+    OpportunityWon,
+    /// The partner's deal registration is approved.
+    RegistrationApproved,
+}
+
+/// What a plan's percentage is taken of.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::IncentiveBasis")]
+pub enum IncentiveBasis {
+    /// The opportunity's amount.
+    OpportunityAmount,
+    /// The opportunity's amount × the partner's attribution credit.
+    CreditedAmount,
+    /// No percentage: each role earns a fixed amount.
+    Flat,
+}
+
+/// Where a plan's window starts.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::IncentiveWindowAnchor")]
+pub enum IncentiveWindowAnchor {
+    /// When the partner signed.
+    PartnerSigned,
+    /// When the plan starts (`startsAt`).
+    PlanStart,
+}
+
+/// The period a plan's tiers count over (calendar, UTC).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::IncentiveTierPeriod")]
+pub enum IncentiveTierPeriod {
+    /// A calendar month.
+    Month,
+    /// A calendar quarter.
+    Quarter,
+}
+
+/// How crossing a tier threshold pays.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::IncentiveTierMode")]
+pub enum IncentiveTierMode {
+    /// Only the amount past a threshold earns the higher rate.
+    Marginal,
+    /// Crossing a threshold re-rates the whole period at the higher rate.
+    Retroactive,
+}
+
+/// Where an accrual stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::AccrualStatus")]
+pub enum AccrualStatus {
+    /// Earned; waits for its hold period to end (`holdUntil`).
+    Pending,
+    /// Held by staff; `reason` says why.
+    OnHold,
+    /// Approved; the next payout gathers it.
+    Approved,
+    /// Rejected by staff; `reason` says why.
+    Rejected,
+    /// Paid out.
+    Paid,
+    /// Undone because the deal was reopened; if it had been paid, the next
+    /// payout takes it back.
+    Reversed,
+}
+
+/// What a ledger entry records.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::LedgerEntryKind")]
+pub enum LedgerEntryKind {
+    /// Money earned under a plan.
+    Accrual,
+    /// An accrual approved (no amount).
+    Approval,
+    /// An accrual held (no amount).
+    Hold,
+    /// An accrual rejected: minus its amount.
+    Rejection,
+    /// An accrual reversed: minus its amount.
+    Reversal,
+    /// A correction by staff, of either sign.
+    Adjustment,
+    /// Money paid out: minus the payout's amount.
+    Payout,
+}
+
+/// Where a payout stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::PayoutStatus")]
+pub enum PayoutStatus {
+    /// Gathered; waits for approval.
+    Draft,
+    /// Approved; waits to be paid.
+    Approved,
+    /// Paid (`externalReference`).
+    Paid,
+    /// Not paid (`failureReason`); its entries go to the next payout.
+    Failed,
+    /// Called off; its entries go to the next payout.
+    Canceled,
+}
+
 #[cfg(test)]
 mod tests {
     use async_graphql::resolver_utils::EnumType;
@@ -321,6 +454,16 @@ mod tests {
         same_names::<ExtensionRequestStatus, entity::enums::ExtensionRequestStatus>();
         same_names::<ConflictResolution, entity::enums::ConflictResolution>();
         same_names::<ActivityKind, entity::enums::ActivityKind>();
+        same_names::<IncentivePlanKind, entity::enums::IncentivePlanKind>();
+        same_names::<IncentivePlanStatus, entity::enums::IncentivePlanStatus>();
+        same_names::<IncentiveTrigger, entity::enums::IncentiveTrigger>();
+        same_names::<IncentiveBasis, entity::enums::IncentiveBasis>();
+        same_names::<IncentiveWindowAnchor, entity::enums::IncentiveWindowAnchor>();
+        same_names::<IncentiveTierPeriod, entity::enums::IncentiveTierPeriod>();
+        same_names::<IncentiveTierMode, entity::enums::IncentiveTierMode>();
+        same_names::<AccrualStatus, entity::enums::AccrualStatus>();
+        same_names::<LedgerEntryKind, entity::enums::LedgerEntryKind>();
+        same_names::<PayoutStatus, entity::enums::PayoutStatus>();
         same_names::<WebhookDeliveryStatus, entity::enums::DeliveryStatus>();
         same_names::<WebhookDisabledReason, entity::enums::DisabledReason>();
     }

@@ -289,3 +289,78 @@ fn distinct_scopes(scopes: impl Iterator<Item = Scope>) -> Vec<Scope> {
     distinct.dedup();
     distinct
 }
+
+/// An incentive plan by id. Only for plans reached through a row the caller
+/// may already see (its own accrual); partners see only the fields the
+/// partner view lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IncentivePlanById(pub Uuid);
+
+impl Loader<IncentivePlanById> for Loaders {
+    type Value = entity::incentive_plan::Model;
+    type Error = std::sync::Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[IncentivePlanById],
+    ) -> Result<HashMap<IncentivePlanById, Self::Value>, Self::Error> {
+        use entity::incentive_plan::{Column, Entity};
+        let rows = Entity::find()
+            .filter(Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (IncentivePlanById(row.id), row))
+            .collect())
+    }
+}
+
+/// A plan version by its plan and number (a plan's current version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PlanVersionNumber(pub Uuid, pub i32);
+
+impl Loader<PlanVersionNumber> for Loaders {
+    type Value = entity::incentive_plan_version::Model;
+    type Error = std::sync::Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[PlanVersionNumber],
+    ) -> Result<HashMap<PlanVersionNumber, Self::Value>, Self::Error> {
+        use entity::incentive_plan_version::{Column, Entity};
+        let rows = Entity::find()
+            .filter(Column::PlanId.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (PlanVersionNumber(row.plan_id, row.number), row))
+            .filter(|(key, _)| keys.contains(key))
+            .collect())
+    }
+}
+
+/// A plan version by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PlanVersionById(pub Uuid);
+
+impl Loader<PlanVersionById> for Loaders {
+    type Value = entity::incentive_plan_version::Model;
+    type Error = std::sync::Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[PlanVersionById],
+    ) -> Result<HashMap<PlanVersionById, Self::Value>, Self::Error> {
+        use entity::incentive_plan_version::{Column, Entity};
+        let rows = Entity::find()
+            .filter(Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (PlanVersionById(row.id), row))
+            .collect())
+    }
+}

@@ -16,6 +16,7 @@ pub mod enums;
 pub mod events;
 pub mod extensions;
 pub mod external_ids;
+pub mod incentives;
 pub mod loaders;
 pub mod node;
 pub mod partner_schema;
@@ -51,6 +52,7 @@ pub struct Query(
     events::EventQuery,
     webhooks::WebhookQuery,
     program_metrics::ProgramMetricsQuery,
+    incentives::IncentiveQuery,
 );
 
 /// Every change the API offers.
@@ -67,6 +69,7 @@ pub struct Mutation(
     extensions::ExtensionMutation,
     webhooks::WebhookMutation,
     activity::ActivityMutation,
+    incentives::IncentiveMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, events::Subscription>;

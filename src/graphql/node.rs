@@ -35,6 +35,9 @@ pub enum Node {
     WebhookEndpoint(WebhookEndpoint),
     WebhookDelivery(WebhookDelivery),
     PartnerActivity(super::activity::PartnerActivity),
+    IncentivePlan(super::incentives::IncentivePlan),
+    IncentiveAccrual(super::incentives::IncentiveAccrual),
+    Payout(super::incentives::Payout),
 }
 
 #[derive(Default)]
@@ -58,6 +61,10 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
         NodeType::RegistrationConflict => return Ok(None),
         NodeType::Partner | NodeType::PartnerContact | NodeType::StaffUser => Action::ReadPartners,
         NodeType::PartnerActivity => Action::ReadActivity,
+        NodeType::IncentivePlan | NodeType::IncentiveAccrual | NodeType::Payout => {
+            return super::incentives::node(ctx, node_type, uuid).await;
+        }
+        NodeType::LedgerEntry => return Ok(None),
     };
     if !request.principal.may(needs) {
         return Ok(None);
@@ -96,7 +103,11 @@ async fn lookup(ctx: &Context<'_>, id: &str) -> ApiResult<Option<Node>> {
         NodeType::PartnerActivity => crate::service::activity::find(db, &caller, uuid)
             .await?
             .map(|a| Node::PartnerActivity(a.into())),
-        NodeType::RegistrationConflict => None,
+        NodeType::RegistrationConflict
+        | NodeType::IncentivePlan
+        | NodeType::IncentiveAccrual
+        | NodeType::Payout
+        | NodeType::LedgerEntry => None,
     })
 }
 

@@ -205,6 +205,73 @@ impl Partner {
             .await
     }
 
+    /// The partner's accruals, newest first (a partner: its own).
+    async fn accruals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only accruals in one of these statuses.")] status: Option<
+            Vec<super::enums::AccrualStatus>,
+        >,
+        #[graphql(desc = "Return the first n accruals (at most 100; default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return accruals after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n accruals (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return accruals before this cursor.")] before: Option<String>,
+    ) -> ApiResult<super::incentives::IncentiveAccrualConnection> {
+        let filter = crate::service::incentives::accruals::AccrualFilter {
+            partner_id: Some(self.0.id),
+            statuses: super::enums::stored_all(status),
+            ..Default::default()
+        };
+        super::incentives::accruals_of(ctx, filter, page_args(ctx, first, after, last, before))
+            .await
+    }
+
+    /// Where the partner stands under each active incentive plan it
+    /// qualifies for: the rates that apply, earned so far, the window's
+    /// count, the tier period's total, what the cap leaves.
+    async fn incentive_progress(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<super::incentives::IncentiveProgress>> {
+        super::incentives::progress_of(ctx, &self.0).await
+    }
+
+    /// The partner's payouts, newest first.
+    async fn payouts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n payouts (at most 100; default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return payouts after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n payouts (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return payouts before this cursor.")] before: Option<String>,
+    ) -> ApiResult<super::incentives::PayoutConnection> {
+        super::incentives::payouts_of(
+            ctx,
+            Some(self.0.id),
+            Vec::new(),
+            page_args(ctx, first, after, last, before),
+        )
+        .await
+    }
+
+    /// The partner's incentive statement for `[from, to)` in one currency:
+    /// opening balance, accrued, reversed, adjusted, paid, closing balance
+    /// and every line, reconciling to the cent.
+    async fn statement(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The start of the period (included).")] from: DateTime<Utc>,
+        #[graphql(desc = "The end of the period (excluded).")] to: DateTime<Utc>,
+        #[graphql(desc = "The currency; the program's base currency when absent.")]
+        currency: Option<super::scalars::CurrencyCode>,
+    ) -> ApiResult<super::incentives::IncentiveStatement> {
+        super::incentives::statement_of(ctx, self.0.id, from, to, currency).await
+    }
+
     /// How engaged the partner was over the trailing `windowDays` before
     /// `asOf` (SPEC §4.5), with each component's points. Staff only.
     async fn engagement(

@@ -69,6 +69,10 @@ fn noun(node_type: NodeType) -> &'static str {
         NodeType::WebhookEndpoint => "webhook endpoint",
         NodeType::WebhookDelivery => "webhook delivery",
         NodeType::PartnerActivity => "partner activity",
+        NodeType::IncentivePlan => "incentive plan",
+        NodeType::IncentiveAccrual => "accrual",
+        NodeType::Payout => "payout",
+        NodeType::LedgerEntry => "ledger entry",
     }
 }
 

@@ -53,6 +53,8 @@ pub struct ProgramSettings {
     pub base_currency: CurrencyCode,
     /// Whether partners see their own `tierProgress`.
     pub show_tier_progress_to_partners: bool,
+    /// Days after an accrual is earned in which its partner may dispute it.
+    pub incentive_dispute_days: i32,
     /// Bumped by every change; pass it as `expectedVersion` when updating.
     pub version: i32,
     /// When the settings last changed.
@@ -77,6 +79,7 @@ impl From<program_settings::Model> for ProgramSettings {
             activation_days: s.activation_days,
             base_currency: CurrencyCode(inputs::CurrencyCode::stored(s.base_currency)),
             show_tier_progress_to_partners: s.show_tier_progress_to_partners,
+            incentive_dispute_days: s.incentive_dispute_days,
             version: s.version,
             updated_at: s.updated_at,
         }
@@ -180,6 +183,8 @@ pub struct UpdateSettingsInput {
     pub base_currency: Option<String>,
     /// Whether partners see their own `tierProgress`.
     pub show_tier_progress_to_partners: Option<bool>,
+    /// Days after an accrual is earned in which its partner may dispute it, 0 to 365.
+    pub incentive_dispute_days: Option<i32>,
 }
 
 /// The result of `updateSettings`.
@@ -226,6 +231,7 @@ impl SettingsMutation {
                     activation_days: input.activation_days,
                     base_currency,
                     show_tier_progress_to_partners: input.show_tier_progress_to_partners,
+                    incentive_dispute_days: input.incentive_dispute_days,
                 };
                 for error in changes.range_errors() {
                     check.reject(error);

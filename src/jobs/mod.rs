@@ -1,6 +1,7 @@
 //! Scheduled work that keeps time: certification and registration expiry
 //! and reminders, activation-overdue notices, forgetting old idempotency
-//! keys, and the daily tier recommendation (`tier_recommendations`).
+//! keys, the daily tier recommendation (`tier_recommendations`), and the
+//! approval of accruals whose hold ended (`service::incentives::accruals`).
 //!
 //! Every job is idempotent and safe with several runners on one database:
 //! candidates are claimed with `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL;
@@ -48,6 +49,7 @@ pub struct Report {
     pub registrations_expired: usize,
     pub idempotency_keys_forgotten: u64,
     pub tier_recommendations_changed: usize,
+    pub accruals_approved: usize,
 }
 
 impl Report {
@@ -84,6 +86,7 @@ pub async fn run_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Repo
         registrations_expired: expire_registrations(db, now).await?,
         idempotency_keys_forgotten: crate::service::idempotency::purge_expired(db, now).await?,
         tier_recommendations_changed: tier_recommendations::record(db, now).await?,
+        accruals_approved: crate::service::incentives::accruals::approve_due(db, now).await?,
     })
 }
 

@@ -9,8 +9,9 @@
 pub mod partner_view;
 
 use entity::{
-    api_client, certification, deal_registration, opportunity, opportunity_attribution, partner,
-    partner_activity, partner_contact, webhook_endpoint,
+    api_client, certification, deal_registration, incentive_accrual, incentive_ledger_entry,
+    incentive_payout, opportunity, opportunity_attribution, partner, partner_activity,
+    partner_contact, webhook_endpoint,
 };
 use sea_orm::{sea_query::Expr, ColumnTrait, Condition};
 
@@ -94,6 +95,21 @@ pub fn certification_rows(principal: &Principal) -> Condition {
 /// The activity records `principal` may see: its own partner's for partners.
 pub fn activity_rows(principal: &Principal) -> Condition {
     own_partner(principal, partner_activity::Column::PartnerId)
+}
+
+/// The accruals `principal` may see: its own partner's for partners.
+pub fn accrual_rows(principal: &Principal) -> Condition {
+    own_partner(principal, incentive_accrual::Column::PartnerId)
+}
+
+/// The payouts `principal` may see: its own partner's for partners.
+pub fn payout_rows(principal: &Principal) -> Condition {
+    own_partner(principal, incentive_payout::Column::PartnerId)
+}
+
+/// The ledger entries `principal` may see: its own partner's for partners.
+pub fn ledger_rows(principal: &Principal) -> Condition {
+    own_partner(principal, incentive_ledger_entry::Column::PartnerId)
 }
 
 /// The deal registrations `principal` may see: its own partner's for partners.

@@ -30,18 +30,19 @@ use crate::domain::EventType;
 #[rustfmt::skip]
 pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     // Entry points.
-    ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications", "dealRegistrations", "opportunities", "events", "webhookEndpoints"])),
+    ("Query", Only(&["viewer", "node", "nodes", "partners", "partner", "apiClients", "certificationTracks", "certifications", "dealRegistrations", "opportunities", "events", "webhookEndpoints", "accruals", "payouts"])),
     ("Mutation", Only(&[
         "addPartnerContact", "updatePartnerContact", "deactivatePartnerContact", "grantPortalAccess",
         "revokePortalAccess", "createApiClient", "revokeApiClient", "submitDealRegistration", "updateDealRegistration",
         "withdrawDealRegistration", "requestRegistrationExtension", "updateOpportunity", "moveOpportunityStage",
         "createWebhookEndpoint", "updateWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookSecret",
         "sendTestWebhook", "redeliverWebhookDelivery", "recordPartnerActivity", "recordPartnerActivities",
+        "disputeAccrual",
     ])),
     ("Node", All),
     ("Viewer", Only(&["kind", "role", "partner", "contact", "scopes"])),
     // Partners: their own row only (row scoping), partner-safe fields only.
-    ("Partner", Only(&["id", "name", "type", "tier", "status", "website", "signedAt", "activation", "performance", "tierProgress", "contacts", "certifications", "dealRegistrations", "opportunities"])),
+    ("Partner", Only(&["id", "name", "type", "tier", "status", "website", "signedAt", "activation", "performance", "tierProgress", "contacts", "certifications", "dealRegistrations", "opportunities", "accruals", "payouts", "statement", "incentiveProgress"])),
     // A partner admin manages its own contacts and their portal access (issue 13).
     ("PartnerContact", Only(&["id", "name", "email", "role", "certifications", "active", "deactivatedAt", "portalRole", "version"])),
     ("PartnerConnection", All),
@@ -179,6 +180,35 @@ pub const PARTNER_VIEW: &[(&str, Visible)] = &[
     ("CertificationStatusChange", All),
     ("PartnerStatusChange", All),
     ("JSON", All),
+    // The own partner's money (SPEC §4.8): its accruals with their partner-safe
+    // explanation (never staff's note), plans by name and partner description
+    // only (never their terms, eligibility or previews), its payouts,
+    // statements and ledger lines (never the ledger's global cursor), and
+    // disputes of its own accruals.
+    ("IncentiveAccrual", Only(&[
+        "id", "partner", "plan", "planVersion", "trigger", "opportunity", "triggeredAt", "role", "amount", "status",
+        "holdUntil", "reason", "explanation", "disputedAt", "disputeReason", "disputeResolution", "createdAt", "version",
+    ])),
+    ("IncentiveAccrualConnection", All),
+    ("IncentiveAccrualEdge", All),
+    ("AccrualFilterInput", Only(&["planId", "opportunityId", "status", "disputed"])),
+    ("AccrualStatus", All),
+    ("IncentiveTrigger", All),
+    ("IncentivePlan", Only(&["id", "name", "partnerDescription"])),
+    ("Payout", Only(&["id", "partner", "amount", "periodEnd", "status", "externalReference", "failureReason", "paidAt", "createdAt", "version"])),
+    ("PayoutConnection", All),
+    ("PayoutEdge", All),
+    ("PayoutFilterInput", Only(&["status"])),
+    ("PayoutStatus", All),
+    ("IncentiveStatement", All),
+    ("LedgerEntry", Only(&["id", "kind", "amount", "accrualId", "payoutId", "correctsId", "reason", "occurredAt"])),
+    ("LedgerEntryKind", All),
+    ("IncentiveProgress", All),
+    ("IncentiveRoleRate", All),
+    ("IncentiveWindowProgress", All),
+    ("IncentiveTierPeriodProgress", All),
+    ("DisputeAccrualInput", All),
+    ("IncentiveAccrualPayload", All),
     // Shared vocabulary.
     ("UserError", All),
     ("UserErrorCode", All),
@@ -258,6 +288,10 @@ pub const PARTNER_EVENTS: &[(EventType, &[(&str, PayloadKey)])] = &[
     (EventType::CertificationExpiring, &[("certification", Snapshot("Certification")), ("expiresAt", Value)]),
     (EventType::WebhookTest, &[("message", Value)]),
     (EventType::WebhookEndpointDisabled, &[("webhookEndpoint", Snapshot("WebhookEndpoint")), ("reason", Value)]),
+    (EventType::AccrualCreated, &[("accrual", Snapshot("IncentiveAccrual"))]),
+    (EventType::AccrualStatusChanged, &[("accrual", Snapshot("IncentiveAccrual")), ("previousStatus", Value), ("status", Value)]),
+    (EventType::AccrualDisputeResolved, &[("accrual", Snapshot("IncentiveAccrual")), ("resolution", Value)]),
+    (EventType::PayoutStatusChanged, &[("payout", Snapshot("Payout")), ("previousStatus", Value), ("status", Value)]),
 ];
 
 /// Whether partners receive events of this type at all.

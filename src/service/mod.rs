@@ -11,6 +11,7 @@ pub mod demo;
 pub mod exchange_rates;
 pub mod external_ids;
 pub mod idempotency;
+pub mod incentives;
 pub mod milestones;
 pub mod opportunities;
 pub mod pagination;

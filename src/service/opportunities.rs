@@ -14,7 +14,9 @@ use uuid::Uuid;
 
 use super::{
     deals::{accounts, attribution, conflicts, opportunity as opportunity_record},
-    external_ids, milestones,
+    external_ids,
+    incentives::accruals,
+    milestones,
     pagination::{paginate_as, KeyValue, Ordering, Page, PageArgs},
     rows, settings,
     unit_of_work::{violated_unique_constraint, UnitOfWork},
@@ -541,6 +543,9 @@ pub async fn move_stage(
         uow.emit(opportunity_record::stage_event(&saved, from, None))
             .await?;
     }
+    if stage == OpportunityStage::ClosedWon {
+        accruals::accrue_won(&uow, "moveOpportunityStage", &saved, &attributions).await?;
+    }
     uow.commit().await?;
     Ok(saved)
 }
@@ -578,6 +583,10 @@ pub async fn reopen(
     let saved = opportunity_record::save(&uow, "reopenOpportunity", &current, changed).await?;
     uow.emit(opportunity_record::stage_event(&saved, from, None))
         .await?;
+    if from == OpportunityStage::ClosedWon {
+        accruals::reverse_subject(&uow, "reopenOpportunity", saved.id, "the deal was reopened")
+            .await?;
+    }
     uow.commit().await?;
     Ok(saved)
 }
@@ -754,6 +763,24 @@ pub async fn upsert_by_external_id(
             if saved.stage != current.stage {
                 let from = current.stage;
                 let attributions = attribution::of_opportunity(uow.conn(), saved.id).await?;
+                if from == OpportunityStage::ClosedWon {
+                    accruals::reverse_subject(
+                        &uow,
+                        "upsertOpportunityByExternalId",
+                        saved.id,
+                        "the deal is no longer won in the CRM",
+                    )
+                    .await?;
+                }
+                if crm.stage == OpportunityStage::ClosedWon {
+                    accruals::accrue_won(
+                        &uow,
+                        "upsertOpportunityByExternalId",
+                        &saved,
+                        &attributions,
+                    )
+                    .await?;
+                }
                 for a in &attributions {
                     uow.emit(opportunity_record::stage_event(
                         &saved,

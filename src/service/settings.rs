@@ -48,6 +48,7 @@ pub struct SettingsChanges {
     pub activation_days: Option<i32>,
     pub base_currency: Option<CurrencyCode>,
     pub show_tier_progress_to_partners: Option<bool>,
+    pub incentive_dispute_days: Option<i32>,
 }
 
 /// The range of each integer setting, in one place.
@@ -61,10 +62,11 @@ const RANGES: &[(&str, i32, i32)] = &[
     ("requiredSalesCertifications", 0, 100),
     ("requiredTechnicalCertifications", 0, 100),
     ("activationDays", 1, 730),
+    ("incentiveDisputeDays", 0, 365),
 ];
 
 impl SettingsChanges {
-    fn integers(&self) -> [(&'static str, Option<i32>); 9] {
+    fn integers(&self) -> [(&'static str, Option<i32>); 10] {
         [
             ("protectionDays", self.protection_days),
             ("maxExtensions", self.max_extensions),
@@ -84,6 +86,7 @@ impl SettingsChanges {
                 self.required_technical_certifications,
             ),
             ("activationDays", self.activation_days),
+            ("incentiveDisputeDays", self.incentive_dispute_days),
         ]
     }
 
@@ -121,6 +124,7 @@ fn snapshot(s: &program_settings::Model) -> Value {
         "activationDays": s.activation_days,
         "baseCurrency": s.base_currency,
         "showTierProgressToPartners": s.show_tier_progress_to_partners,
+        "incentiveDisputeDays": s.incentive_dispute_days,
         "version": s.version,
     })
 }
@@ -210,6 +214,10 @@ pub async fn update(
         changes.required_technical_certifications,
     );
     set(&mut changed.activation_days, changes.activation_days);
+    set(
+        &mut changed.incentive_dispute_days,
+        changes.incentive_dispute_days,
+    );
     set(
         &mut changed.influence_weight_bps,
         changes.influence_weight.map(Weight::basis_points),

@@ -26,6 +26,11 @@ pub async fn query(
     .await
 }
 
+/// One statement written with `?` placeholders, for `backend`.
+pub fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(backend, numbered(backend, sql), values)
+}
+
 /// `?` → `$1`, `$2`, … for PostgreSQL. Our statements hold no `?` in literals.
 fn numbered(backend: DatabaseBackend, sql: &str) -> String {
     if backend != DatabaseBackend::Postgres {

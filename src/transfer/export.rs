@@ -6,13 +6,13 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    certification, certification_track, deal_registration, opportunity, opportunity_attribution,
-    partner, partner_contact,
+    certification, certification_track, deal_registration, incentive_payout, opportunity,
+    opportunity_attribution, partner, partner_contact,
 };
-use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::{table::Table, Kind};
+use super::{table::Table, Filter, Kind};
 use crate::{
     auth::Principal,
     domain::{
@@ -96,6 +96,7 @@ pub async fn export(
     db: &impl ConnectionTrait,
     kind: Kind,
     principal: &Principal,
+    filter: Filter,
 ) -> anyhow::Result<Table> {
     let columns = match kind {
         Kind::Partners => partners(db, principal).await?,
@@ -103,6 +104,7 @@ pub async fn export(
         Kind::Certifications => certifications(db, principal).await?,
         Kind::Registrations => registrations(db, principal).await?,
         Kind::Opportunities => opportunities(db, principal).await?,
+        Kind::Payouts => payouts(db, principal, filter).await?,
     };
     let shown: Vec<Column> = columns
         .into_iter()
@@ -373,6 +375,54 @@ async fn opportunities(
         }),
         column("internalNotes", (O, "internalNotes"), &rows, |o| {
             text(&o.internal_notes)
+        }),
+    ])
+}
+
+async fn payouts(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    filter: Filter,
+) -> anyhow::Result<Vec<Column>> {
+    let mut select = incentive_payout::Entity::find().filter(policy::payout_rows(principal));
+    if let Some(month) = filter.period {
+        let next = month + chrono::Months::new(1);
+        select = select
+            .filter(incentive_payout::Column::PeriodEnd.gte(month))
+            .filter(incentive_payout::Column::PeriodEnd.lt(next));
+    }
+    let rows = select
+        .order_by_asc(incentive_payout::Column::CreatedAt)
+        .order_by_asc(incentive_payout::Column::Id)
+        .all(db)
+        .await?;
+    let names = partner_names(db, principal).await?;
+    const P: &str = "Payout";
+    Ok(vec![
+        column("id", (P, "id"), &rows, |p| {
+            ids::encode(NodeType::Payout, p.id)
+        }),
+        column("partnerId", (P, "partner"), &rows, |p| {
+            ids::encode(NodeType::Partner, p.partner_id)
+        }),
+        column("partner", (P, "partner"), &rows, |p| {
+            name_of(&names, p.partner_id)
+        }),
+        column("amount", (P, "amount"), &rows, |p| {
+            amount(p.amount_minor, &p.currency)
+        }),
+        column("currency", (P, "amount"), &rows, |p| p.currency.clone()),
+        column("periodEnd", (P, "periodEnd"), &rows, |p| date(p.period_end)),
+        column("status", (P, "status"), &rows, |p| enum_text(p.status)),
+        column("externalReference", (P, "externalReference"), &rows, |p| {
+            text(&p.external_reference)
+        }),
+        column("failureReason", (P, "failureReason"), &rows, |p| {
+            text(&p.failure_reason)
+        }),
+        column("paidAt", (P, "paidAt"), &rows, |p| time(&p.paid_at)),
+        column("createdAt", (P, "createdAt"), &rows, |p| {
+            p.created_at.to_rfc3339()
         }),
     ])
 }

@@ -16,6 +16,20 @@ pub enum Kind {
     Certifications,
     Registrations,
     Opportunities,
+    /// Incentive payouts (`--period YYYY-MM`: those whose period ends in that month).
+    Payouts,
+}
+
+/// Narrows an export; each kind uses what concerns it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter {
+    /// Payouts: the first day of the month their period ends in.
+    pub period: Option<chrono::NaiveDate>,
+}
+
+/// The first day of the month `YYYY-MM`.
+pub fn parse_period(text: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d").ok()
 }
 
 /// The file format.

@@ -21,6 +21,7 @@ mod crm;
 mod demo;
 mod fuzz;
 mod http;
+mod incentives;
 mod intelligence;
 mod invariants;
 mod metrics;

@@ -26,6 +26,16 @@ const PATHS: &[(&str, &str)] = &[
         "Opportunity",
         "{ dealRegistrations { edges { node { opportunity { {} } } } } }",
     ),
+    ("IncentiveAccrual", "{ accruals { edges { node { {} } } } }"),
+    (
+        "IncentivePlan",
+        "{ accruals { edges { node { plan { {} } } } } }",
+    ),
+    ("Payout", "{ payouts { edges { node { {} } } } }"),
+    (
+        "LedgerEntry",
+        "{ partners { edges { node { statement(from: \"2026-01-01T00:00:00Z\", to: \"2027-01-01T00:00:00Z\") { lines { {} } } } } } }",
+    ),
 ];
 
 const TYPES: &str = "{ __schema { types { name kind

@@ -235,5 +235,7 @@ pub async fn approve(
     changed.protection_starts_at = Set(Some(now));
     changed.protection_ends_at = Set(Some(now + Duration::days(days)));
     changed.opportunity_id = Set(Some(opportunity_id));
-    save(uow, OPERATION, current, changed).await
+    let saved = save(uow, OPERATION, current, changed).await?;
+    crate::service::incentives::accruals::accrue_approved(uow, OPERATION, &saved).await?;
+    Ok(saved)
 }

@@ -17,6 +17,11 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Today by the test clock, as a GraphQL `Date`.
+    pub fn clock_date(&self) -> String {
+        self.clock.now().date_naive().to_string()
+    }
+
     /// Runs the jobs that are due now, by the test clock.
     pub async fn run_jobs(&self) -> jobs::Report {
         jobs::run_due(&self.db, self.clock.now()).await.unwrap()
