@@ -80,10 +80,15 @@ PARTNERGRAPH_URL="http://127.0.0.1:$trusted_port/graphql" PARTNERGRAPH_TOKEN="$p
 echo "== schema-driven fuzzing (Schemathesis), as staff and as a partner"
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt
-for token in "$admin" "$partner"; do
+# The mutations only a partner may call (its own dispute, its own extension
+# request) answer staff with a top-level FORBIDDEN, which Schemathesis counts
+# as a server error; the partner's run covers them.
+partner_only=(--exclude-name Mutation.disputeAccrual --exclude-name Mutation.requestRegistrationExtension)
+for who in staff partner; do
+  if [ "$who" = staff ]; then token="$admin"; skip=("${partner_only[@]}"); else token="$partner"; skip=(); fi
   # Reads the schema by introspection, then sends generated operations;
   # any 5xx fails the run (pipefail).
   PYTHONPATH=. SCHEMATHESIS_HOOKS=fuzz_hooks "$work/venv/bin/schemathesis" run "$url" \
     -H "Authorization: Bearer $token" --max-examples 20 --checks not_a_server_error \
-    --generation-deterministic --no-color 2>&1 | tail -n 12
+    --generation-deterministic --no-color "${skip[@]}" 2>&1 | tail -n 12
 done
