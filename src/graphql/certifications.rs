@@ -173,6 +173,21 @@ pub async fn certifications_of(
     Ok(CertificationConnection::from_page(page, Certification))
 }
 
+/// The certifications of one of a list's partners or contacts, as a
+/// connection, read with those of its siblings.
+pub async fn nested_certifications(
+    ctx: &Context<'_>,
+    of: service::CertificationsOf,
+    parent: uuid::Uuid,
+    page: crate::service::pagination::PageArgs,
+) -> ApiResult<CertificationConnection> {
+    context::request(ctx)?
+        .principal
+        .authorize(Action::ReadCertifications)?;
+    let page = super::loaders::nested_page(ctx, of, parent, page).await?;
+    Ok(CertificationConnection::from_page(page, Certification))
+}
+
 #[derive(Default)]
 pub struct CertificationQuery;
 

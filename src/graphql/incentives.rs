@@ -436,7 +436,7 @@ impl IncentiveAccrual {
 // ---- progress ----
 
 /// Where the partner stands under one active plan it qualifies for.
-pub struct IncentiveProgress(accruals::Progress);
+pub struct IncentiveProgress(crate::service::incentives::progress::Progress);
 
 /// Deals counted in a plan's window.
 #[derive(SimpleObject)]
@@ -537,8 +537,13 @@ pub async fn progress_of(
 ) -> ApiResult<Vec<IncentiveProgress>> {
     let request = context::request(ctx)?;
     request.principal.authorize(Action::ReadIncentives)?;
-    Ok(accruals::progress(context::db(ctx)?, partner, request.now)
+    let key = super::loaders::IncentiveProgressOf {
+        partner: partner.id,
+        as_of: request.now,
+    };
+    Ok(super::loaders::load(ctx, key)
         .await?
+        .unwrap_or_default()
         .into_iter()
         .map(IncentiveProgress)
         .collect())
@@ -820,6 +825,37 @@ pub async fn accruals_of(
     ))
 }
 
+/// The accruals and payouts of one of a list's partners, as connections,
+/// read with those of its siblings.
+pub async fn nested_accruals(
+    ctx: &Context<'_>,
+    of: accruals::AccrualsOfPartner,
+    partner_id: Uuid,
+    page: PageArgs,
+) -> ApiResult<IncentiveAccrualConnection> {
+    context::request(ctx)?
+        .principal
+        .authorize(Action::ReadIncentives)?;
+    let page = super::loaders::nested_page(ctx, of, partner_id, page).await?;
+    Ok(IncentiveAccrualConnection::from_page(
+        page,
+        IncentiveAccrual,
+    ))
+}
+
+pub async fn nested_payouts(
+    ctx: &Context<'_>,
+    partner_id: Uuid,
+    page: PageArgs,
+) -> ApiResult<PayoutConnection> {
+    context::request(ctx)?
+        .principal
+        .authorize(Action::ReadIncentives)?;
+    let page =
+        super::loaders::nested_page(ctx, payouts::PayoutsOfPartner, partner_id, page).await?;
+    Ok(PayoutConnection::from_page(page, Payout))
+}
+
 /// A partner's payouts, as a connection.
 pub async fn payouts_of(
     ctx: &Context<'_>,
@@ -853,13 +889,21 @@ pub async fn statement_of(
     if to <= from {
         return Err(ApiError::BadUserInput("`to` must be after `from`".into()));
     }
-    let db = context::db(ctx)?;
     let currency = match currency {
         Some(c) => c.0.as_str().to_owned(),
-        None => crate::service::settings::get(db).await?.base_currency,
+        None => super::loaders::settings(ctx).await?.base_currency,
     };
-    let statement = payouts::statement(db, partner_id, &currency, from, to, request.now).await?;
-    Ok(statement.into())
+    let key = super::loaders::StatementOf {
+        partner: partner_id,
+        currency,
+        from,
+        to,
+        as_of: request.now,
+    };
+    super::loaders::load(ctx, key)
+        .await?
+        .map(Into::into)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a partner without its statement")))
 }
 
 #[derive(Default)]

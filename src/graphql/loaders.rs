@@ -8,6 +8,9 @@ use entity::{certification_track, partner_contact, staff_user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+mod pages;
+pub use pages::nested_page;
+
 /// Loads rows by key for one request.
 pub struct Loaders {
     pub(super) db: DatabaseConnection,
@@ -362,5 +365,177 @@ impl Loader<PlanVersionById> for Loaders {
             .into_iter()
             .map(|row| (PlanVersionById(row.id), row))
             .collect())
+    }
+}
+
+/// Declares a loader of the rows of a table whose `column` holds the key's
+/// id (a parent's children, in no particular order): one statement for
+/// every parent of a list.
+macro_rules! children_loader {
+    ($(#[$doc:meta])* $key:ident, $table:ident, $column:ident, $field:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub Uuid);
+
+        impl Loader<$key> for Loaders {
+            type Value = Vec<entity::$table::Model>;
+            type Error = std::sync::Arc<sea_orm::DbErr>;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                use entity::$table::{Column, Entity};
+                let rows = Entity::find()
+                    .filter(Column::$column.is_in(keys.iter().map(|k| k.0)))
+                    .all(&self.db)
+                    .await?;
+                let mut found: HashMap<$key, Self::Value> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for row in rows {
+                    found.entry($key(row.$field)).or_default().push(row);
+                }
+                Ok(found)
+            }
+        }
+    };
+}
+
+children_loader!(
+    /// A partner's external ids (CRM keys).
+    ExternalIdsOfPartner,
+    partner_external_id,
+    PartnerId,
+    partner_id
+);
+children_loader!(
+    /// An opportunity's external ids (CRM keys).
+    ExternalIdsOfOpportunity,
+    opportunity_external_id,
+    OpportunityId,
+    opportunity_id
+);
+children_loader!(
+    /// The conflicts recorded for a registration.
+    ConflictsOf,
+    registration_conflict,
+    RegistrationId,
+    registration_id
+);
+children_loader!(
+    /// The activation milestones a partner reached.
+    MilestonesOf,
+    partner_milestone,
+    PartnerId,
+    partner_id
+);
+
+/// The program settings, read once per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProgramSettings;
+
+impl Loader<ProgramSettings> for Loaders {
+    type Value = entity::program_settings::Model;
+    type Error = std::sync::Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        _: &[ProgramSettings],
+    ) -> Result<HashMap<ProgramSettings, Self::Value>, Self::Error> {
+        let settings = crate::service::settings::get(&self.db)
+            .await
+            .map_err(|e| std::sync::Arc::new(sea_orm::DbErr::Custom(format!("{e:?}"))))?;
+        Ok(HashMap::from([(ProgramSettings, settings)]))
+    }
+}
+
+/// The program settings, from the request's cache.
+pub async fn settings(
+    ctx: &async_graphql::Context<'_>,
+) -> Result<entity::program_settings::Model, crate::error::ApiError> {
+    load(ctx, ProgramSettings).await?.ok_or_else(|| {
+        crate::error::ApiError::internal(anyhow::anyhow!("the program settings record is missing"))
+    })
+}
+
+/// A partner's incentive progress as of a moment (the request's now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IncentiveProgressOf {
+    pub partner: Uuid,
+    pub as_of: chrono::DateTime<chrono::Utc>,
+}
+
+impl Loader<IncentiveProgressOf> for Loaders {
+    type Value = Vec<crate::service::incentives::progress::Progress>;
+    type Error = std::sync::Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[IncentiveProgressOf],
+    ) -> Result<HashMap<IncentiveProgressOf, Self::Value>, Self::Error> {
+        let mut found = HashMap::new();
+        let moments: std::collections::BTreeSet<_> = keys.iter().map(|k| k.as_of).collect();
+        for as_of in moments {
+            let partners = entity::partner::Entity::find()
+                .filter(
+                    entity::partner::Column::Id
+                        .is_in(keys.iter().filter(|k| k.as_of == as_of).map(|k| k.partner)),
+                )
+                .all(&self.db)
+                .await?;
+            let progress =
+                crate::service::incentives::progress::of_partners(&self.db, &partners, as_of)
+                    .await?;
+            found.extend(
+                progress
+                    .into_iter()
+                    .map(|(partner, value)| (IncentiveProgressOf { partner, as_of }, value)),
+            );
+        }
+        Ok(found)
+    }
+}
+
+/// A partner's incentive statement for a period in one currency, as of a
+/// moment (the request's now).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StatementOf {
+    pub partner: Uuid,
+    pub currency: String,
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub to: chrono::DateTime<chrono::Utc>,
+    pub as_of: chrono::DateTime<chrono::Utc>,
+}
+
+impl Loader<StatementOf> for Loaders {
+    type Value = crate::service::incentives::payouts::Statement;
+    type Error = std::sync::Arc<sea_orm::DbErr>;
+
+    async fn load(
+        &self,
+        keys: &[StatementOf],
+    ) -> Result<HashMap<StatementOf, Self::Value>, Self::Error> {
+        let mut batches: HashMap<_, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            batches
+                .entry((key.currency.clone(), key.from, key.to, key.as_of))
+                .or_default()
+                .push(key.partner);
+        }
+        let mut found = HashMap::new();
+        for ((currency, from, to, as_of), partners) in batches {
+            let statements = crate::service::incentives::payouts::statements(
+                &self.db, &partners, &currency, from, to, as_of,
+            )
+            .await?;
+            found.extend(statements.into_iter().map(|(partner, statement)| {
+                let key = StatementOf {
+                    partner,
+                    currency: currency.clone(),
+                    from,
+                    to,
+                    as_of,
+                };
+                (key, statement)
+            }));
+        }
+        Ok(found)
     }
 }

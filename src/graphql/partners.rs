@@ -43,10 +43,12 @@ impl From<partner::Model> for Partner {
 impl Partner {
     /// The partner with `id`, if the caller may see it.
     pub async fn load(ctx: &Context<'_>, id: Uuid) -> ApiResult<Option<Partner>> {
-        let request = context::request(ctx)?;
-        Ok(service::find(context::db(ctx)?, &request.caller(), id)
-            .await?
-            .map(Partner))
+        let scope = crate::policy::RowScope::of(&context::request(ctx)?.principal);
+        Ok(
+            super::loaders::load(ctx, super::loaders::PartnerById(id, scope))
+                .await?
+                .map(Partner),
+        )
     }
 }
 
@@ -122,10 +124,9 @@ impl Partner {
         #[graphql(desc = "Return the last n contacts (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Return contacts before this cursor.")] before: Option<String>,
     ) -> ApiResult<PartnerContactConnection> {
-        let request = context::request(ctx)?;
-        let page = service::contacts(
-            context::db(ctx)?,
-            &request.caller(),
+        let page = super::loaders::nested_page(
+            ctx,
+            service::ContactsOfPartner,
             self.0.id,
             page_args(ctx, first, after, last, before),
         )
@@ -136,11 +137,20 @@ impl Partner {
     /// The 120-day activation runway: milestones with due and achieved dates.
     async fn activation(&self, ctx: &Context<'_>) -> ApiResult<super::activation::Activation> {
         let request = context::request(ctx)?;
-        Ok(
-            crate::service::activation::runway_of(context::db(ctx)?, &self.0, request.now)
-                .await?
-                .into(),
+        let settings = super::loaders::settings(ctx).await?;
+        let achieved: Vec<_> = super::loaders::load(ctx, super::loaders::MilestonesOf(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| (m.milestone, m.achieved_at))
+            .collect();
+        Ok(crate::domain::activation::runway(
+            self.0.signed_at,
+            &achieved,
+            settings.activation_days,
+            request.now,
         )
+        .into())
     }
 
     /// Certifications of the partner's contacts.
@@ -153,13 +163,10 @@ impl Partner {
         #[graphql(desc = "Return the last n certifications (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Return certifications before this cursor.")] before: Option<String>,
     ) -> ApiResult<super::certifications::CertificationConnection> {
-        let filter = crate::service::certifications::CertificationFilter {
-            partner_id: Some(self.0.id),
-            ..Default::default()
-        };
-        super::certifications::certifications_of(
+        super::certifications::nested_certifications(
             ctx,
-            filter,
+            crate::service::certifications::CertificationsOf::Partner,
+            self.0.id,
             page_args(ctx, first, after, last, before),
         )
         .await
@@ -175,13 +182,9 @@ impl Partner {
         #[graphql(desc = "Return the last n registrations (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Return registrations before this cursor.")] before: Option<String>,
     ) -> ApiResult<super::registrations::DealRegistrationConnection> {
-        let filter = crate::service::registrations::RegistrationFilter {
-            partner_id: Some(self.0.id),
-            ..Default::default()
-        };
-        super::registrations::registrations_of(
+        super::registrations::nested_registrations(
             ctx,
-            filter,
+            self.0.id,
             page_args(ctx, first, after, last, before),
         )
         .await
@@ -197,12 +200,12 @@ impl Partner {
         #[graphql(desc = "Return the last n opportunities (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Return opportunities before this cursor.")] before: Option<String>,
     ) -> ApiResult<super::pipeline::OpportunityConnection> {
-        let filter = crate::service::opportunities::OpportunityFilter {
-            partner_id: Some(self.0.id),
-            ..Default::default()
-        };
-        super::pipeline::opportunities_of(ctx, filter, page_args(ctx, first, after, last, before))
-            .await
+        super::pipeline::nested_opportunities(
+            ctx,
+            self.0.id,
+            page_args(ctx, first, after, last, before),
+        )
+        .await
     }
 
     /// The partner's accruals, newest first (a partner: its own).
@@ -219,13 +222,16 @@ impl Partner {
         #[graphql(desc = "Return the last n accruals (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Return accruals before this cursor.")] before: Option<String>,
     ) -> ApiResult<super::incentives::IncentiveAccrualConnection> {
-        let filter = crate::service::incentives::accruals::AccrualFilter {
-            partner_id: Some(self.0.id),
+        let of = crate::service::incentives::accruals::AccrualsOfPartner {
             statuses: super::enums::stored_all(status),
-            ..Default::default()
         };
-        super::incentives::accruals_of(ctx, filter, page_args(ctx, first, after, last, before))
-            .await
+        super::incentives::nested_accruals(
+            ctx,
+            of,
+            self.0.id,
+            page_args(ctx, first, after, last, before),
+        )
+        .await
     }
 
     /// Where the partner stands under each active incentive plan it
@@ -249,10 +255,9 @@ impl Partner {
         #[graphql(desc = "Return the last n payouts (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Return payouts before this cursor.")] before: Option<String>,
     ) -> ApiResult<super::incentives::PayoutConnection> {
-        super::incentives::payouts_of(
+        super::incentives::nested_payouts(
             ctx,
-            Some(self.0.id),
-            Vec::new(),
+            self.0.id,
             page_args(ctx, first, after, last, before),
         )
         .await
@@ -339,7 +344,7 @@ impl Partner {
         let request = context::request(ctx)?;
         request.principal.authorize(Action::ReadPartners)?;
         if !request.principal.is_staff()
-            && !crate::service::settings::get(context::db(ctx)?)
+            && !super::loaders::settings(ctx)
                 .await?
                 .show_tier_progress_to_partners
         {
@@ -390,8 +395,9 @@ impl Partner {
             .principal
             .authorize(Action::ReadExternalIds)?;
         Ok(
-            crate::service::external_ids::of_partner(context::db(ctx)?, self.0.id)
+            super::loaders::load(ctx, super::loaders::ExternalIdsOfPartner(self.0.id))
                 .await?
+                .unwrap_or_default()
                 .into_iter()
                 .map(|e| super::registrations::ExternalId {
                     system: e.system,
@@ -459,13 +465,10 @@ impl PartnerContact {
         #[graphql(desc = "Return the last n certifications (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Return certifications before this cursor.")] before: Option<String>,
     ) -> ApiResult<super::certifications::CertificationConnection> {
-        let filter = crate::service::certifications::CertificationFilter {
-            contact_id: Some(self.0.id),
-            ..Default::default()
-        };
-        super::certifications::certifications_of(
+        super::certifications::nested_certifications(
             ctx,
-            filter,
+            crate::service::certifications::CertificationsOf::Contact,
+            self.0.id,
             page_args(ctx, first, after, last, before),
         )
         .await

@@ -66,6 +66,22 @@ pub async fn opportunities_of(
     Ok(OpportunityConnection::from_page(page, Opportunity::from))
 }
 
+/// One of a list's partners' opportunities, as a connection, read with
+/// those of its siblings.
+pub async fn nested_opportunities(
+    ctx: &Context<'_>,
+    partner_id: uuid::Uuid,
+    page: crate::service::pagination::PageArgs,
+) -> ApiResult<OpportunityConnection> {
+    context::request(ctx)?
+        .principal
+        .authorize(Action::ReadPipeline)?;
+    let page =
+        super::loaders::nested_page(ctx, service::OpportunitiesOfPartner, partner_id, page).await?;
+    prefetch_relations(ctx, &page).await?;
+    Ok(OpportunityConnection::from_page(page, Opportunity::from))
+}
+
 /// Loads, one batch each, what the query selects beyond what the page
 /// query read (each opportunity's and registration's summary and the
 /// caller's own attribution): whole opportunities or registrations when it

@@ -286,8 +286,9 @@ impl DealRegistration {
 
     /// Conflicts with other claims on the same account.
     async fn conflicts(&self, ctx: &Context<'_>) -> ApiResult<Vec<RegistrationConflict>> {
-        Ok(service::conflicts(context::db(ctx)?, self.head().id)
+        Ok(loaders::load(ctx, loaders::ConflictsOf(self.head().id))
             .await?
+            .unwrap_or_default()
             .into_iter()
             .map(RegistrationConflict)
             .collect())
@@ -742,8 +743,9 @@ impl Opportunity {
     /// The opportunity's ids in outside systems (CRMs).
     async fn external_ids(&self, ctx: &Context<'_>) -> ApiResult<Vec<ExternalId>> {
         Ok(
-            opportunities::external_ids(context::db(ctx)?, self.head().id)
+            loaders::load(ctx, loaders::ExternalIdsOfOpportunity(self.head().id))
                 .await?
+                .unwrap_or_default()
                 .into_iter()
                 .map(|e| ExternalId {
                     system: e.system,
@@ -830,6 +832,24 @@ pub async fn registrations_of(
     let request = context::request(ctx)?;
     request.principal.authorize(Action::ReadRegistrations)?;
     let page = service::list(context::db(ctx)?, &request.caller(), filter, page).await?;
+    Ok(DealRegistrationConnection::from_page(
+        page,
+        DealRegistration::from,
+    ))
+}
+
+/// One of a list's partners' registrations, as a connection, read with
+/// those of its siblings.
+pub async fn nested_registrations(
+    ctx: &Context<'_>,
+    partner_id: uuid::Uuid,
+    page: crate::service::pagination::PageArgs,
+) -> ApiResult<DealRegistrationConnection> {
+    context::request(ctx)?
+        .principal
+        .authorize(Action::ReadRegistrations)?;
+    let page =
+        super::loaders::nested_page(ctx, service::RegistrationsOfPartner, partner_id, page).await?;
     Ok(DealRegistrationConnection::from_page(
         page,
         DealRegistration::from,

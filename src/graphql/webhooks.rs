@@ -140,10 +140,12 @@ impl WebhookEndpoint {
         #[graphql(desc = "Return the last n deliveries (at most 100).")] last: Option<i32>,
         #[graphql(desc = "Return deliveries before this cursor.")] before: Option<String>,
     ) -> ApiResult<WebhookDeliveryConnection> {
-        let page = service::deliveries(
-            context::db(ctx)?,
+        let page = super::loaders::nested_page(
+            ctx,
+            service::DeliveriesOfEndpoint {
+                status: status.map(Into::into),
+            },
             self.0.id,
-            status.map(Into::into),
             page_args(ctx, first, after, last, before),
         )
         .await?;

@@ -31,6 +31,12 @@ pub enum RowScope {
     Nothing,
 }
 
+impl From<&Principal> for RowScope {
+    fn from(principal: &Principal) -> Self {
+        Self::of(principal)
+    }
+}
+
 impl RowScope {
     pub fn of(principal: &Principal) -> Self {
         match (principal.is_staff(), principal.partner_id) {
@@ -68,59 +74,59 @@ impl RowScope {
 }
 
 /// The partners `principal` may see.
-pub fn partner_rows(principal: &Principal) -> Condition {
-    own_partner(principal, partner::Column::Id)
+pub fn partner_rows(scope: impl Into<RowScope>) -> Condition {
+    scope.into().on(partner::Column::Id)
 }
 
 /// The partner contacts `principal` may see.
-pub fn contact_rows(principal: &Principal) -> Condition {
-    own_partner(principal, partner_contact::Column::PartnerId)
+pub fn contact_rows(scope: impl Into<RowScope>) -> Condition {
+    scope.into().on(partner_contact::Column::PartnerId)
 }
 
 /// The OAuth2 clients `principal` may see: all for staff, its own partner's for partners.
-pub fn api_client_rows(principal: &Principal) -> Condition {
-    own_partner(principal, api_client::Column::PartnerId)
+pub fn api_client_rows(scope: impl Into<RowScope>) -> Condition {
+    scope.into().on(api_client::Column::PartnerId)
 }
 
 /// The webhook endpoints `principal` may manage: all for staff, its own partner's for partners.
-pub fn webhook_endpoint_rows(principal: &Principal) -> Condition {
-    own_partner(principal, webhook_endpoint::Column::PartnerId)
+pub fn webhook_endpoint_rows(scope: impl Into<RowScope>) -> Condition {
+    scope.into().on(webhook_endpoint::Column::PartnerId)
 }
 
 /// The certifications `principal` may see: its own partner's contacts' for partners.
-pub fn certification_rows(principal: &Principal) -> Condition {
-    own_partner(principal, certification::Column::PartnerId)
+pub fn certification_rows(scope: impl Into<RowScope>) -> Condition {
+    scope.into().on(certification::Column::PartnerId)
 }
 
 /// The activity records `principal` may see: its own partner's for partners.
-pub fn activity_rows(principal: &Principal) -> Condition {
-    own_partner(principal, partner_activity::Column::PartnerId)
+pub fn activity_rows(scope: impl Into<RowScope>) -> Condition {
+    scope.into().on(partner_activity::Column::PartnerId)
 }
 
 /// The accruals `principal` may see: its own partner's for partners.
-pub fn accrual_rows(principal: &Principal) -> Condition {
-    own_partner(principal, incentive_accrual::Column::PartnerId)
+pub fn accrual_rows(scope: impl Into<RowScope>) -> Condition {
+    scope.into().on(incentive_accrual::Column::PartnerId)
 }
 
 /// The payouts `principal` may see: its own partner's for partners.
-pub fn payout_rows(principal: &Principal) -> Condition {
-    own_partner(principal, incentive_payout::Column::PartnerId)
+pub fn payout_rows(scope: impl Into<RowScope>) -> Condition {
+    scope.into().on(incentive_payout::Column::PartnerId)
 }
 
 /// The ledger entries `principal` may see: its own partner's for partners.
-pub fn ledger_rows(principal: &Principal) -> Condition {
-    own_partner(principal, incentive_ledger_entry::Column::PartnerId)
+pub fn ledger_rows(scope: impl Into<RowScope>) -> Condition {
+    scope.into().on(incentive_ledger_entry::Column::PartnerId)
 }
 
 /// The deal registrations `principal` may see: its own partner's for partners.
-pub fn registration_rows(principal: &Principal) -> Condition {
-    own_partner(principal, deal_registration::Column::PartnerId)
+pub fn registration_rows(scope: impl Into<RowScope>) -> Condition {
+    scope.into().on(deal_registration::Column::PartnerId)
 }
 
 /// The opportunities `principal` may see: for partners, those attributed to
 /// its own partner (in the query, so counts and pages reveal nothing else).
-pub fn opportunity_rows(principal: &Principal) -> Condition {
-    RowScope::of(principal).opportunities()
+pub fn opportunity_rows(scope: impl Into<RowScope>) -> Condition {
+    scope.into().opportunities()
 }
 
 /// Opportunities `partner_id` is credited on.
@@ -131,8 +137,4 @@ pub fn attributed_to(partner_id: Uuid) -> Condition {
         .from(opportunity_attribution::Entity)
         .and_where(opportunity_attribution::Column::PartnerId.eq(partner_id));
     Condition::all().add(opportunity::Column::Id.in_subquery(attributed.to_owned()))
-}
-
-fn own_partner(principal: &Principal, partner_column: impl ColumnTrait) -> Condition {
-    RowScope::of(principal).on(partner_column)
 }

@@ -7,14 +7,8 @@ use entity::{partner, partner_milestone};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::{milestones, settings, unit_of_work::UnitOfWork, Caller, Outcome};
-use crate::{
-    domain::{
-        activation::{runway, Runway},
-        MilestoneKind, MilestoneRules, UserError, UserErrorCode,
-    },
-    error::ApiError,
-};
+use super::{milestones, unit_of_work::UnitOfWork, Caller, Outcome};
+use crate::domain::{MilestoneKind, MilestoneRules, UserError, UserErrorCode};
 
 /// The milestones `partner_id` reached.
 pub async fn achieved(
@@ -28,22 +22,6 @@ pub async fn achieved(
         .into_iter()
         .map(|m| (m.milestone, m.achieved_at))
         .collect())
-}
-
-/// A partner's runway as of the caller's `now`.
-pub async fn runway_of(
-    db: &impl ConnectionTrait,
-    partner: &partner::Model,
-    now: DateTime<Utc>,
-) -> Result<Runway, ApiError> {
-    let settings = settings::get(db).await?;
-    let achieved = achieved(db, partner.id).await?;
-    Ok(runway(
-        partner.signed_at,
-        &achieved,
-        settings.activation_days,
-        now,
-    ))
 }
 
 /// `recordMilestone`: the milestones people record (`ONBOARDING_COMPLETE`,

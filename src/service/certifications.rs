@@ -4,15 +4,17 @@ use super::set_if;
 use chrono::{DateTime, Duration, Utc};
 use entity::{certification, certification_track, partner_contact};
 use sea_orm::{
-    sea_query::Query, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, Set,
+    sea_query::{Expr, Query},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, Set,
 };
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::{
     milestones,
-    pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+    pagination::{paginate, paginate_per_parent, KeyValue, NestedPages, Ordering, Page, PageArgs},
     unit_of_work::{violated_unique_constraint, Event, UnitOfWork, UpdateError},
     Caller, Failure, Outcome,
 };
@@ -23,7 +25,8 @@ use crate::{
     },
     error::ApiError,
     ids::{self, NodeType},
-    policy, versioned_record,
+    policy::{self, RowScope},
+    versioned_record,
 };
 
 // ---- tracks ----
@@ -265,19 +268,62 @@ pub async fn list(
                 certification::Column::ExpiresAt.lte(caller.now + Duration::days(i64::from(days))),
             );
     }
-    let ordering = Ordering {
-        key: certification::Column::CreatedAt,
-        id: certification::Column::Id,
-        direction: OrderDirection::Asc,
-    };
     paginate(
         db,
         certification::Entity::find().filter(condition),
-        ordering,
+        oldest_first(),
         page,
-        |c| (KeyValue::Time(c.created_at), KeyValue::Uuid(c.id)),
+        cursor_key,
     )
     .await
+}
+
+fn oldest_first() -> Ordering<certification::Column> {
+    Ordering {
+        key: certification::Column::CreatedAt,
+        id: certification::Column::Id,
+        direction: OrderDirection::Asc,
+    }
+}
+
+fn cursor_key(c: &certification::Model) -> (KeyValue, KeyValue) {
+    (KeyValue::Time(c.created_at), KeyValue::Uuid(c.id))
+}
+
+/// `Partner.certifications` and `PartnerContact.certifications`: each
+/// parent's certifications, oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CertificationsOf {
+    Partner,
+    Contact,
+}
+
+impl NestedPages for CertificationsOf {
+    type Row = certification::Model;
+
+    async fn pages(
+        &self,
+        db: &DatabaseConnection,
+        scope: RowScope,
+        parents: &[Uuid],
+        page: PageArgs,
+    ) -> Result<HashMap<Uuid, Page<certification::Model>>, ApiError> {
+        let parent = match self {
+            Self::Partner => certification::Column::PartnerId,
+            Self::Contact => certification::Column::ContactId,
+        };
+        paginate_per_parent(
+            db,
+            certification::Entity::find().filter(policy::certification_rows(scope)),
+            Expr::col((certification::Entity, parent)),
+            parents,
+            |select| select,
+            oldest_first(),
+            page,
+            cursor_key,
+        )
+        .await
+    }
 }
 
 pub async fn find(

@@ -80,16 +80,6 @@ pub enum Linked {
     Opportunity(opportunity::Model),
 }
 
-pub async fn of_partner(
-    db: &impl ConnectionTrait,
-    partner_id: Uuid,
-) -> Result<Vec<partner_external_id::Model>, DbErr> {
-    partner_external_id::Entity::find()
-        .filter(partner_external_id::Column::PartnerId.eq(partner_id))
-        .all(db)
-        .await
-}
-
 /// Who holds `key` among records of `kind`'s type (the holder's own id is ignored).
 async fn holder_of(
     db: &impl ConnectionTrait,

@@ -10,6 +10,7 @@ use sea_orm::{
     FromQueryResult, IntoActiveModel, QueryFilter, QueryResult, QuerySelect, QueryTrait, Select,
     Set,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::{
@@ -17,13 +18,14 @@ use super::{
     external_ids,
     incentives::accruals,
     milestones,
-    pagination::{paginate_as, KeyValue, Ordering, Page, PageArgs},
+    pagination::{
+        paginate_as, paginate_per_parent, KeyValue, NestedPages, Ordering, Page, PageArgs,
+    },
     rows, settings,
     unit_of_work::{violated_unique_constraint, UnitOfWork},
     Caller, Failure, Outcome,
 };
 use crate::{
-    auth::Principal,
     domain::{
         inputs::{DisplayName, ExternalKey, Percent, Weight},
         money::Money,
@@ -31,7 +33,7 @@ use crate::{
         OpportunityStage, OrderDirection, PrincipalKind, StageRules, UserError, UserErrorCode,
     },
     error::ApiError,
-    policy,
+    policy::{self, RowScope},
 };
 
 /// The opportunity with `id`, if the caller may see it (partners: only those
@@ -61,7 +63,7 @@ pub struct OpportunityFilter {
 
 /// A listed opportunity with the relations a pipeline page shows beside it,
 /// read by the page query itself: one statement, however many rows.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ListedOpportunity {
     pub opportunity: OpportunitySummary,
     /// Its deal registration, if the caller may see it (a partner: only its own).
@@ -192,14 +194,14 @@ impl FromQueryResult for ListedOpportunity {
 /// attribution.
 fn with_page_relations(
     mut select: Select<opportunity::Entity>,
-    principal: &Principal,
+    scope: RowScope,
 ) -> Select<opportunity::Entity> {
     let registration_on = Condition::all()
         .add(
             Expr::col((deal_registration::Entity, deal_registration::Column::Id))
                 .equals((opportunity::Entity, opportunity::Column::DealRegistrationId)),
         )
-        .add(policy::registration_rows(principal));
+        .add(policy::registration_rows(scope));
     // Aliased: `policy::attributed_to` reads the same table in a subquery.
     let own = Alias::new("own_attribution");
     let own_on = Condition::all()
@@ -207,7 +209,7 @@ fn with_page_relations(
             Expr::col((own.clone(), opportunity_attribution::Column::OpportunityId))
                 .equals((opportunity::Entity, opportunity::Column::Id)),
         )
-        .add(match policy::RowScope::of(principal).partner() {
+        .add(match scope.partner() {
             Some(partner_id) => {
                 Expr::col((own.clone(), opportunity_attribution::Column::PartnerId)).eq(partner_id)
             }
@@ -271,25 +273,65 @@ pub async fn list(
     paginate_as(
         db,
         opportunity::Entity::find().filter(condition),
-        |select| with_page_relations(select, caller.principal),
+        |select| with_page_relations(select, caller.principal.into()),
         ordering,
         page,
-        |row: &ListedOpportunity| {
-            let o = &row.opportunity;
-            (KeyValue::Time(o.created_at), KeyValue::Uuid(o.id))
-        },
+        cursor_key,
     )
     .await
 }
 
-pub async fn external_ids(
-    db: &impl ConnectionTrait,
-    opportunity_id: Uuid,
-) -> Result<Vec<opportunity_external_id::Model>, DbErr> {
-    opportunity_external_id::Entity::find()
-        .filter(opportunity_external_id::Column::OpportunityId.eq(opportunity_id))
-        .all(db)
+fn cursor_key(row: &ListedOpportunity) -> (KeyValue, KeyValue) {
+    let o = &row.opportunity;
+    (KeyValue::Time(o.created_at), KeyValue::Uuid(o.id))
+}
+
+/// `Partner.opportunities`: the opportunities each partner is credited
+/// on, newest first, each with its registration and the caller's own
+/// attribution.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OpportunitiesOfPartner;
+
+impl NestedPages for OpportunitiesOfPartner {
+    type Row = ListedOpportunity;
+
+    async fn pages(
+        &self,
+        db: &DatabaseConnection,
+        scope: RowScope,
+        partners: &[Uuid],
+        page: PageArgs,
+    ) -> Result<HashMap<Uuid, Page<ListedOpportunity>>, ApiError> {
+        // One row per opportunity and credited partner (one attribution per
+        // partner and opportunity); aliased apart from the page's own join.
+        let credited = Alias::new("credited");
+        let mut select = opportunity::Entity::find().filter(policy::opportunity_rows(scope));
+        QueryTrait::query(&mut select).join_as(
+            JoinType::InnerJoin,
+            opportunity_attribution::Entity,
+            credited.clone(),
+            Expr::col((
+                credited.clone(),
+                opportunity_attribution::Column::OpportunityId,
+            ))
+            .equals((opportunity::Entity, opportunity::Column::Id)),
+        );
+        paginate_per_parent(
+            db,
+            select,
+            Expr::col((credited, opportunity_attribution::Column::PartnerId)),
+            partners,
+            |select| with_page_relations(select, scope),
+            Ordering {
+                key: opportunity::Column::CreatedAt,
+                id: opportunity::Column::Id,
+                direction: OrderDirection::Desc,
+            },
+            page,
+            cursor_key,
+        )
         .await
+    }
 }
 
 /// A direct opportunity, or one a CRM upsert creates.

@@ -16,6 +16,27 @@ use uuid::Uuid;
 
 use crate::{domain::OrderDirection, error::ApiError};
 
+mod per_parent;
+pub use per_parent::paginate_per_parent;
+
+/// A connection that nests under a parent (`Partner.contacts`): how to
+/// read the pages of many parents at once, each in the caller's row scope.
+/// The value is the relation and its filter arguments; the request's
+/// loader batches the parents that ask with equal values.
+pub trait NestedPages: Clone + Eq + std::hash::Hash + Send + Sync + 'static {
+    type Row: Clone + Send + Sync + 'static;
+
+    fn pages(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        scope: crate::policy::RowScope,
+        parents: &[Uuid],
+        args: PageArgs,
+    ) -> impl std::future::Future<
+        Output = Result<std::collections::HashMap<Uuid, Page<Self::Row>>, ApiError>,
+    > + Send;
+}
+
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 
 /// The column a page's rows carry their list's total in.
@@ -38,7 +59,7 @@ impl<M: FromQueryResult> FromQueryResult for Counted<M> {
 pub const MAX_PAGE_SIZE: i32 = 100;
 
 /// The connection arguments of one field.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PageArgs {
     pub first: Option<i32>,
     pub after: Option<String>,
@@ -99,7 +120,7 @@ pub struct Ordering<C> {
 }
 
 /// One page of rows with their cursors.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Page<T> {
     pub edges: Vec<(String, T)>,
     pub has_next_page: bool,

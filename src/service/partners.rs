@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{
-    pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+    pagination::{paginate, paginate_per_parent, KeyValue, NestedPages, Ordering, Page, PageArgs},
     unit_of_work::{violated_unique_constraint, Event, UnitOfWork, UpdateError},
     Caller, Failure, Outcome,
 };
@@ -25,8 +25,10 @@ use crate::{
     },
     error::ApiError,
     ids::{self, NodeType},
-    policy, versioned_record,
+    policy::{self, RowScope},
+    versioned_record,
 };
+use std::collections::HashMap;
 
 /// Filters of the `partners` connection; empty lists mean "any".
 #[derive(Debug, Default, Clone)]
@@ -131,24 +133,37 @@ pub async fn require(
     })
 }
 
-pub async fn contacts(
-    db: &impl ConnectionTrait,
-    caller: &Caller<'_>,
-    partner_id: Uuid,
-    page: PageArgs,
-) -> Result<Page<partner_contact::Model>, ApiError> {
-    let select = partner_contact::Entity::find()
-        .filter(policy::contact_rows(caller.principal))
-        .filter(partner_contact::Column::PartnerId.eq(partner_id));
-    let ordering = Ordering {
-        key: partner_contact::Column::CreatedAt,
-        id: partner_contact::Column::Id,
-        direction: OrderDirection::Asc,
-    };
-    paginate(db, select, ordering, page, |c| {
-        (KeyValue::Time(c.created_at), KeyValue::Uuid(c.id))
-    })
-    .await
+/// `Partner.contacts`: each partner's contacts, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContactsOfPartner;
+
+impl NestedPages for ContactsOfPartner {
+    type Row = partner_contact::Model;
+
+    async fn pages(
+        &self,
+        db: &DatabaseConnection,
+        scope: RowScope,
+        partners: &[Uuid],
+        page: PageArgs,
+    ) -> Result<HashMap<Uuid, Page<partner_contact::Model>>, ApiError> {
+        let ordering = Ordering {
+            key: partner_contact::Column::CreatedAt,
+            id: partner_contact::Column::Id,
+            direction: OrderDirection::Asc,
+        };
+        paginate_per_parent(
+            db,
+            partner_contact::Entity::find().filter(policy::contact_rows(scope)),
+            Expr::col((partner_contact::Entity, partner_contact::Column::PartnerId)),
+            partners,
+            |select| select,
+            ordering,
+            page,
+            |c: &partner_contact::Model| (KeyValue::Time(c.created_at), KeyValue::Uuid(c.id)),
+        )
+        .await
+    }
 }
 
 pub async fn find_contact(

@@ -12,12 +12,13 @@ use sea_orm::{
     IntoActiveModel, QueryFilter, Set,
 };
 use serde_json::json;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::{
     deals::{accounts, conflicts, registration},
     milestones,
-    pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+    pagination::{paginate, paginate_per_parent, KeyValue, NestedPages, Ordering, Page, PageArgs},
     settings,
     unit_of_work::{violated_unique_constraint, UnitOfWork},
     Caller, Failure, Outcome,
@@ -33,7 +34,7 @@ use crate::{
         UserError, UserErrorCode,
     },
     error::ApiError,
-    policy,
+    policy::{self, RowScope},
 };
 
 pub use super::deals::{
@@ -108,19 +109,57 @@ pub async fn list(
             );
         condition = condition.add(if breached { late } else { late.not() });
     }
-    let ordering = Ordering {
-        key: deal_registration::Column::CreatedAt,
-        id: deal_registration::Column::Id,
-        direction: OrderDirection::Desc,
-    };
     paginate(
         db,
         deal_registration::Entity::find().filter(condition),
-        ordering,
+        newest_first(),
         page,
-        |r| (KeyValue::Time(r.created_at), KeyValue::Uuid(r.id)),
+        cursor_key,
     )
     .await
+}
+
+fn newest_first() -> Ordering<deal_registration::Column> {
+    Ordering {
+        key: deal_registration::Column::CreatedAt,
+        id: deal_registration::Column::Id,
+        direction: OrderDirection::Desc,
+    }
+}
+
+fn cursor_key(r: &deal_registration::Model) -> (KeyValue, KeyValue) {
+    (KeyValue::Time(r.created_at), KeyValue::Uuid(r.id))
+}
+
+/// `Partner.dealRegistrations`: each partner's registrations, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RegistrationsOfPartner;
+
+impl NestedPages for RegistrationsOfPartner {
+    type Row = deal_registration::Model;
+
+    async fn pages(
+        &self,
+        db: &DatabaseConnection,
+        scope: RowScope,
+        partners: &[Uuid],
+        page: PageArgs,
+    ) -> Result<HashMap<Uuid, Page<deal_registration::Model>>, ApiError> {
+        paginate_per_parent(
+            db,
+            deal_registration::Entity::find().filter(policy::registration_rows(scope)),
+            Expr::col((
+                deal_registration::Entity,
+                deal_registration::Column::PartnerId,
+            )),
+            partners,
+            |select| select,
+            newest_first(),
+            page,
+            cursor_key,
+        )
+        .await
+    }
 }
 
 // ---- submit ----

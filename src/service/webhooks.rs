@@ -11,18 +11,19 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde_json::json;
+use std::collections::HashMap;
 use url::Url;
 use uuid::Uuid;
 
 use super::{
-    pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+    pagination::{paginate, paginate_per_parent, KeyValue, NestedPages, Ordering, Page, PageArgs},
     unit_of_work::{UnitOfWork, UpdateError},
     Caller, Failure, Outcome,
 };
 use crate::{
     domain::{OrderDirection, UserError, UserErrorCode},
     error::ApiError,
-    policy::{self, partner_view},
+    policy::{self, partner_view, RowScope},
     record,
     secrets::SecretKeys,
     webhooks::{self, dispatch, signing, DeliveryStatus, DisabledReason, EventType},
@@ -122,27 +123,47 @@ pub async fn find(
         .await?)
 }
 
-/// An endpoint's deliveries, newest first, optionally of one status.
-pub async fn deliveries(
-    db: &impl ConnectionTrait,
-    endpoint_id: Uuid,
-    status: Option<DeliveryStatus>,
-    page: PageArgs,
-) -> Result<Page<webhook_delivery::Model>, ApiError> {
-    let mut select = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id));
-    if let Some(status) = status {
-        select = select.filter(webhook_delivery::Column::Status.eq(status));
+/// `WebhookEndpoint.deliveries`: each endpoint's deliveries, newest first,
+/// optionally of one status. The endpoints are the caller's already (the
+/// parent field is row-scoped), so the scope adds nothing here.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeliveriesOfEndpoint {
+    pub status: Option<DeliveryStatus>,
+}
+
+impl NestedPages for DeliveriesOfEndpoint {
+    type Row = webhook_delivery::Model;
+
+    async fn pages(
+        &self,
+        db: &DatabaseConnection,
+        _scope: RowScope,
+        endpoints: &[Uuid],
+        page: PageArgs,
+    ) -> Result<HashMap<Uuid, Page<webhook_delivery::Model>>, ApiError> {
+        let mut select = webhook_delivery::Entity::find();
+        if let Some(status) = self.status {
+            select = select.filter(webhook_delivery::Column::Status.eq(status));
+        }
+        paginate_per_parent(
+            db,
+            select,
+            Expr::col((
+                webhook_delivery::Entity,
+                webhook_delivery::Column::EndpointId,
+            )),
+            endpoints,
+            |select| select,
+            Ordering {
+                key: webhook_delivery::Column::CreatedAt,
+                id: webhook_delivery::Column::Id,
+                direction: OrderDirection::Desc,
+            },
+            page,
+            |d: &webhook_delivery::Model| (KeyValue::Time(d.created_at), KeyValue::Uuid(d.id)),
+        )
+        .await
     }
-    let ordering = Ordering {
-        key: webhook_delivery::Column::CreatedAt,
-        id: webhook_delivery::Column::Id,
-        direction: OrderDirection::Desc,
-    };
-    paginate(db, select, ordering, page, |d| {
-        (KeyValue::Time(d.created_at), KeyValue::Uuid(d.id))
-    })
-    .await
 }
 
 /// A delivery, if its endpoint is one `caller` may manage.

@@ -58,7 +58,7 @@ const CREATE_PLAN: &str =
     incentivePlan { id status currentVersion } userErrors { field code message } } }";
 
 /// Creates and activates a plan named `name` with `terms`; its id.
-async fn active_plan(app: &TestApp, name: &str, terms: Value) -> String {
+pub(crate) async fn active_plan(app: &TestApp, name: &str, terms: Value) -> String {
     let data = app
         .admin_data(
             CREATE_PLAN,
@@ -83,7 +83,7 @@ async fn active_plan(app: &TestApp, name: &str, terms: Value) -> String {
 }
 
 /// 10 % SOURCED and 2.5 % INFLUENCED of the credited amount, in EUR.
-fn commission() -> Value {
+pub(crate) fn commission() -> Value {
     json!({
         "partnerDescription": "10% of every deal you source, 2.5% of your credited share of deals you influence.",
         "basis": "CREDITED_AMOUNT", "currency": "EUR", "holdDays": 30,
@@ -95,7 +95,7 @@ fn commission() -> Value {
 }
 
 /// 500 EUR for each of the first 3 deals won within 90 days of signing.
-fn fast_start() -> Value {
+pub(crate) fn fast_start() -> Value {
     json!({
         "partnerDescription": "500 EUR for each of your first 3 deals won within 90 days of signing.",
         "basis": "FLAT", "currency": "EUR", "holdDays": 30,

@@ -37,6 +37,7 @@ mod registrations;
 mod schema;
 mod secrets;
 mod shutdown;
+mod statements;
 mod subscriptions;
 mod tools;
 mod traces;

@@ -9,11 +9,12 @@ use entity::{
     opportunity, opportunity_attribution, partner,
 };
 use sea_orm::{
-    sea_query::{LockBehavior, LockType},
+    sea_query::{Expr, LockBehavior, LockType},
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::{
@@ -29,9 +30,11 @@ use crate::{
     },
     error::ApiError,
     ids::{self, NodeType},
-    policy,
+    policy::{self, RowScope},
     service::{
-        pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+        pagination::{
+            paginate, paginate_per_parent, KeyValue, NestedPages, Ordering, Page, PageArgs,
+        },
         settings, Caller, Failure, Outcome,
     },
     unit_of_work::{Actor, Event, UnitOfWork, UpdateError},
@@ -120,11 +123,7 @@ pub async fn eligible(
     v: &incentive_plan_version::Model,
     p: &partner::Model,
 ) -> Result<bool, DbErr> {
-    let types = plans::partner_types_of(v);
-    let tiers = plans::partner_tiers_of(v);
-    if (!types.is_empty() && !types.contains(&p.partner_type))
-        || (!tiers.is_empty() && !tiers.contains(&p.tier))
-    {
+    if !of_eligible_kind(v, p) {
         return Ok(false);
     }
     let Some(track) = v.certification_track_id else {
@@ -139,6 +138,21 @@ pub async fn eligible(
         .is_some())
 }
 
+/// Whether the partner's type and tier are among those the plan version
+/// pays (its certification gate aside).
+pub fn of_eligible_kind(v: &incentive_plan_version::Model, p: &partner::Model) -> bool {
+    let types = plans::partner_types_of(v);
+    let tiers = plans::partner_tiers_of(v);
+    (types.is_empty() || types.contains(&p.partner_type))
+        && (tiers.is_empty() || tiers.contains(&p.tier))
+}
+
+/// Accruals that stand (neither rejected nor reversed): what counts toward
+/// windows, tiers and caps.
+pub fn standing() -> sea_orm::sea_query::SimpleExpr {
+    incentive_accrual::Column::Status.is_not_in([AccrualStatus::Rejected, AccrualStatus::Reversed])
+}
+
 /// What a partner already earned under a plan (standing accruals only).
 async fn earned(
     db: &impl ConnectionTrait,
@@ -148,10 +162,7 @@ async fn earned(
     Ok(incentive_accrual::Entity::find()
         .filter(incentive_accrual::Column::PlanId.eq(plan_id))
         .filter(incentive_accrual::Column::PartnerId.eq(partner_id))
-        .filter(
-            incentive_accrual::Column::Status
-                .is_not_in([AccrualStatus::Rejected, AccrualStatus::Reversed]),
-        )
+        .filter(standing())
         .all(db)
         .await?
         .into_iter()
@@ -819,19 +830,64 @@ pub async fn list(
             .add(incentive_accrual::Column::DisputeResolution.is_null());
         condition = condition.add(if disputed { open } else { open.not() });
     }
-    let ordering = Ordering {
-        key: incentive_accrual::Column::CreatedAt,
-        id: incentive_accrual::Column::Id,
-        direction: OrderDirection::Desc,
-    };
     paginate(
         db,
         incentive_accrual::Entity::find().filter(condition),
-        ordering,
+        newest_first(),
         page,
-        |a| (KeyValue::Time(a.created_at), KeyValue::Uuid(a.id)),
+        cursor_key,
     )
     .await
+}
+
+fn newest_first() -> Ordering<incentive_accrual::Column> {
+    Ordering {
+        key: incentive_accrual::Column::CreatedAt,
+        id: incentive_accrual::Column::Id,
+        direction: OrderDirection::Desc,
+    }
+}
+
+fn cursor_key(a: &incentive_accrual::Model) -> (KeyValue, KeyValue) {
+    (KeyValue::Time(a.created_at), KeyValue::Uuid(a.id))
+}
+
+/// `Partner.accruals`: each partner's accruals, newest first, optionally
+/// of some statuses only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccrualsOfPartner {
+    pub statuses: Vec<AccrualStatus>,
+}
+
+impl NestedPages for AccrualsOfPartner {
+    type Row = incentive_accrual::Model;
+
+    async fn pages(
+        &self,
+        db: &DatabaseConnection,
+        scope: RowScope,
+        partners: &[Uuid],
+        page: PageArgs,
+    ) -> Result<HashMap<Uuid, Page<incentive_accrual::Model>>, ApiError> {
+        let mut select = incentive_accrual::Entity::find().filter(policy::accrual_rows(scope));
+        if !self.statuses.is_empty() {
+            select = select.filter(incentive_accrual::Column::Status.is_in(self.statuses.clone()));
+        }
+        paginate_per_parent(
+            db,
+            select,
+            Expr::col((
+                incentive_accrual::Entity,
+                incentive_accrual::Column::PartnerId,
+            )),
+            partners,
+            |select| select,
+            newest_first(),
+            page,
+            cursor_key,
+        )
+        .await
+    }
 }
 
 pub async fn find(
@@ -843,70 +899,4 @@ pub async fn find(
         .filter(policy::accrual_rows(caller.principal))
         .one(db)
         .await
-}
-
-/// Where a partner stands under one active plan it qualifies for.
-#[derive(Debug, Clone)]
-pub struct Progress {
-    pub plan: incentive_plan::Model,
-    pub version: incentive_plan_version::Model,
-    /// Everything standing that it earned under the plan.
-    pub earned_minor: i64,
-    /// What the cap leaves, if the plan has one.
-    pub cap_left_minor: Option<i64>,
-    /// Deals counted in the window, and when the window ends (none: the
-    /// partner has not signed, for a window anchored at signing).
-    pub window: Option<(u32, Option<i32>, Option<DateTime<Utc>>)>,
-    /// The current tier period's start and basis so far.
-    pub tier_period: Option<(DateTime<Utc>, i64)>,
-}
-
-/// The partner's progress under every active plan it qualifies for.
-pub async fn progress(
-    db: &impl ConnectionTrait,
-    p: &partner::Model,
-    now: DateTime<Utc>,
-) -> Result<Vec<Progress>, DbErr> {
-    let mut all = Vec::new();
-    for trigger in [
-        IncentiveTrigger::OpportunityWon,
-        IncentiveTrigger::RegistrationApproved,
-    ] {
-        for (plan, version) in plans::active_versions(db, trigger).await? {
-            if !eligible(db, &version, p).await? {
-                continue;
-            }
-            let rules_of = plans::rules_of(&version)?;
-            let anchors = Anchors {
-                partner_signed_at: p.signed_at,
-                plan_starts_at: version.starts_at,
-            };
-            let so_far = earned(db, plan.id, p.id).await?;
-            let history = History::of(&rules_of, anchors, now, &so_far);
-            let window = rules_of.window.map(|w| {
-                let anchor = match w.anchor {
-                    rules::WindowAnchor::PartnerSigned => anchors.partner_signed_at,
-                    rules::WindowAnchor::PlanStart => Some(anchors.plan_starts_at),
-                };
-                (
-                    history.window_count,
-                    version.window_max_count,
-                    anchor.map(|a| a + Duration::days(w.days)),
-                )
-            });
-            let tier_period = rules_of
-                .tiers
-                .as_ref()
-                .map(|t| (rules::period_start(t.period, now), history.period_basis));
-            all.push(Progress {
-                cap_left_minor: version.cap_minor.map(|cap| (cap - history.earned).max(0)),
-                earned_minor: history.earned,
-                window,
-                tier_period,
-                plan,
-                version,
-            });
-        }
-    }
-    Ok(all)
 }

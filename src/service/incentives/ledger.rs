@@ -113,16 +113,16 @@ pub async fn feed(
         .await
 }
 
-/// A partner's entries in one currency in `[from, to)`, oldest first.
-pub async fn of_partner(
+/// The partners' entries in one currency in `[from, to)`, oldest first.
+pub async fn of_partners(
     db: &impl ConnectionTrait,
-    partner_id: Uuid,
+    partners: &[Uuid],
     currency: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<incentive_ledger_entry::Model>, DbErr> {
     incentive_ledger_entry::Entity::find()
-        .filter(incentive_ledger_entry::Column::PartnerId.eq(partner_id))
+        .filter(incentive_ledger_entry::Column::PartnerId.is_in(partners.iter().copied()))
         .filter(incentive_ledger_entry::Column::Currency.eq(currency))
         .filter(incentive_ledger_entry::Column::OccurredAt.gte(from))
         .filter(incentive_ledger_entry::Column::OccurredAt.lt(to))

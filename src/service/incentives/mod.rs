@@ -16,3 +16,4 @@ pub mod ledger;
 pub mod payouts;
 pub mod plans;
 pub mod preview;
+pub mod progress;

@@ -7,10 +7,11 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::{incentive_accrual, incentive_ledger_entry, incentive_payout, incentive_payout_line};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, Set, Value as SqlValue,
+    sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, Set, Value as SqlValue,
 };
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::{
@@ -24,9 +25,11 @@ use crate::{
     },
     error::ApiError,
     ids::{self, NodeType},
-    policy,
+    policy::{self, RowScope},
     service::{
-        pagination::{paginate, KeyValue, Ordering, Page, PageArgs},
+        pagination::{
+            paginate, paginate_per_parent, KeyValue, NestedPages, Ordering, Page, PageArgs,
+        },
         rows, sql, Caller, Failure, Outcome,
     },
     unit_of_work::{Event, UnitOfWork, UpdateError},
@@ -375,19 +378,57 @@ pub async fn list(
     if !statuses.is_empty() {
         condition = condition.add(incentive_payout::Column::Status.is_in(statuses));
     }
-    let ordering = Ordering {
-        key: incentive_payout::Column::CreatedAt,
-        id: incentive_payout::Column::Id,
-        direction: OrderDirection::Desc,
-    };
     paginate(
         db,
         incentive_payout::Entity::find().filter(condition),
-        ordering,
+        newest_first(),
         page,
-        |p| (KeyValue::Time(p.created_at), KeyValue::Uuid(p.id)),
+        cursor_key,
     )
     .await
+}
+
+fn newest_first() -> Ordering<incentive_payout::Column> {
+    Ordering {
+        key: incentive_payout::Column::CreatedAt,
+        id: incentive_payout::Column::Id,
+        direction: OrderDirection::Desc,
+    }
+}
+
+fn cursor_key(p: &incentive_payout::Model) -> (KeyValue, KeyValue) {
+    (KeyValue::Time(p.created_at), KeyValue::Uuid(p.id))
+}
+
+/// `Partner.payouts`: each partner's payouts, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PayoutsOfPartner;
+
+impl NestedPages for PayoutsOfPartner {
+    type Row = incentive_payout::Model;
+
+    async fn pages(
+        &self,
+        db: &DatabaseConnection,
+        scope: RowScope,
+        partners: &[Uuid],
+        page: PageArgs,
+    ) -> Result<HashMap<Uuid, Page<incentive_payout::Model>>, ApiError> {
+        paginate_per_parent(
+            db,
+            incentive_payout::Entity::find().filter(policy::payout_rows(scope)),
+            Expr::col((
+                incentive_payout::Entity,
+                incentive_payout::Column::PartnerId,
+            )),
+            partners,
+            |select| select,
+            newest_first(),
+            page,
+            cursor_key,
+        )
+        .await
+    }
 }
 
 /// A partner's statement for `[from, to)` in one currency.
@@ -411,77 +452,117 @@ pub struct Statement {
     pub lines: Vec<incentive_ledger_entry::Model>,
 }
 
-pub async fn statement(
+/// Each partner's statement for `[from, to)` in one currency, as of `now`:
+/// three statements for all of them.
+pub async fn statements(
     db: &impl ConnectionTrait,
-    partner_id: Uuid,
+    partners: &[Uuid],
     currency: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<Statement, DbErr> {
-    let opening_rows = sql::query(
-        db,
-        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM incentive_ledger_entry \
-         WHERE partner_id = ? AND currency = ? AND occurred_at < ?",
-        vec![partner_id.into(), currency.into(), from.into()],
-    )
-    .await?;
-    let opening: i64 = match opening_rows.first() {
-        Some(row) => rows::read(row, 0)?,
-        None => 0,
+) -> Result<HashMap<Uuid, Statement>, DbErr> {
+    if partners.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let listed = vec!["?"; partners.len()].join(", ");
+    let ids = || partners.iter().map(|&p| SqlValue::from(p));
+    let sums = |rows: Vec<sea_orm::QueryResult>| -> Result<HashMap<Uuid, i64>, DbErr> {
+        rows.iter()
+            .map(|row| Ok((rows::read(row, 0)?, rows::read(row, 1)?)))
+            .collect()
     };
-    let lines = ledger::of_partner(db, partner_id, currency, from, to).await?;
-    let sum = |kinds: &[LedgerEntryKind]| -> i64 {
-        lines
-            .iter()
-            .filter(|e| kinds.contains(&e.kind))
-            .map(|e| e.amount_minor)
-            .sum()
-    };
-    let accrued = sum(&[LedgerEntryKind::Accrual]);
-    let reversed = sum(&[LedgerEntryKind::Reversal, LedgerEntryKind::Rejection]);
-    let adjusted = sum(&[LedgerEntryKind::Adjustment]);
-    let paid = sum(&[LedgerEntryKind::Payout]);
-    let closing = opening + lines.iter().map(|e| e.amount_minor).sum::<i64>();
-    let payable_rows = sql::query(
-        db,
-        &format!(
-            "SELECT CAST(COALESCE(SUM(e.amount_minor), 0) AS BIGINT) \
-             FROM incentive_ledger_entry e WHERE e.partner_id = ? AND {PAYABLE}"
-        ),
-        vec![
-            partner_id.into(),
-            currency.into(),
-            (now + Duration::days(1)).into(),
-        ],
-    )
-    .await?;
-    let payable: i64 = match payable_rows.first() {
-        Some(row) => rows::read(row, 0)?,
-        None => 0,
-    };
-    let note = (payable < 0).then(|| {
-        let digits = CurrencyCode::parse(currency)
-            .map(|c| crate::domain::money::minor_digits(&c))
-            .unwrap_or(2);
-        format!(
-            "Your payable balance is {}: an amount already paid was taken back. \
-             It is carried forward and netted by your next payouts, which wait until it is positive again.",
-            crate::domain::incentives::format_money(payable, digits, currency)
+    let opening = sums(
+        sql::query(
+            db,
+            &format!(
+                "SELECT partner_id, CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) \
+                 FROM incentive_ledger_entry \
+                 WHERE partner_id IN ({listed}) AND currency = ? AND occurred_at < ? \
+                 GROUP BY partner_id"
+            ),
+            ids().chain([currency.into(), from.into()]).collect(),
         )
-    });
-    Ok(Statement {
-        currency: currency.to_owned(),
-        from,
-        to,
-        opening,
-        accrued,
-        reversed,
-        adjusted,
-        paid,
-        closing,
-        payable,
-        note,
-        lines,
-    })
+        .await?,
+    )?;
+    let payable = sums(
+        sql::query(
+            db,
+            &format!(
+                "SELECT e.partner_id, CAST(COALESCE(SUM(e.amount_minor), 0) AS BIGINT) \
+                 FROM incentive_ledger_entry e WHERE e.partner_id IN ({listed}) AND {PAYABLE} \
+                 GROUP BY e.partner_id"
+            ),
+            ids()
+                .chain([currency.into(), (now + Duration::days(1)).into()])
+                .collect(),
+        )
+        .await?,
+    )?;
+    let mut lines: HashMap<Uuid, Vec<incentive_ledger_entry::Model>> = HashMap::new();
+    for line in ledger::of_partners(db, partners, currency, from, to).await? {
+        lines.entry(line.partner_id).or_default().push(line);
+    }
+    Ok(partners
+        .iter()
+        .map(|&partner| {
+            let statement = Statement::of(
+                currency,
+                (from, to),
+                opening.get(&partner).copied().unwrap_or(0),
+                lines.remove(&partner).unwrap_or_default(),
+                payable.get(&partner).copied().unwrap_or(0),
+            );
+            (partner, statement)
+        })
+        .collect())
+}
+
+impl Statement {
+    /// The statement of a period's `lines`, between its opening balance
+    /// and what is payable now.
+    fn of(
+        currency: &str,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        opening: i64,
+        lines: Vec<incentive_ledger_entry::Model>,
+        payable: i64,
+    ) -> Self {
+        let sum = |kinds: &[LedgerEntryKind]| -> i64 {
+            lines
+                .iter()
+                .filter(|e| kinds.contains(&e.kind))
+                .map(|e| e.amount_minor)
+                .sum()
+        };
+        let accrued = sum(&[LedgerEntryKind::Accrual]);
+        let reversed = sum(&[LedgerEntryKind::Reversal, LedgerEntryKind::Rejection]);
+        let adjusted = sum(&[LedgerEntryKind::Adjustment]);
+        let paid = sum(&[LedgerEntryKind::Payout]);
+        let closing = opening + lines.iter().map(|e| e.amount_minor).sum::<i64>();
+        let note = (payable < 0).then(|| {
+            let digits = CurrencyCode::parse(currency)
+                .map(|c| crate::domain::money::minor_digits(&c))
+                .unwrap_or(2);
+            format!(
+                "Your payable balance is {}: an amount already paid was taken back. \
+                 It is carried forward and netted by your next payouts, which wait until it is positive again.",
+                crate::domain::incentives::format_money(payable, digits, currency)
+            )
+        });
+        Self {
+            currency: currency.to_owned(),
+            from,
+            to,
+            opening,
+            accrued,
+            reversed,
+            adjusted,
+            paid,
+            closing,
+            payable,
+            note,
+            lines,
+        }
+    }
 }
