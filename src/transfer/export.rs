@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     certification, certification_track, deal_registration, incentive_payout, opportunity,
-    opportunity_attribution, partner, partner_contact, partner_external_id,
+    opportunity_attribution, opportunity_external_id, partner, partner_contact,
+    partner_external_id,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -359,10 +360,29 @@ async fn opportunities(
             .map(|names| names.join("; "))
             .unwrap_or_default()
     };
+    let mut external: HashMap<Uuid, Vec<String>> = HashMap::new();
+    if principal.is_staff() {
+        for link in opportunity_external_id::Entity::find()
+            .order_by_asc(opportunity_external_id::Column::System)
+            .all(db)
+            .await?
+        {
+            external
+                .entry(link.opportunity_id)
+                .or_default()
+                .push(format!("{}:{}", link.system, link.external_id));
+        }
+    }
     const O: &str = "Opportunity";
     Ok(vec![
         column("id", (O, "id"), &rows, |o| {
             ids::encode(NodeType::Opportunity, o.id)
+        }),
+        column("externalIds", (O, "externalIds"), &rows, |o| {
+            external
+                .get(&o.id)
+                .map(|k| k.join("; "))
+                .unwrap_or_default()
         }),
         column("name", (O, "name"), &rows, |o| o.name.clone()),
         column("companyName", (O, "companyName"), &rows, |o| {

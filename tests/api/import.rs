@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::Datelike;
 use partnergraph::{clock::Clock, service::demo};
 
 use crate::helpers::binary::cli;
@@ -252,7 +253,11 @@ backend_test!(an_export_imports_back_as_no_change, |app| {
     demo::seed(&app.db, app.clock.now()).await.unwrap();
     let url = app.database_url();
     let dir = tempfile::tempdir().unwrap();
-    for (kind, table) in [("partners", "partner"), ("contacts", "partner_contact")] {
+    for (kind, table) in [
+        ("partners", "partner"),
+        ("contacts", "partner_contact"),
+        ("opportunities", "opportunity"),
+    ] {
         for format in ["csv", "xlsx"] {
             let file = dir.path().join(format!("{kind}.{format}"));
             let file = file.to_str().unwrap();
@@ -400,4 +405,88 @@ backend_test!(bad_files_get_clear_messages_and_write_nothing, |app| {
     assert!(!ok);
     assert!(stderr.contains("--map x=nope: no field `nope`"), "{stderr}");
     assert_eq!(app.count("partner").await, 0);
+});
+
+backend_test!(opportunities_come_in_with_their_attribution, |app| {
+    let url = app.database_url();
+    let dir = tempfile::tempdir().unwrap();
+    let partners = write(
+        dir.path(),
+        "partners.csv",
+        "name,type\nGlobex,Reseller\nInitech,MSP\n",
+    );
+    let (ok, _, stderr) = partnergraph(&url, &["import", "partners", partners.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let next_year = chrono::Utc::now().date_naive().year() + 1;
+    let deals = format!(
+        "Deal Name,Account,Domain,Deal Size,Currency,Close Date,Sourced By,Influencers,CRM ID\n\
+         Big deal,Hooli Inc.,hooli.com,\"$1,200.50\",USD,1 Mar {next_year},Globex,Initech,salesforce:006A\n\
+         Euro deal,Umbrella,umbrella.eu,\"1.200,50 EUR\",,{next_year}-03-01,,,\n\
+         Bad,Acme,acme.com,lots,usd,03/01/{next_year},Nobody,,\n\
+         Big deal,Hooli,https://www.hooli.com/,5,USD,{next_year}-01-01,,,\n"
+    );
+    let file = write(dir.path(), "deals.csv", &deals);
+    let file = file.to_str().unwrap();
+    let (ok, _, stderr) = partnergraph(&url, &["import", "opportunities", file, "--dry-run"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("row 4, column \"Deal Size\", value \"lots\": must be an amount"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("row 4, column \"Close Date\", value \"03/01/"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is ambiguous"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "row 4, column \"Sourced By\", value \"Nobody\": no partner is named `Nobody`"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("row 5: the same opportunity as row 2"),
+        "{stderr}"
+    );
+
+    let (ok, stdout, stderr) =
+        partnergraph(&url, &["import", "opportunities", file, "--skip-invalid"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("2 created, 0 updated, 0 unchanged, 1 merged, 1 rejected"),
+        "{stdout}"
+    );
+    assert_eq!(app.count_where("opportunity", "name = 'Big deal' AND amount_minor = 120050 AND currency = 'USD' AND source = 'PARTNER_SOURCED'").await, 1);
+    assert_eq!(app.count_where("opportunity", "name = 'Euro deal' AND amount_minor = 120050 AND currency = 'EUR' AND source = 'DIRECT'").await, 1);
+    assert_eq!(
+        app.count_where("opportunity_attribution", "role = 'SOURCED'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count_where("opportunity_attribution", "role = 'INFLUENCED'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count_where("opportunity_external_id", "external_id = '006A'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count_where(
+            "outbox_event",
+            "event_type = 'opportunity.created' AND actor_kind = 'IMPORT'"
+        )
+        .await,
+        2
+    );
+
+    let (ok, stdout, stderr) =
+        partnergraph(&url, &["import", "opportunities", file, "--skip-invalid"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("0 created, 0 updated, 2 unchanged, 1 merged, 1 rejected"),
+        "{stdout}"
+    );
 });

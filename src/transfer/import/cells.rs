@@ -2,8 +2,6 @@
 //! enum values in the forms people type. Each parser answers the value or
 //! the reason it was refused; the caller names the row and column.
 //!
-//! (Dates are for the kinds whose import is still to come.)
-//!
 //! Rules chosen so that nothing is ever guessed:
 //! - Dates: `2026-03-01`, `2026/03/01`, `1 Mar 2026`, `March 1, 2026`,
 //!   `01.03.2026` (day first), an RFC 3339 time, or an Excel date serial
@@ -15,11 +13,6 @@
 //!   mark (`1.200,50`, `1,200.50`); a lone `,` followed by exactly three
 //!   digits groups thousands (`1,200`), otherwise it is the decimal mark
 //!   (`12,5`).
-
-#![cfg_attr(
-    not(test),
-    expect(dead_code, reason = "dates are read by the kinds still to come")
-)]
 
 use std::str::FromStr;
 
@@ -93,22 +86,6 @@ fn slashed(text: &str) -> Result<Option<NaiveDate>, String> {
         (true, true) => return Ok(None),
     };
     Ok(NaiveDate::from_ymd_opt(year, month, day))
-}
-
-/// A moment: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or a date (its midnight, UTC).
-pub fn time(text: &str) -> Result<DateTime<Utc>, String> {
-    let trimmed = text.trim();
-    if let Ok(time) = DateTime::parse_from_rfc3339(trimmed) {
-        return Ok(time.with_timezone(&Utc));
-    }
-    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"] {
-        if let Ok(time) = NaiveDateTime::parse_from_str(trimmed, format) {
-            return Ok(time.and_utc());
-        }
-    }
-    date(trimmed)
-        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-        .map_err(|_| "must be a date or time such as 2026-03-01 or 2026-03-01T09:30:00Z".into())
 }
 
 /// An amount of money, and the ISO currency code written beside it, if any.
@@ -294,19 +271,6 @@ mod tests {
             assert!(date(bad).is_err(), "{bad}");
         }
         assert!(date("03/01/2026").unwrap_err().contains("ambiguous"));
-    }
-
-    #[test]
-    fn times() {
-        assert_eq!(
-            time("2026-03-01T09:30:00Z").unwrap().to_rfc3339(),
-            "2026-03-01T09:30:00+00:00"
-        );
-        assert_eq!(
-            time("2026-03-01").unwrap().to_rfc3339(),
-            "2026-03-01T00:00:00+00:00"
-        );
-        assert!(time("soon").is_err());
     }
 
     #[test]

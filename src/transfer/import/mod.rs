@@ -20,6 +20,7 @@
 mod cells;
 mod columns;
 mod contacts;
+mod opportunities;
 mod partners;
 mod progress;
 mod row;
@@ -132,8 +133,12 @@ pub async fn run(
             let importer = contacts::Contacts::load(db).await?;
             import(db, importer, file, options, progress, now).await
         }
-        Kind::Certifications | Kind::Registrations | Kind::Opportunities => {
-            bail!("importing {kind:?} is not built yet: partners and contacts are")
+        Kind::Opportunities => {
+            let importer = opportunities::Opportunities::load(db).await?;
+            import(db, importer, file, options, progress, now).await
+        }
+        Kind::Certifications | Kind::Registrations => {
+            bail!("importing {kind:?} is not built yet: partners, contacts and opportunities are")
         }
         Kind::Payouts => bail!("payouts are exported, never imported: they come from the ledger"),
     }
