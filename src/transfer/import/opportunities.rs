@@ -325,6 +325,22 @@ impl Importer for Opportunities {
             return Ok(None);
         };
         let found = self.find(row, &parsed);
+        // Checked before any write, so a rejected row leaves nothing behind.
+        for key in &parsed.keys {
+            match self
+                .by_key
+                .get(&(key.system.clone(), key.external_id.clone()))
+            {
+                Some(holder) if Some(*holder) != found => row.problem(
+                    "externalIds",
+                    format!(
+                        "{} id {} belongs to another opportunity",
+                        key.system, key.external_id
+                    ),
+                ),
+                _ => {}
+            }
+        }
         if row.has_problems() {
             return Ok(None);
         }
