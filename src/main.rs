@@ -160,6 +160,11 @@ enum Command {
     /// API's column names; `--view partner --partner ID` writes only what
     /// that partner's tokens may see.
     Export(ExportArgs),
+    /// Read one kind's rows from a CSV or Excel (.xlsx) file: headers matched
+    /// by name or alias, every row validated as the API does, matched to
+    /// existing records and written through the audited write path, all or
+    /// nothing (see README, Import).
+    Import(ImportArgs),
     /// Manage trusted documents (persisted operations registered by hash).
     Documents {
         #[command(subcommand)]
@@ -180,6 +185,35 @@ enum DocumentsCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// What to import.
+    #[arg(value_enum)]
+    kind: transfer::Kind,
+    /// A .csv (UTF-8) or .xlsx file.
+    file: std::path::PathBuf,
+    /// The workbook's sheet to read (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// `HEADER=FIELD`: read the column HEADER as FIELD (repeatable).
+    #[arg(long = "map", value_name = "HEADER=FIELD")]
+    maps: Vec<String>,
+    /// Check every row and report what would happen; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Import the good rows; write the bad ones, with their reasons, to the reject file.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Where rejected rows go (default: FILE.rejects.csv).
+    #[arg(long, value_name = "PATH")]
+    rejects: Option<std::path::PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[derive(Args)]
@@ -288,6 +322,7 @@ async fn main() -> ExitCode {
         }) => create_client(args).await,
         Some(Command::Backup { file, database }) => backup(file, database).await,
         Some(Command::Export(args)) => export(args).await,
+        Some(Command::Import(args)) => import(args).await,
         Some(Command::Documents {
             command: DocumentsCommand::Add { files, database },
         }) => add_documents(files, database).await,
@@ -504,6 +539,62 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         (transfer::Format::Xlsx, None) => bail!("--format xlsx needs --output FILE"),
     }
     eprintln!("exported {} rows", table.rows.len());
+    Ok(())
+}
+
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    use transfer::import;
+    let maps = args
+        .maps
+        .iter()
+        .map(|m| {
+            m.split_once('=')
+                .map(|(h, f)| (h.trim().to_owned(), f.trim().to_owned()))
+                .with_context(|| format!("--map {m}: write HEADER=FIELD"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let options = import::Options {
+        sheet: args.sheet,
+        maps,
+        dry_run: args.dry_run,
+        skip_invalid: args.skip_invalid,
+        rejects: args.rejects,
+    };
+    let db = connect(&args.database).await?;
+    let mut progress = import::Progress::new(args.quiet);
+    let summary = import::run(&db, args.kind, &args.file, &options, &mut progress).await?;
+    if !summary.ignored_columns.is_empty() {
+        eprintln!(
+            "columns not imported: {}",
+            summary.ignored_columns.join(", ")
+        );
+    }
+    for problem in &summary.problems {
+        eprintln!("{problem}");
+    }
+    for duplicate in &summary.duplicates {
+        eprintln!("{duplicate}");
+    }
+    if let Some(file) = &summary.rejects_file {
+        eprintln!("rejected rows written to {}", file.display());
+    }
+    let verdict = match (summary.committed, args.dry_run) {
+        (true, _) => "imported",
+        (false, true) => "dry run, nothing written",
+        (false, false) => "nothing written",
+    };
+    println!("{} ({verdict})", summary.line());
+    if summary.rejected > 0 && !args.skip_invalid {
+        bail!(
+            "{} invalid rows{}; fix them, or pass --skip-invalid to import the others",
+            summary.rejected,
+            if args.dry_run {
+                ""
+            } else {
+                ": nothing was imported"
+            }
+        );
+    }
     Ok(())
 }
 

@@ -81,6 +81,17 @@ impl Actor {
             request_id: None,
         }
     }
+
+    /// `partnergraph import` of the file `file_name`: recorded as `IMPORT`
+    /// with the request id `import:<file name>`.
+    pub fn import(file_name: &str) -> Self {
+        Self {
+            kind: ActorKind::Import,
+            id: None,
+            token_id: None,
+            request_id: Some(format!("import:{file_name}")),
+        }
+    }
 }
 
 /// One audited change; written only by the unit of work's own calls.
@@ -520,9 +531,14 @@ impl UnitOfWork {
                 ))
                 .await?;
         }
-        outbox_event::Entity::insert_many(events)
-            .exec_without_returning(&self.txn)
-            .await?;
+        // In chunks: a bulk import queues more events than one statement's
+        // parameters allow.
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            outbox_event::Entity::insert_many(events.by_ref().take(1000))
+                .exec_without_returning(&self.txn)
+                .await?;
+        }
         if postgres {
             // Delivered to every listening replica when (and only if) this commits.
             self.txn

@@ -172,6 +172,9 @@ pub enum ActorKind {
     /// Background jobs and the CLI.
     #[sea_orm(string_value = "SYSTEM")]
     System,
+    /// `partnergraph import`; the request id names the file (`import:<file name>`).
+    #[sea_orm(string_value = "IMPORT")]
+    Import,
 }
 
 /// What a certification track certifies.

@@ -166,6 +166,15 @@ pub fn close_date(date: NaiveDate, today: NaiveDate) -> Result<NaiveDate, Invali
     }
 }
 
+/// A customer NPS: −100 to 100.
+pub fn customer_nps(score: i32) -> Result<i32, InvalidInput> {
+    if (-100..=100).contains(&score) {
+        Ok(score)
+    } else {
+        Err(invalid("must be between -100 and 100"))
+    }
+}
+
 /// A percentage from 0 to 100 with at most two decimals, kept in basis points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Percent {

@@ -878,15 +878,11 @@ impl PartnerMutation {
                     margin: check.clearable("marginPercent", input.margin_percent, |d| {
                         Percent::parse(d.0)
                     }),
-                    customer_nps: check.clearable("customerNps", input.customer_nps, |n| {
-                        if (-100..=100).contains(&n) {
-                            Ok(n)
-                        } else {
-                            Err(crate::domain::inputs::InvalidInput(
-                                "must be between -100 and 100".into(),
-                            ))
-                        }
-                    }),
+                    customer_nps: check.clearable(
+                        "customerNps",
+                        input.customer_nps,
+                        crate::domain::inputs::customer_nps,
+                    ),
                 };
                 Some((id?, changes))
             })?;

@@ -458,6 +458,19 @@ pub async fn update(
             ..Default::default()
         };
     }
+    let saved = update_in(&uow, "updateOpportunity", &current, changes).await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+/// Applies `changes` to `current` in `uow`, audited as `operation`; the
+/// CRM's fields stay the CRM's.
+pub(crate) async fn update_in(
+    uow: &UnitOfWork,
+    operation: &str,
+    current: &opportunity::Model,
+    changes: OpportunityChanges,
+) -> Outcome<opportunity::Model> {
     if current.crm_managed && (changes.amount.is_some() || changes.expected_close_date.is_some()) {
         let field = if changes.amount.is_some() {
             "amount"
@@ -499,9 +512,7 @@ pub async fn update(
     );
     set_if(&mut changed.competitor_intel, changes.competitor_intel);
     set_if(&mut changed.internal_notes, changes.internal_notes);
-    let saved = opportunity_record::save(&uow, "updateOpportunity", &current, changed).await?;
-    uow.commit().await?;
-    Ok(saved)
+    opportunity_record::save(uow, operation, current, changed).await
 }
 
 /// Moves an opportunity between stages (SPEC §4.3).

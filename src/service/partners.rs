@@ -421,9 +421,22 @@ pub async fn update(
 ) -> Outcome<partner::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load_for_change(&uow, caller, id, Some(expected_version)).await?;
+    let updated = update_in(&uow, "updatePartner", &current, changes).await?;
+    uow.commit().await?;
+    Ok(updated)
+}
+
+/// Applies `changes` to `current` in `uow` (`partner.tier_changed` when
+/// the tier moves), audited as `operation`.
+pub(crate) async fn update_in(
+    uow: &UnitOfWork,
+    operation: &str,
+    current: &partner::Model,
+    changes: PartnerChanges,
+) -> Outcome<partner::Model> {
     let mut changed = current.clone().into_active_model();
     if let Some(name) = changes.name {
-        if name_taken(uow.conn(), &name, Some(id)).await? {
+        if name_taken(uow.conn(), &name, Some(current.id)).await? {
             return Err(duplicate_name().into());
         }
         changed.name_key = Set(name.key());
@@ -451,7 +464,7 @@ pub async fn update(
             .map(|margin| margin.map(Percent::basis_points)),
     );
     set_if(&mut changed.customer_nps, changes.customer_nps);
-    let updated = save(&uow, "updatePartner", &current, changed).await?;
+    let updated = save(uow, operation, current, changed).await?;
     if updated.tier != current.tier {
         let payload = json!({ "partner": snapshot(&updated), "previousTier": current.tier, "tier": updated.tier });
         uow.emit(partner_event(
@@ -461,7 +474,6 @@ pub async fn update(
         ))
         .await?;
     }
-    uow.commit().await?;
     Ok(updated)
 }
 
@@ -533,6 +545,17 @@ pub async fn add_contact(
         )
         .into());
     }
+    let contact = add_contact_in(&uow, "addPartnerContact", new).await?;
+    uow.commit().await?;
+    Ok(contact)
+}
+
+/// Adds a contact to a partner the caller has checked it may see, in `uow`.
+pub(crate) async fn add_contact_in(
+    uow: &UnitOfWork,
+    operation: &str,
+    new: NewContact,
+) -> Outcome<partner_contact::Model> {
     let taken = partner_contact::Entity::find()
         .filter(
             Condition::all()
@@ -558,12 +581,9 @@ pub async fn add_contact(
         portal_role: Set(None),
         portal_granted_at: Set(None),
     };
-    let contact = uow
-        .create::<partner_contact::Entity>("addPartnerContact", row)
+    uow.create::<partner_contact::Entity>(operation, row)
         .await
-        .map_err(write_failure)?;
-    uow.commit().await?;
-    Ok(contact)
+        .map_err(write_failure)
 }
 
 fn contact_not_found(field: &str) -> Failure {
@@ -638,12 +658,24 @@ pub async fn update_contact(
 ) -> Outcome<partner_contact::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load_contact(&uow, caller, ("id", id), Some(expected_version)).await?;
+    let saved = update_contact_in(&uow, "updatePartnerContact", &current, changes).await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+/// Applies `changes` to `current` in `uow`, audited as `operation`.
+pub(crate) async fn update_contact_in(
+    uow: &UnitOfWork,
+    operation: &str,
+    current: &partner_contact::Model,
+    changes: ContactChanges,
+) -> Outcome<partner_contact::Model> {
     let mut changed = current.clone().into_active_model();
     if let Some(email) = changes.email {
         let taken = partner_contact::Entity::find()
             .filter(partner_contact::Column::PartnerId.eq(current.partner_id))
             .filter(partner_contact::Column::Email.eq(email.as_str()))
-            .filter(partner_contact::Column::Id.ne(id))
+            .filter(partner_contact::Column::Id.ne(current.id))
             .one(uow.conn())
             .await?;
         if taken.is_some() {
@@ -657,9 +689,7 @@ pub async fn update_contact(
     if let Some(role) = changes.role {
         changed.role = Set(role);
     }
-    let saved = save_contact(&uow, "updatePartnerContact", &current, changed).await?;
-    uow.commit().await?;
-    Ok(saved)
+    save_contact(uow, operation, current, changed).await
 }
 
 /// `deactivatePartnerContact`: the contact stays, for history and its
@@ -673,6 +703,20 @@ pub async fn deactivate_contact(
 ) -> Outcome<partner_contact::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
     let current = load_contact(&uow, caller, ("id", id), expected_version).await?;
+    let saved = deactivate_contact_in(&uow, "deactivatePartnerContact", &current).await?;
+    uow.commit().await?;
+    // Only now: a lookup racing the commit must not keep the token alive.
+    crate::auth::cache::tokens_revoked(db).await;
+    Ok(saved)
+}
+
+/// Deactivates `current` in `uow` and revokes its tokens; the caller tells
+/// the token cache after the commit (`auth::cache::tokens_revoked`).
+pub(crate) async fn deactivate_contact_in(
+    uow: &UnitOfWork,
+    operation: &str,
+    current: &partner_contact::Model,
+) -> Outcome<partner_contact::Model> {
     if current.deactivated_at.is_some() {
         return Err(UserError::on_field(
             "id",
@@ -686,11 +730,8 @@ pub async fn deactivate_contact(
     changed.deactivated_at = Set(Some(now));
     changed.portal_role = Set(None);
     changed.portal_granted_at = Set(None);
-    let saved = save_contact(&uow, "deactivatePartnerContact", &current, changed).await?;
-    crate::auth::clients::revoke_tokens_of_contact(uow.conn(), id, now).await?;
-    uow.commit().await?;
-    // Only now: a lookup racing the commit must not keep the token alive.
-    crate::auth::cache::tokens_revoked(db).await;
+    let saved = save_contact(uow, operation, current, changed).await?;
+    crate::auth::clients::revoke_tokens_of_contact(uow.conn(), current.id, now).await?;
     Ok(saved)
 }
 

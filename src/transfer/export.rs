@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     certification, certification_track, deal_registration, incentive_payout, opportunity,
-    opportunity_attribution, partner, partner_contact,
+    opportunity_attribution, opportunity_external_id, partner, partner_contact,
+    partner_external_id,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -128,10 +129,30 @@ async fn partners(db: &impl ConnectionTrait, principal: &Principal) -> anyhow::R
         .order_by_asc(partner::Column::Id)
         .all(db)
         .await?;
+    // CRM ids as `system:id; system:id`, the form import reads back.
+    let mut external: HashMap<Uuid, Vec<String>> = HashMap::new();
+    if principal.is_staff() {
+        for link in partner_external_id::Entity::find()
+            .order_by_asc(partner_external_id::Column::System)
+            .all(db)
+            .await?
+        {
+            external
+                .entry(link.partner_id)
+                .or_default()
+                .push(format!("{}:{}", link.system, link.external_id));
+        }
+    }
     const P: &str = "Partner";
     Ok(vec![
         column("id", (P, "id"), &rows, |p| {
             ids::encode(NodeType::Partner, p.id)
+        }),
+        column("externalIds", (P, "externalIds"), &rows, |p| {
+            external
+                .get(&p.id)
+                .map(|k| k.join("; "))
+                .unwrap_or_default()
         }),
         column("name", (P, "name"), &rows, |p| p.name.clone()),
         column("type", (P, "type"), &rows, |p| enum_text(p.partner_type)),
@@ -172,6 +193,12 @@ async fn contacts(db: &impl ConnectionTrait, principal: &Principal) -> anyhow::R
         column("name", (C, "name"), &rows, |c| c.name.clone()),
         column("email", (C, "email"), &rows, |c| c.email.clone()),
         column("role", (C, "role"), &rows, |c| enum_text(c.role)),
+        column("active", (C, "active"), &rows, |c| {
+            c.deactivated_at.is_none().to_string()
+        }),
+        column("portalRole", (C, "portalRole"), &rows, |c| {
+            c.portal_role.map(enum_text).unwrap_or_default()
+        }),
     ])
 }
 
@@ -333,10 +360,29 @@ async fn opportunities(
             .map(|names| names.join("; "))
             .unwrap_or_default()
     };
+    let mut external: HashMap<Uuid, Vec<String>> = HashMap::new();
+    if principal.is_staff() {
+        for link in opportunity_external_id::Entity::find()
+            .order_by_asc(opportunity_external_id::Column::System)
+            .all(db)
+            .await?
+        {
+            external
+                .entry(link.opportunity_id)
+                .or_default()
+                .push(format!("{}:{}", link.system, link.external_id));
+        }
+    }
     const O: &str = "Opportunity";
     Ok(vec![
         column("id", (O, "id"), &rows, |o| {
             ids::encode(NodeType::Opportunity, o.id)
+        }),
+        column("externalIds", (O, "externalIds"), &rows, |o| {
+            external
+                .get(&o.id)
+                .map(|k| k.join("; "))
+                .unwrap_or_default()
         }),
         column("name", (O, "name"), &rows, |o| o.name.clone()),
         column("companyName", (O, "companyName"), &rows, |o| {

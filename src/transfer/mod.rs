@@ -4,6 +4,7 @@
 //! fields and rows the visibility policy gives that partner).
 
 pub mod export;
+pub mod import;
 pub mod table;
 
 use clap::ValueEnum;

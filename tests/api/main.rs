@@ -21,6 +21,7 @@ mod crm;
 mod demo;
 mod fuzz;
 mod http;
+mod import;
 mod incentives;
 mod intelligence;
 mod invariants;
