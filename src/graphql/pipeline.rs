@@ -7,7 +7,7 @@ use super::{
     connection::{connection, empty_page, filter_id, page_args},
     context,
     enums::{stored_all, AttributionRole, OpportunitySource, OpportunityStage},
-    loaders::{self, AttributionsOf, OpportunityById, PartnerById, RegistrationById},
+    loaders::{self, AttributionsOf, OpportunityById, RegistrationById},
     payload::{mutate, InputCheck},
     registrations::{money_input, DealRegistration, MoneyInput, Opportunity},
     scalars::{Date, Decimal},
@@ -113,19 +113,13 @@ async fn prefetch_relations(
     if !attributions.exists() {
         return Ok(());
     }
-    let rows = page
-        .edges
-        .iter()
-        .map(|(_, row)| AttributionsOf(row.opportunity.id));
-    let all = loaders::prefetch(ctx, rows).await?;
+    let opportunities = page.edges.iter().map(|(_, row)| row.opportunity.id);
     if attributions.field("partner").exists() {
-        let partners = all
-            .values()
-            .flatten()
-            .map(|a| PartnerById(a.partner_id, scope));
-        loaders::prefetch(ctx, partners).await?;
+        loaders::prefetch_attributions_with_partners(ctx, opportunities, scope).await
+    } else {
+        loaders::prefetch(ctx, opportunities.map(AttributionsOf)).await?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Whether the selection of `field` asks for anything outside `summary`.
