@@ -292,7 +292,7 @@ where
         .order_by(ordering.key, order(walk))
         .order_by(ordering.id, order(walk))
         .limit(size + 1);
-    let (mut rows, total_count) = if args.skip_total_count {
+    let (rows, total_count) = if args.skip_total_count {
         (query.into_model::<M>().all(db).await?, 0)
     } else {
         // The total rides on every row of the page as an uncorrelated
@@ -314,24 +314,59 @@ where
         let rows = rows.into_iter().map(|counted| counted.row).collect();
         (rows, total.max(0) as u64)
     };
-    let has_more = rows.len() as u64 > size;
-    rows.truncate(size as usize);
-    if backwards {
-        rows.reverse();
+    Ok(Walked {
+        size,
+        backwards,
+        has_after,
+        has_before,
     }
-    let edges = rows
-        .into_iter()
-        .map(|row| {
-            let (key, id) = key_of(&row);
-            (Cursor(key, id).encode(), row)
-        })
-        .collect();
-    Ok(Page {
-        edges,
-        has_next_page: if backwards { has_before } else { has_more },
-        has_previous_page: if backwards { has_more } else { has_after },
-        total_count,
-    })
+    .page(rows, total_count, &key_of))
+}
+
+/// How a page was walked: enough to turn the rows read (up to `size + 1`,
+/// in walking order) into the page.
+#[derive(Clone, Copy)]
+struct Walked {
+    size: u64,
+    backwards: bool,
+    has_after: bool,
+    has_before: bool,
+}
+
+impl Walked {
+    fn page<M>(
+        self,
+        mut rows: Vec<M>,
+        total_count: u64,
+        key_of: impl Fn(&M) -> (KeyValue, KeyValue),
+    ) -> Page<M> {
+        let has_more = rows.len() as u64 > self.size;
+        rows.truncate(self.size as usize);
+        if self.backwards {
+            rows.reverse();
+        }
+        let edges = rows
+            .into_iter()
+            .map(|row| {
+                let (key, id) = key_of(&row);
+                (Cursor(key, id).encode(), row)
+            })
+            .collect();
+        Page {
+            edges,
+            has_next_page: if self.backwards {
+                self.has_before
+            } else {
+                has_more
+            },
+            has_previous_page: if self.backwards {
+                has_more
+            } else {
+                self.has_after
+            },
+            total_count,
+        }
+    }
 }
 
 #[cfg(test)]

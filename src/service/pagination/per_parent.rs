@@ -16,7 +16,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    beyond, order, reverse, Cursor, Ordering, Page, PageArgs, Window, DEFAULT_PAGE_SIZE,
+    beyond, order, reverse, Ordering, Page, PageArgs, Walked, Window, DEFAULT_PAGE_SIZE,
     TOTAL_COUNT,
 };
 use crate::error::ApiError;
@@ -170,32 +170,19 @@ where
         totals.extend(counts);
     }
 
+    let walked = Walked {
+        size,
+        backwards,
+        has_after,
+        has_before,
+    };
     let mut pages = HashMap::with_capacity(parents.len());
     for &parent in parents {
-        let (total, mut rows) = grouped
+        let (total, rows) = grouped
             .remove(&parent)
             .unwrap_or_else(|| (totals.get(&parent).copied().unwrap_or(0), Vec::new()));
-        let has_more = rows.len() as u64 > size;
-        rows.truncate(size as usize);
-        if backwards {
-            rows.reverse();
-        }
-        let edges = rows
-            .into_iter()
-            .map(|row| {
-                let (key, id) = key_of(&row);
-                (Cursor(key, id).encode(), row)
-            })
-            .collect();
-        pages.insert(
-            parent,
-            Page {
-                edges,
-                has_next_page: if backwards { has_before } else { has_more },
-                has_previous_page: if backwards { has_more } else { has_after },
-                total_count: u64::try_from(total).unwrap_or(0),
-            },
-        );
+        let total = u64::try_from(total).unwrap_or(0);
+        pages.insert(parent, walked.page(rows, total, &key_of));
     }
     Ok(pages)
 }
