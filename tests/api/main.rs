@@ -24,6 +24,7 @@ mod http;
 mod incentives;
 mod intelligence;
 mod invariants;
+mod load;
 mod metrics;
 mod migrations;
 mod oauth;
