@@ -24,7 +24,20 @@ pub struct Limits {
     pub token_requests_per_minute_per_client: NonZeroU32,
     /// Token endpoint requests per minute from one IP address.
     pub token_requests_per_minute_per_ip: NonZeroU32,
+    /// GraphQL requests over HTTP that run at once (`http::admission`);
+    /// `None`: [`IN_FLIGHT_PER_POOL_CONNECTION`] × the database pool.
+    pub max_in_flight: Option<usize>,
+    /// How long a request may wait for a free slot before it is answered
+    /// 503: past it, the server is behind and queueing only adds latency.
+    pub queue_wait: Duration,
+    /// Open WebSocket connections; one more is answered 503 before the upgrade.
+    pub max_websockets: usize,
 }
+
+/// Requests in flight per database connection by default: a request holds
+/// a connection for part of its time only (parsing, serializing, DataLoader
+/// waits), so a few per connection keep the pool busy without a long queue.
+pub const IN_FLIGHT_PER_POOL_CONNECTION: usize = 4;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -37,6 +50,9 @@ impl Default for Limits {
             query_cost_refill_per_second: 10_000,
             token_requests_per_minute_per_client: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
             token_requests_per_minute_per_ip: NonZeroU32::new(120).unwrap_or(NonZeroU32::MIN),
+            max_in_flight: None,
+            queue_wait: Duration::from_millis(100),
+            max_websockets: 20_000,
         }
     }
 }

@@ -25,14 +25,24 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
-    if url.starts_with("sqlite:") {
+    let backend = match url.starts_with("sqlite:") {
+        true => DatabaseBackend::Sqlite,
+        false => DatabaseBackend::Postgres,
+    };
+    options
+        .max_connections(pool_size(backend))
+        .min_connections(1);
+    Database::connect(options).await
+}
+
+/// Connections in the pool `connect` opens.
+pub fn pool_size(backend: DatabaseBackend) -> u32 {
+    match backend {
         // The SQLite default pool is a single connection: a DataLoader query
         // would then wait on an open transaction. Keep a few.
-        options.max_connections(8).min_connections(1);
-    } else {
-        options.max_connections(16).min_connections(1);
+        DatabaseBackend::Sqlite => 8,
+        _ => 16,
     }
-    Database::connect(options).await
 }
 
 /// Applies pending migrations in one transaction that first takes a lock, so

@@ -110,6 +110,17 @@ struct LimitArgs {
     /// Query-cost points restored to each principal per second.
     #[arg(long, env = "PARTNERGRAPH_QUERY_COST_REFILL", default_value_t = Limits::default().query_cost_refill_per_second)]
     query_cost_refill: u32,
+    /// GraphQL requests over HTTP running at once; more wait up to
+    /// --queue-wait-ms, then get 503 with Retry-After. Default: 4 × the
+    /// database pool (32 on SQLite, 64 on PostgreSQL).
+    #[arg(long, env = "PARTNERGRAPH_MAX_IN_FLIGHT", value_parser = clap::value_parser!(u64).range(1..))]
+    max_in_flight: Option<u64>,
+    /// Milliseconds a request waits for a free slot before its 503.
+    #[arg(long, env = "PARTNERGRAPH_QUEUE_WAIT_MS", default_value_t = Limits::default().queue_wait.as_millis() as u64)]
+    queue_wait_ms: u64,
+    /// Open WebSocket connections; one more gets 503 with Retry-After before the upgrade.
+    #[arg(long, env = "PARTNERGRAPH_MAX_WEBSOCKETS", default_value_t = Limits::default().max_websockets)]
+    max_websockets: usize,
 }
 
 impl From<LimitArgs> for Limits {
@@ -121,6 +132,9 @@ impl From<LimitArgs> for Limits {
             max_aliases: args.max_aliases,
             query_cost_budget: args.query_cost_budget,
             query_cost_refill_per_second: args.query_cost_refill,
+            max_in_flight: args.max_in_flight.map(|n| n as usize),
+            queue_wait: std::time::Duration::from_millis(args.queue_wait_ms),
+            max_websockets: args.max_websockets,
             ..Limits::default()
         }
     }

@@ -6,7 +6,8 @@
 //!
 //! - counted where they happen: requests and their latency, SQL statements,
 //!   webhook attempts by outcome, job runs and the rows they handled, token
-//!   cache hits and misses, query-cost throttles; open WebSocket sessions and
+//!   cache hits and misses, query-cost throttles, requests shed under load
+//!   (`http::admission`); open WebSocket sessions and
 //!   subscriptions (gauges held up by [`Held`] guards);
 //! - read at scrape time ([`Sampled`]): the outbox head and what the event
 //!   bus and the webhook dispatcher have reached (the lag), pending and
@@ -52,6 +53,8 @@ struct Inner {
     job_items: IntCounterVec,
     token_cache: IntCounterVec,
     throttled: IntCounterVec,
+    shed: IntCounterVec,
+    in_flight: IntGauge,
     outbox_head: IntGauge,
     outbox_bus: IntGauge,
     outbox_lag_events: IntGauge,
@@ -76,6 +79,29 @@ pub struct Sampled {
     pub failed_deliveries: i64,
     pub pool_in_use: i64,
     pub pool_idle: i64,
+}
+
+/// Why work was turned away: the `reason` of `requests_shed_total`.
+#[derive(Debug, Clone, Copy)]
+pub enum Shed {
+    /// No slot for a GraphQL request freed up within the queue wait (503).
+    Overloaded,
+    /// The WebSocket connection limit was reached (503 before the upgrade).
+    WebSocketLimit,
+    /// The principal's query-cost budget could not pay (429 `RATE_LIMITED`).
+    RateLimited,
+}
+
+impl Shed {
+    const ALL: [Shed; 3] = [Shed::Overloaded, Shed::WebSocketLimit, Shed::RateLimited];
+
+    fn label(self) -> &'static str {
+        match self {
+            Shed::Overloaded => "overloaded",
+            Shed::WebSocketLimit => "websocket_limit",
+            Shed::RateLimited => "rate_limited",
+        }
+    }
 }
 
 /// Holds a gauge one higher while it lives (an open socket, a running subscription).
@@ -148,6 +174,11 @@ impl Metrics {
         Self::hold(self.0.as_ref().map(|i| &i.websocket_sessions))
     }
 
+    /// A GraphQL request over HTTP admitted and running, until the guard drops.
+    pub fn request_in_flight(&self) -> Held {
+        Self::hold(self.0.as_ref().map(|i| &i.in_flight))
+    }
+
     /// A running subscription operation, until the guard drops.
     pub fn subscription(&self) -> Held {
         Self::hold(self.0.as_ref().map(|i| &i.subscriptions))
@@ -183,6 +214,16 @@ impl Metrics {
     pub fn throttled(&self, operation_type: &str) {
         let Some(inner) = &self.0 else { return };
         inner.throttled.with_label_values(&[operation_type]).inc();
+        inner
+            .shed
+            .with_label_values(&[Shed::RateLimited.label()])
+            .inc();
+    }
+
+    /// A request or connection turned away before it ran (`http::admission`).
+    pub fn shed(&self, reason: Shed) {
+        let Some(inner) = &self.0 else { return };
+        inner.shed.with_label_values(&[reason.label()]).inc();
     }
 
     /// The Prometheus text exposition of every metric, with `sampled` set first.
@@ -306,6 +347,15 @@ impl Inner {
                 "Requests refused by the query-cost budget (RATE_LIMITED), by operation type",
                 &["operation_type"],
             )?,
+            shed: counter(
+                "requests_shed_total",
+                "Requests and connections turned away before running, by reason: overloaded (503, no free slot within the queue wait), websocket_limit (503, too many open WebSockets), rate_limited (429, query-cost budget spent)",
+                &["reason"],
+            )?,
+            in_flight: gauge(
+                "graphql_requests_in_flight",
+                "GraphQL requests over HTTP admitted and running (at most the in-flight limit)",
+            )?,
             outbox_head: gauge(
                 "outbox_head_cursor",
                 "Cursor of the newest committed outbox event",
@@ -354,6 +404,8 @@ impl Inner {
             Box::new(inner.job_items.clone()),
             Box::new(inner.token_cache.clone()),
             Box::new(inner.throttled.clone()),
+            Box::new(inner.shed.clone()),
+            Box::new(inner.in_flight.clone()),
             Box::new(inner.outbox_head.clone()),
             Box::new(inner.outbox_bus.clone()),
             Box::new(inner.outbox_lag_events.clone()),
@@ -374,6 +426,9 @@ impl Inner {
         }
         for outcome in ["ok", "error"] {
             inner.job_runs.with_label_values(&[outcome]);
+        }
+        for reason in Shed::ALL {
+            inner.shed.with_label_values(&[reason.label()]);
         }
         Ok(inner)
     }

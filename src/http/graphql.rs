@@ -171,7 +171,20 @@ fn params_from_query_string(raw: &str) -> Result<Option<Params>, Rejection> {
     }))
 }
 
-pub async fn get(
+/// `GET /graphql` (when not a WebSocket upgrade), in an admission slot.
+pub async fn get(state: State<AppState>, headers: HeaderMap, raw: RawQuery) -> Response {
+    let admission = state.admission.clone();
+    admission.run(get_admitted(state, headers, raw)).await
+}
+
+/// `POST /graphql`, in an admission slot (`admission`): the body has been
+/// read whole by then (`body_limit`), so a slow sender holds no slot.
+pub async fn post(state: State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let admission = state.admission.clone();
+    admission.run(post_admitted(state, headers, body)).await
+}
+
+async fn get_admitted(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -189,7 +202,7 @@ pub async fn get(
     execute(state, &headers, params, true).await
 }
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn post_admitted(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

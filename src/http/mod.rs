@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, middleware (request ids, body limit, tracing,
 //! panics) and graceful shutdown.
 
+pub mod admission;
 pub mod body_limit;
 pub mod graphiql;
 pub mod graphql;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub persisted: Arc<persisted::Store>,
     /// Query-cost budgets per principal; `None` when the limit is off.
     pub cost_limiter: Option<Arc<crate::graphql::cost::CostLimiter>>,
+    /// How many requests and WebSockets run at once (load shedding).
+    pub admission: Arc<admission::Admission>,
     /// Recent token lookups, so most requests skip that round trip.
     pub principals: Arc<crate::auth::cache::PrincipalCache>,
     /// The event bus and session checker, started by the first WebSocket.
@@ -85,6 +88,7 @@ impl AppState {
             .map_err(|e| async_graphql::dynamic::SchemaError(e.to_string()))?;
         let shape = order::Shape::from_sdl(&sdl)
             .map_err(|e| async_graphql::dynamic::SchemaError(e.to_string()))?;
+        let pool_size = crate::db::pool_size(db.get_database_backend());
         Ok(Self {
             db,
             clock,
@@ -103,6 +107,11 @@ impl AppState {
                     config.limits.query_cost_refill_per_second,
                 ))
             }),
+            admission: Arc::new(admission::Admission::new(
+                &config.limits,
+                pool_size,
+                metrics.clone(),
+            )),
             principals: Arc::new(crate::auth::cache::PrincipalCache::new(
                 config.token_cache_ttl,
                 metrics.clone(),

@@ -25,6 +25,7 @@ mod import;
 mod incentives;
 mod intelligence;
 mod invariants;
+mod load;
 mod metrics;
 mod migrations;
 mod oauth;

@@ -62,6 +62,10 @@ pub async fn get(
         let message = "offer the `graphql-transport-ws` (or legacy `graphql-ws`) subprotocol";
         return response::error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", message).into_response();
     };
+    let slot = match state.admission.websocket_slot() {
+        Ok(slot) => slot,
+        Err(refused) => return refused.into_response(),
+    };
     let realtime = match state.realtime().await {
         Ok(realtime) => realtime.clone(),
         Err(error) => {
@@ -84,5 +88,8 @@ pub async fn get(
         .write_buffer_size(4 * 1024)
         .max_message_size(max_message)
         .max_frame_size(max_message)
-        .on_upgrade(move |socket| connection::serve(socket, protocol, state, realtime, token))
+        .on_upgrade(move |socket| async move {
+            connection::serve(socket, protocol, state, realtime, token).await;
+            drop(slot);
+        })
 }
