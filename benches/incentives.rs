@@ -722,15 +722,15 @@ async fn run(
     // approves row by row (an audited update, an entry and an event each),
     // which is not what this measures: one statement stands in for it.
     let started = Instant::now();
-    let backend = db.get_database_backend();
-    let placeholder = if backend == sea_orm::DbBackend::Postgres {
+    let db_backend = db.get_database_backend();
+    let placeholder = if db_backend == sea_orm::DbBackend::Postgres {
         "$1"
     } else {
         "?"
     };
     let approved = db
         .execute_raw(Statement::from_sql_and_values(
-            backend,
+            db_backend,
             format!("UPDATE incentive_accrual SET status = 'APPROVED' WHERE status = 'PENDING' AND hold_until <= {placeholder}"),
             [Utc::now().into()],
         ))
