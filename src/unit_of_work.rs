@@ -221,6 +221,81 @@ impl UnitOfWork {
         Ok(Some(created))
     }
 
+    /// Inserts `rows` in one statement and audits them in one more: the rows
+    /// as stored (with the columns the database fills in). For the handful
+    /// of rows one change makes (the ledger entries of a deal's accruals);
+    /// [`create_many`](Self::create_many) chunks larger sets.
+    pub async fn create_all<E>(
+        &self,
+        operation: &str,
+        rows: Vec<E::ActiveModel>,
+    ) -> Result<Vec<E::Model>, DbErr>
+    where
+        E: Record,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let created = E::insert_many(rows).exec_with_returning(&self.txn).await?;
+        self.audit_created::<E>(operation, &created).await?;
+        Ok(created)
+    }
+
+    /// [`create_unless_exists`](Self::create_unless_exists) for several rows
+    /// in two statements: those whose `key` is free are inserted and
+    /// audited; the rows created.
+    pub async fn create_all_unless_exist<E>(
+        &self,
+        operation: &str,
+        rows: Vec<E::ActiveModel>,
+        key: impl IntoIterator<Item = E::Column>,
+    ) -> Result<Vec<E::Model>, DbErr>
+    where
+        E: Record,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let TryInsertResult::Inserted(created) = E::insert_many(rows)
+            .on_conflict_do_nothing_on(key)
+            .exec_with_returning_many(&self.txn)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        self.audit_created::<E>(operation, &created).await?;
+        Ok(created)
+    }
+
+    /// One audit entry per created row, in one statement.
+    async fn audit_created<E>(&self, operation: &str, created: &[E::Model]) -> Result<(), DbErr>
+    where
+        E: Record,
+        E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    {
+        let audits: Vec<audit_entry::ActiveModel> = created
+            .iter()
+            .map(|row| {
+                self.audit_row(Change {
+                    operation,
+                    entity_type: E::AUDIT_TYPE,
+                    entity_id: E::audit_id(row),
+                    before: None,
+                    after: Some(&E::snapshot(row)),
+                })
+            })
+            .collect();
+        audit_entry::Entity::insert_many(audits)
+            .exec_without_returning(&self.txn)
+            .await?;
+        Ok(())
+    }
+
     /// Writes the `Set` fields of `changes` to `current`'s row only if the row
     /// is still at `current`'s version, in the same statement that bumps the
     /// version and `updated_at`; re-reads the row and audits the change. A row

@@ -622,6 +622,59 @@ backend_test!(
     }
 );
 
+backend_test!(
+    concurrent_closes_of_one_partners_deals_keep_its_window_and_cap,
+    |app| {
+        active_plan(&app, "Fast start", fast_start()).await;
+        let mut capped = commission();
+        capped["cap"] = json!("6000");
+        active_plan(&app, "Capped commission", capped).await;
+        let acme = app.partner("Acme").signed().sales_certified().await;
+        let mut opportunities = Vec::new();
+        for i in 0..6 {
+            let (_, opportunity) = app
+                .sourced_opportunity(&acme, deal(&format!("Customer {i}")))
+                .await;
+            app.admin_data(
+                "mutation($id: ID!) { moveOpportunityStage(input: { id: $id, stage: QUALIFIED }) { userErrors { message } } }",
+                json!({ "id": opportunity }),
+            )
+            .await;
+            opportunities.push(opportunity);
+        }
+        let closes = opportunities.iter().map(|id| {
+            app.post(
+                &app.admin,
+                "mutation($id: ID!) { moveOpportunityStage(input: { id: $id, stage: CLOSED_WON }) { opportunity { stage } userErrors { code } } }",
+                json!({ "id": id }),
+            )
+        });
+        for (_, body) in futures_util::future::join_all(closes).await {
+            assert_eq!(
+                body["data"]["moveOpportunityStage"]["opportunity"]["stage"], "CLOSED_WON",
+                "{body}"
+            );
+        }
+        // Six deals closed at once: three fast-start bonuses, and the
+        // commission (2,500.00 a deal) stops at its cap of 6,000.00.
+        let accruals = accruals_of(&app, &acme).await;
+        let bonuses = accruals
+            .iter()
+            .filter(|a| a["plan"]["name"] == "Fast start")
+            .count();
+        assert_eq!(bonuses, 3);
+        let commission_minor: i64 = accruals
+            .iter()
+            .filter(|a| a["plan"]["name"] == "Capped commission")
+            .map(|a| {
+                let amount = a["amount"]["amount"].as_str().unwrap_or("0");
+                (amount.parse::<f64>().unwrap_or(0.0) * 100.0).round() as i64
+            })
+            .sum();
+        assert_eq!(commission_minor, 600_000);
+    }
+);
+
 backend_test!(concurrent_closes_of_one_deal_accrue_once, |app| {
     active_plan(&app, "Commission", commission()).await;
     let acme = app.partner("Acme").signed().sales_certified().await;

@@ -3,6 +3,8 @@
 //! approval (a job); reversal when a won deal reopens; staff review in bulk,
 //! adjustments and disputes.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     certification, deal_registration, incentive_accrual, incentive_plan, incentive_plan_version,
@@ -117,60 +119,87 @@ pub struct Trigger {
     pub currency: String,
 }
 
-/// Whether a partner qualifies for a plan version: type, tier, certification.
-pub async fn eligible(
-    db: &impl ConnectionTrait,
-    v: &incentive_plan_version::Model,
-    p: &partner::Model,
-) -> Result<bool, DbErr> {
-    if !of_eligible_kind(v, p) {
-        return Ok(false);
-    }
-    let Some(track) = v.certification_track_id else {
-        return Ok(true);
-    };
-    Ok(certification::Entity::find()
-        .filter(certification::Column::PartnerId.eq(p.id))
-        .filter(certification::Column::TrackId.eq(track))
-        .filter(certification::Column::Status.eq(CertificationStatus::Active))
-        .one(db)
-        .await?
-        .is_some())
-}
-
-/// Whether the partner's type and tier are among those the plan version
-/// pays (its certification gate aside).
-pub fn of_eligible_kind(v: &incentive_plan_version::Model, p: &partner::Model) -> bool {
+/// Whether a partner's type and tier qualify for a plan version.
+pub(super) fn type_and_tier_qualify(v: &incentive_plan_version::Model, p: &partner::Model) -> bool {
     let types = plans::partner_types_of(v);
     let tiers = plans::partner_tiers_of(v);
     (types.is_empty() || types.contains(&p.partner_type))
         && (tiers.is_empty() || tiers.contains(&p.tier))
 }
 
-/// Accruals that stand (neither rejected nor reversed): what counts toward
-/// windows, tiers and caps.
-pub fn standing() -> sea_orm::sea_query::SimpleExpr {
-    incentive_accrual::Column::Status.is_not_in([AccrualStatus::Rejected, AccrualStatus::Reversed])
+/// Whether a partner qualifies for a plan version: type, tier, certification.
+pub async fn eligible(
+    db: &impl ConnectionTrait,
+    v: &incentive_plan_version::Model,
+    p: &partner::Model,
+) -> Result<bool, DbErr> {
+    if !type_and_tier_qualify(v, p) {
+        return Ok(false);
+    }
+    let Some(track) = v.certification_track_id else {
+        return Ok(true);
+    };
+    Ok(!certified(db, &[track], &[p.id]).await?.is_empty())
 }
 
-/// What a partner already earned under a plan (standing accruals only).
-async fn earned(
+/// The (partner, track) pairs among `partner_ids` × `tracks` with an active
+/// certification; no query when there is no track.
+pub(super) async fn certified(
     db: &impl ConnectionTrait,
-    plan_id: Uuid,
-    partner_id: Uuid,
-) -> Result<Vec<Earned>, DbErr> {
-    Ok(incentive_accrual::Entity::find()
-        .filter(incentive_accrual::Column::PlanId.eq(plan_id))
-        .filter(incentive_accrual::Column::PartnerId.eq(partner_id))
-        .filter(standing())
+    tracks: &[Uuid],
+    partner_ids: &[Uuid],
+) -> Result<HashSet<(Uuid, Uuid)>, DbErr> {
+    if tracks.is_empty() || partner_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(certification::Entity::find()
+        .filter(certification::Column::PartnerId.is_in(partner_ids.iter().copied()))
+        .filter(certification::Column::TrackId.is_in(tracks.iter().copied()))
+        .filter(certification::Column::Status.eq(CertificationStatus::Active))
         .all(db)
         .await?
         .into_iter()
-        .map(|a| Earned {
-            at: a.triggered_at,
-            basis: a.basis_minor,
-            amount: a.amount_minor,
-        })
+        .map(|c| (c.partner_id, c.track_id))
+        .collect())
+}
+
+/// Whether a plan version's amount depends on what was earned before it
+/// (a window, tiers or a cap).
+fn needs_history(v: &incentive_plan_version::Model) -> bool {
+    v.window_days.is_some() || v.tier_period.is_some() || v.cap_minor.is_some()
+}
+
+/// What `partner_ids` already earned under `plan_ids` (standing accruals
+/// only), in one query: (plan, partner, what was earned).
+pub(super) async fn earned_by(
+    db: &impl ConnectionTrait,
+    plan_ids: Vec<Uuid>,
+    partner_ids: Vec<Uuid>,
+) -> Result<Vec<(Uuid, Uuid, Earned)>, DbErr> {
+    if plan_ids.is_empty() || partner_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(Uuid, Uuid, DateTime<Utc>, i64, i64)> = incentive_accrual::Entity::find()
+        .select_only()
+        .columns([
+            incentive_accrual::Column::PlanId,
+            incentive_accrual::Column::PartnerId,
+            incentive_accrual::Column::TriggeredAt,
+            incentive_accrual::Column::BasisMinor,
+            incentive_accrual::Column::AmountMinor,
+        ])
+        .filter(incentive_accrual::Column::PlanId.is_in(plan_ids))
+        .filter(incentive_accrual::Column::PartnerId.is_in(partner_ids))
+        .filter(
+            incentive_accrual::Column::Status
+                .is_not_in([AccrualStatus::Rejected, AccrualStatus::Reversed]),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(plan, partner, at, basis, amount)| (plan, partner, Earned { at, basis, amount }))
         .collect())
 }
 
@@ -222,6 +251,11 @@ pub fn compute(
 /// in the caller's unit of work: one accrual per plan version, partner and
 /// trigger (the unique index makes a repeat a no-op), `PENDING` until its
 /// hold ends, with its `ACCRUAL` ledger entry and `accrual.created`.
+///
+/// Set-based, as it runs inside every won deal's stage move: a fixed
+/// number of statements whatever the number of plans and partners (plans,
+/// partners, certifications when a plan asks for one, the lock, history,
+/// then the accruals, the entries and their audit entries).
 pub async fn accrue(
     uow: &UnitOfWork,
     operation: &str,
@@ -231,30 +265,59 @@ pub async fn accrue(
     if credits.is_empty() {
         return Ok(Vec::new());
     }
-    let versions = plans::active_versions(uow.conn(), trigger.kind).await?;
+    // Plans pay in their own currency; a deal in another is not theirs.
+    let versions: Vec<_> = plans::active_versions(uow.conn(), trigger.kind)
+        .await?
+        .into_iter()
+        .filter(|(_, v)| v.currency == trigger.currency)
+        .collect();
     if versions.is_empty() {
         return Ok(Vec::new());
     }
-    ledger::lock(uow).await?;
+    let partner_ids: Vec<Uuid> = credits.iter().map(|c| c.partner_id).collect();
     let partners = partner::Entity::find()
-        .filter(partner::Column::Id.is_in(credits.iter().map(|c| c.partner_id)))
+        .filter(partner::Column::Id.is_in(partner_ids.iter().copied()))
         .all(uow.conn())
         .await?;
+    let tracks: Vec<Uuid> = versions
+        .iter()
+        .filter_map(|(_, v)| v.certification_track_id)
+        .collect();
+    let certified = certified(uow.conn(), &tracks, &partner_ids).await?;
+    // Windows, tiers and caps read what was earned before: under the lock.
+    ledger::lock(uow).await?;
+    let history = earned_by(
+        uow.conn(),
+        versions
+            .iter()
+            .filter(|(_, v)| needs_history(v))
+            .map(|(plan, _)| plan.id)
+            .collect(),
+        partner_ids,
+    )
+    .await?;
     let now = uow.now();
-    let mut created = Vec::new();
+    let mut rows = Vec::new();
     for (plan, v) in &versions {
         for credit in credits {
             let Some(p) = partners.iter().find(|p| p.id == credit.partner_id) else {
                 continue;
             };
-            if trigger.currency != v.currency || !eligible(uow.conn(), v, p).await? {
+            let certified_if_asked = v
+                .certification_track_id
+                .is_none_or(|track| certified.contains(&(p.id, track)));
+            if !type_and_tier_qualify(v, p) || !certified_if_asked {
                 continue;
             }
-            let so_far = earned(uow.conn(), plan.id, p.id).await?;
+            let so_far: Vec<Earned> = history
+                .iter()
+                .filter(|(plan_id, partner_id, _)| *plan_id == plan.id && *partner_id == p.id)
+                .map(|(_, _, earned)| *earned)
+                .collect();
             let Some((accrual, words)) = compute(plan, v, p, *credit, trigger, &so_far)? else {
                 continue;
             };
-            let row = incentive_accrual::ActiveModel {
+            rows.push(incentive_accrual::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 partner_id: Set(p.id),
                 plan_id: Set(plan.id),
@@ -278,38 +341,35 @@ pub async fn accrue(
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
-            };
-            let key = [
-                incentive_accrual::Column::PlanVersionId,
-                incentive_accrual::Column::PartnerId,
-                incentive_accrual::Column::SubjectId,
-                incentive_accrual::Column::TriggeredAt,
-            ];
-            let Some(row) = uow
-                .create_unless_exists::<incentive_accrual::Entity>(operation, row, key)
-                .await?
-            else {
-                continue;
-            };
-            ledger::post(
-                uow,
-                operation,
-                Posting {
-                    partner_id: row.partner_id,
-                    kind: LedgerEntryKind::Accrual,
-                    amount_minor: row.amount_minor,
-                    currency: &row.currency,
-                    accrual_id: Some(row.id),
-                    payout_id: None,
-                    corrects_id: None,
-                    reason: None,
-                },
-            )
-            .await?;
-            uow.emit(event(EventType::AccrualCreated, &row, json!({})))
-                .await?;
-            created.push(row);
+            });
         }
+    }
+    let key = [
+        incentive_accrual::Column::PlanVersionId,
+        incentive_accrual::Column::PartnerId,
+        incentive_accrual::Column::SubjectId,
+        incentive_accrual::Column::TriggeredAt,
+    ];
+    let created = uow
+        .create_all_unless_exist::<incentive_accrual::Entity>(operation, rows, key)
+        .await?;
+    let postings = created
+        .iter()
+        .map(|row| Posting {
+            partner_id: row.partner_id,
+            kind: LedgerEntryKind::Accrual,
+            amount_minor: row.amount_minor,
+            currency: &row.currency,
+            accrual_id: Some(row.id),
+            payout_id: None,
+            corrects_id: None,
+            reason: None,
+        })
+        .collect();
+    ledger::post_all(uow, operation, postings).await?;
+    for row in &created {
+        uow.emit(event(EventType::AccrualCreated, row, json!({})))
+            .await?;
     }
     Ok(created)
 }

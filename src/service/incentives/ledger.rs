@@ -64,26 +64,43 @@ pub struct Posting<'a> {
     pub reason: Option<String>,
 }
 
+impl Posting<'_> {
+    /// The entry's row, at `at` (the ledger numbers it: `seq`).
+    fn row(self, at: DateTime<Utc>) -> incentive_ledger_entry::ActiveModel {
+        incentive_ledger_entry::ActiveModel {
+            seq: NotSet,
+            id: Set(Uuid::now_v7()),
+            partner_id: Set(self.partner_id),
+            kind: Set(self.kind),
+            amount_minor: Set(self.amount_minor),
+            currency: Set(self.currency.to_owned()),
+            accrual_id: Set(self.accrual_id),
+            payout_id: Set(self.payout_id),
+            corrects_id: Set(self.corrects_id),
+            reason: Set(self.reason),
+            occurred_at: Set(at),
+        }
+    }
+}
+
 /// Appends `posting` to the ledger (audited), at the unit's time.
 pub async fn post(
     uow: &UnitOfWork,
     operation: &str,
     posting: Posting<'_>,
 ) -> Result<incentive_ledger_entry::Model, DbErr> {
-    let row = incentive_ledger_entry::ActiveModel {
-        seq: NotSet,
-        id: Set(Uuid::now_v7()),
-        partner_id: Set(posting.partner_id),
-        kind: Set(posting.kind),
-        amount_minor: Set(posting.amount_minor),
-        currency: Set(posting.currency.to_owned()),
-        accrual_id: Set(posting.accrual_id),
-        payout_id: Set(posting.payout_id),
-        corrects_id: Set(posting.corrects_id),
-        reason: Set(posting.reason),
-        occurred_at: Set(uow.now()),
-    };
-    uow.create::<incentive_ledger_entry::Entity>(operation, row)
+    uow.create::<incentive_ledger_entry::Entity>(operation, posting.row(uow.now()))
+        .await
+}
+
+/// Appends several postings (audited) in two statements, at the unit's time.
+pub async fn post_all(
+    uow: &UnitOfWork,
+    operation: &str,
+    postings: Vec<Posting<'_>>,
+) -> Result<Vec<incentive_ledger_entry::Model>, DbErr> {
+    let rows = postings.into_iter().map(|p| p.row(uow.now())).collect();
+    uow.create_all::<incentive_ledger_entry::Entity>(operation, rows)
         .await
 }
 

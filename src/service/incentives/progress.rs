@@ -3,17 +3,17 @@
 //! a fixed number of statements (the plans, the certification gates, what
 //! each partner earned), however many partners.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{certification, incentive_accrual, incentive_plan, incentive_plan_version, partner};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use entity::{incentive_plan, incentive_plan_version, partner};
+use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
 use super::{accruals, plans};
 use crate::domain::{
     incentives::{self as rules, Anchors, Earned, History},
-    CertificationStatus, IncentiveTrigger,
+    IncentiveTrigger,
 };
 
 /// Where a partner stands under one active plan it qualifies for.
@@ -50,24 +50,16 @@ pub async fn of_partners(
     if active.is_empty() || partners.is_empty() {
         return Ok(all);
     }
-    let partner_ids = || partners.iter().map(|p| p.id);
-    let certified = certified(db, &active, partner_ids()).await?;
+    let partner_ids: Vec<Uuid> = partners.iter().map(|p| p.id).collect();
+    let tracks: Vec<Uuid> = active
+        .iter()
+        .filter_map(|(_, v)| v.certification_track_id)
+        .collect();
+    let certified = accruals::certified(db, &tracks, &partner_ids).await?;
+    let plan_ids = active.iter().map(|(plan, _)| plan.id).collect();
     let mut earned: HashMap<(Uuid, Uuid), Vec<Earned>> = HashMap::new();
-    for a in incentive_accrual::Entity::find()
-        .filter(incentive_accrual::Column::PlanId.is_in(active.iter().map(|(plan, _)| plan.id)))
-        .filter(incentive_accrual::Column::PartnerId.is_in(partner_ids()))
-        .filter(accruals::standing())
-        .all(db)
-        .await?
-    {
-        earned
-            .entry((a.plan_id, a.partner_id))
-            .or_default()
-            .push(Earned {
-                at: a.triggered_at,
-                basis: a.basis_minor,
-                amount: a.amount_minor,
-            });
+    for (plan, partner, fact) in accruals::earned_by(db, plan_ids, partner_ids).await? {
+        earned.entry((plan, partner)).or_default().push(fact);
     }
 
     for p in partners {
@@ -75,7 +67,7 @@ pub async fn of_partners(
             let gate_passed = version
                 .certification_track_id
                 .is_none_or(|track| certified.contains(&(p.id, track)));
-            if !accruals::of_eligible_kind(version, p) || !gate_passed {
+            if !accruals::type_and_tier_qualify(version, p) || !gate_passed {
                 continue;
             }
             let rules_of = plans::rules_of(version)?;
@@ -111,29 +103,4 @@ pub async fn of_partners(
         }
     }
     Ok(all)
-}
-
-/// Which of the partners hold an active certification of a track some
-/// plan gates on: (partner, track) pairs.
-async fn certified(
-    db: &impl ConnectionTrait,
-    active: &[(incentive_plan::Model, incentive_plan_version::Model)],
-    partners: impl IntoIterator<Item = Uuid>,
-) -> Result<HashSet<(Uuid, Uuid)>, DbErr> {
-    let tracks: HashSet<Uuid> = active
-        .iter()
-        .filter_map(|(_, v)| v.certification_track_id)
-        .collect();
-    if tracks.is_empty() {
-        return Ok(HashSet::new());
-    }
-    Ok(certification::Entity::find()
-        .filter(certification::Column::PartnerId.is_in(partners))
-        .filter(certification::Column::TrackId.is_in(tracks))
-        .filter(certification::Column::Status.eq(CertificationStatus::Active))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.partner_id, c.track_id))
-        .collect())
 }
