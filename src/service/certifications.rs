@@ -507,8 +507,21 @@ pub async fn enroll(
     track_id: Uuid,
 ) -> Outcome<certification::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
-    let (contact, track) = contact_and_track(&uow, caller, contact_id, track_id).await?;
-    let current = existing(&uow, contact.id, track.id).await?;
+    let saved = enroll_in(&uow, caller, "enrollCertification", contact_id, track_id).await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+/// Enrolls in `uow` (the import's unit holds many).
+pub(crate) async fn enroll_in(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    operation: &str,
+    contact_id: Uuid,
+    track_id: Uuid,
+) -> Outcome<certification::Model> {
+    let (contact, track) = contact_and_track(uow, caller, contact_id, track_id).await?;
+    let current = existing(uow, contact.id, track.id).await?;
     let now = uow.now();
     let changed = match &current {
         None => fresh(&contact, track.id, now),
@@ -532,9 +545,7 @@ pub async fn enroll(
             again
         }
     };
-    let saved = save(&uow, "enrollCertification", current.as_ref(), changed).await?;
-    uow.commit().await?;
-    Ok(saved)
+    save(uow, operation, current.as_ref(), changed).await
 }
 
 /// Awards a track to a contact: ACTIVE from `earned_at` for the track's
@@ -547,6 +558,28 @@ pub async fn award(
     earned_at: Option<DateTime<Utc>>,
 ) -> Outcome<certification::Model> {
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let saved = award_in(
+        &uow,
+        caller,
+        "awardCertification",
+        contact_id,
+        track_id,
+        earned_at,
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+/// Awards in `uow` (the import's unit holds many).
+pub(crate) async fn award_in(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    operation: &str,
+    contact_id: Uuid,
+    track_id: Uuid,
+    earned_at: Option<DateTime<Utc>>,
+) -> Outcome<certification::Model> {
     let now = uow.now();
     let earned_at = earned_at.unwrap_or(now);
     if earned_at > now {
@@ -557,7 +590,7 @@ pub async fn award(
         )
         .into());
     }
-    let (contact, track) = contact_and_track(&uow, caller, contact_id, track_id).await?;
+    let (contact, track) = contact_and_track(uow, caller, contact_id, track_id).await?;
     let Some(expires) = expires_at(earned_at, track.validity_months) else {
         return Err(ApiError::internal(anyhow::anyhow!(
             "track {} has validity {}",
@@ -574,7 +607,7 @@ pub async fn award(
         )
         .into());
     }
-    let current = existing(&uow, contact.id, track.id).await?;
+    let current = existing(uow, contact.id, track.id).await?;
     let mut changed = match &current {
         None => fresh(&contact, track.id, now),
         Some(c) => c.clone().into_active_model(),
@@ -582,9 +615,8 @@ pub async fn award(
     changed.status = Set(CertificationStatus::Active);
     changed.earned_at = Set(Some(earned_at));
     changed.expires_at = Set(Some(expires));
-    let saved = save(&uow, "awardCertification", current.as_ref(), changed).await?;
-    milestones::check_certification_complete(&uow, saved.partner_id).await?;
-    uow.commit().await?;
+    let saved = save(uow, operation, current.as_ref(), changed).await?;
+    milestones::check_certification_complete(uow, saved.partner_id).await?;
     Ok(saved)
 }
 

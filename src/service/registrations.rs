@@ -274,6 +274,21 @@ pub async fn submit(
     };
     not_in_the_past(new.expected_close_date, caller)?;
     let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let registration = submit_in(&uow, caller, OPERATION, partner_id, new).await?;
+    uow.commit().await?;
+    Ok(registration)
+}
+
+/// Submits in `uow` for `partner_id` (the import's unit holds many): the
+/// same gating, duplicate and conflict detection, events and milestone.
+pub(crate) async fn submit_in(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    operation: &str,
+    partner_id: Uuid,
+    new: NewRegistration,
+) -> Outcome<deal_registration::Model> {
+    not_in_the_past(new.expected_close_date, caller)?;
     let partner = super::partners::require(uow.conn(), caller, partner_id).await?;
     let settings = settings::get(uow.conn()).await?;
     let gated = settings.certification_gating && partner.partner_type != PartnerType::Referral;
@@ -331,7 +346,7 @@ pub async fn submit(
     };
     let row = deal_registration::ActiveModel {
         id: Set(Uuid::now_v7()),
-        reference: Set(next_reference(&uow).await?),
+        reference: Set(next_reference(uow).await?),
         partner_id: Set(partner.id),
         status: Set(status),
         company_name: Set(new.company_name.as_str().to_owned()),
@@ -370,7 +385,7 @@ pub async fn submit(
         extension_decline_reason: Set(None),
     };
     let registration = uow
-        .create::<deal_registration::Entity>(OPERATION, row)
+        .create::<deal_registration::Entity>(operation, row)
         .await
         .map_err(|error| match violated_unique_constraint(&error) {
             // A concurrent submission for the same account won the race.
@@ -380,7 +395,7 @@ pub async fn submit(
             _ => error.into(),
         })?;
     for conflict in &found {
-        conflicts::record(&uow, OPERATION, registration.id, conflict).await?;
+        conflicts::record(uow, operation, registration.id, conflict).await?;
     }
     uow.emit(registration::event(
         EventType::DealRegistrationSubmitted,
@@ -398,8 +413,7 @@ pub async fn submit(
         ))
         .await?;
     }
-    milestones::reach(&uow, partner.id, MilestoneKind::FirstRegisteredDeal, now).await?;
-    uow.commit().await?;
+    milestones::reach(uow, partner.id, MilestoneKind::FirstRegisteredDeal, now).await?;
     Ok(registration)
 }
 
@@ -427,11 +441,24 @@ pub async fn update(
     if !caller.principal.writes_internal_fields() {
         changes.internal_notes = None;
     }
+    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
+    let current = registration::load(&uow, caller, id, Some(expected_version), None).await?;
+    let saved = update_in(&uow, caller, "updateDealRegistration", &current, changes).await?;
+    uow.commit().await?;
+    Ok(saved)
+}
+
+/// Changes `current` while undecided, in `uow` (the import's unit holds many).
+pub(crate) async fn update_in(
+    uow: &UnitOfWork,
+    caller: &Caller<'_>,
+    operation: &str,
+    current: &deal_registration::Model,
+    changes: RegistrationChanges,
+) -> Outcome<deal_registration::Model> {
     if let Some(date) = changes.expected_close_date {
         not_in_the_past(date, caller)?;
     }
-    let uow = UnitOfWork::begin(db, caller.actor(), caller.now).await?;
-    let current = registration::load(&uow, caller, id, Some(expected_version), None).await?;
     let status = current.status;
     if !matches!(status, Status::Submitted | Status::UnderReview) {
         return Err(UserError::on_field(
@@ -463,9 +490,7 @@ pub async fn update(
     set_if(&mut changed.product, changes.product);
     set_if(&mut changed.notes, changes.notes);
     set_if(&mut changed.internal_notes, changes.internal_notes);
-    let saved = registration::save(&uow, "updateDealRegistration", &current, changed).await?;
-    uow.commit().await?;
-    Ok(saved)
+    registration::save(uow, operation, current, changed).await
 }
 
 pub async fn withdraw(

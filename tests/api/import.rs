@@ -256,6 +256,8 @@ backend_test!(an_export_imports_back_as_no_change, |app| {
     for (kind, table) in [
         ("partners", "partner"),
         ("contacts", "partner_contact"),
+        ("certifications", "certification"),
+        ("registrations", "deal_registration"),
         ("opportunities", "opportunity"),
     ] {
         for format in ["csv", "xlsx"] {
@@ -490,3 +492,212 @@ backend_test!(opportunities_come_in_with_their_attribution, |app| {
         "{stdout}"
     );
 });
+
+fn days_from_today(days: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+backend_test!(
+    certifications_award_or_enrol_contacts_by_partner_and_email,
+    |app| {
+        let url = app.database_url();
+        let dir = tempfile::tempdir().unwrap();
+        let globex = app.partner("Globex").await;
+        let ana = app.contact(&globex, "ana@globex.example").await;
+        app.contact(&globex, "bo@globex.example").await;
+        app.track("SALES-101", "SALES").await;
+        app.track("TECH-1", "TECHNICAL").await;
+
+        let month_ago = days_from_today(-30);
+        let tomorrow = days_from_today(1);
+        let sheet = format!(
+            "Partner,E-mail,Track Code,Date Earned\n\
+             Globex,ana@globex.example,sales-101,{month_ago}\n\
+             Globex,bo@globex.example,TECH-1,\n\
+             Globex,cy@globex.example,SALES-101,{month_ago}\n\
+             Globex,bo@globex.example,NOPE,\n\
+             globex,ANA@globex.example,SALES-101,\n\
+             Globex,bo@globex.example,TECH-1,{tomorrow}\n"
+        );
+        let file = write(dir.path(), "certs.csv", &sheet);
+        let file = file.to_str().unwrap();
+        let (ok, stdout, stderr) =
+            partnergraph(&url, &["import", "certifications", file, "--dry-run"]);
+        assert!(!ok, "{stdout}");
+        for expected in [
+            "row 4, column \"E-mail\", value \"cy@globex.example\": the partner has no contact with this e-mail".to_owned(),
+            "row 5, column \"Track Code\", value \"NOPE\": no certification track has this code".to_owned(),
+            format!("row 7, column \"Date Earned\", value \"{tomorrow}\": must not be in the future"),
+            "row 6: the same certification (contact and track) as row 2".to_owned(),
+        ] {
+            assert!(stderr.contains(&expected), "{expected}\n{stderr}");
+        }
+        assert_eq!(app.count("certification").await, 0);
+
+        let (ok, stdout, stderr) =
+            partnergraph(&url, &["import", "certifications", file, "--skip-invalid"]);
+        assert!(ok, "{stderr}");
+        assert!(
+            stdout.contains("2 created, 0 updated, 0 unchanged, 1 merged, 3 rejected"),
+            "{stdout}"
+        );
+        assert_eq!(
+            app.count_where(
+                "certification",
+                "status = 'ACTIVE' AND expires_at IS NOT NULL"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            app.count_where("certification", "status = 'IN_PROGRESS'")
+                .await,
+            1
+        );
+        assert_eq!(
+            app.count_where(
+                "outbox_event",
+                "event_type = 'certification.status_changed' AND actor_kind = 'IMPORT'"
+            )
+            .await,
+            2
+        );
+
+        // Again: nothing changes.
+        let (ok, stdout, stderr) =
+            partnergraph(&url, &["import", "certifications", file, "--skip-invalid"]);
+        assert!(ok, "{stderr}");
+        assert!(
+            stdout.contains("0 created, 0 updated, 2 unchanged, 1 merged, 3 rejected"),
+            "{stdout}"
+        );
+
+        // A later earned date, the contact by its id: renewed in place.
+        let renewed = write(
+            dir.path(),
+            "renewed.csv",
+            &format!(
+                "contact,track,earnedAt\n{ana},SALES-101,{}\n",
+                days_from_today(-2)
+            ),
+        );
+        let (ok, stdout, stderr) = partnergraph(
+            &url,
+            &["import", "certifications", renewed.to_str().unwrap()],
+        );
+        assert!(ok, "{stderr}");
+        assert!(
+            stdout.contains("0 created, 1 updated, 0 unchanged"),
+            "{stdout}"
+        );
+        assert_eq!(app.count("certification").await, 2);
+    }
+);
+
+backend_test!(
+    registrations_are_submitted_with_conflicts_and_deduped_by_active_claim,
+    |app| {
+        let url = app.database_url();
+        let dir = tempfile::tempdir().unwrap();
+        let partners = write(
+            dir.path(),
+            "partners.csv",
+            "name,type,website,externalIds\nGlobex,Referral,globex.com,salesforce:001G\nInitech,Referral,initech.example,\nVandelay,Reseller,,\n",
+        );
+        let (ok, _, stderr) =
+            partnergraph(&url, &["import", "partners", partners.to_str().unwrap()]);
+        assert!(ok, "{stderr}");
+
+        let close = days_from_today(60);
+        let sheet = format!(
+            "Partner,Account,Domain,Contact Name,Contact Email,Amount,Currency,Close Date,Notes\n\
+             salesforce:001G,Hooli Inc.,hooli.com,Gavin,gavin@hooli.com,\"$12,000\",USD,{close},first\n\
+             initech.example,Hooli,https://www.hooli.com/,Gavin,gavin@hooli.com,9000,EUR,{close},\n\
+             Globex,HOOLI,hooli.com,Gavin B.,gavin@hooli.com,13000,USD,{close},second\n\
+             Nobody,Umbrella,umbrella.example,Al,al@umbrella.example,5,USD,{close},\n\
+             Globex,Umbrella,umbrella.example,Al,al@umbrella.example,5,USD,2020-01-01,\n\
+             Vandelay,Umbrella,umbrella.example,Al,al@umbrella.example,5,USD,{close},\n"
+        );
+        let file = write(dir.path(), "deals.csv", &sheet);
+        let file = file.to_str().unwrap();
+        let (ok, stdout, stderr) =
+            partnergraph(&url, &["import", "registrations", file, "--dry-run"]);
+        assert!(!ok, "{stdout}");
+        for expected in [
+            "row 5, column \"Partner\", value \"Nobody\": no partner has this name",
+            "row 6, column \"Close Date\", value \"2020-01-01\": must not be in the past",
+            "row 7, the partner needs a contact with an active SALES certification",
+            "row 4: the same registration (partner and account) as row 2",
+        ] {
+            assert!(stderr.contains(expected), "{expected}\n{stderr}");
+        }
+        assert_eq!(app.count("deal_registration").await, 0);
+
+        let (ok, stdout, stderr) =
+            partnergraph(&url, &["import", "registrations", file, "--skip-invalid"]);
+        assert!(ok, "{stderr}");
+        assert!(
+            stdout.contains("2 created, 0 updated, 0 unchanged, 1 merged, 3 rejected"),
+            "{stdout}"
+        );
+        assert_eq!(
+            app.count_where(
+                "deal_registration",
+                "status = 'SUBMITTED' AND amount_minor = 1200000 AND notes = 'first'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            app.count_where("deal_registration", "status = 'UNDER_REVIEW'")
+                .await,
+            1
+        );
+        assert_eq!(
+            app.count_where(
+                "outbox_event",
+                "event_type = 'deal_registration.conflict_detected' AND actor_kind = 'IMPORT'"
+            )
+            .await,
+            1
+        );
+
+        let (ok, stdout, stderr) =
+            partnergraph(&url, &["import", "registrations", file, "--skip-invalid"]);
+        assert!(ok, "{stderr}");
+        assert!(
+            stdout.contains("0 created, 0 updated, 2 unchanged, 1 merged, 3 rejected"),
+            "{stdout}"
+        );
+
+        // New terms for the same claim (found by partner and domain).
+        let changed = write(
+            dir.path(),
+            "changed.csv",
+            &format!(
+                "partner,companyName,companyDomain,customerContactName,customerContactEmail,estimatedAmount,expectedCloseDate\n\
+                 Globex,Hooli,hooli.com,Gavin Belson,gavin@hooli.com,USD 15000,{close}\n"
+            ),
+        );
+        let (ok, stdout, stderr) = partnergraph(
+            &url,
+            &["import", "registrations", changed.to_str().unwrap()],
+        );
+        assert!(ok, "{stderr}");
+        assert!(
+            stdout.contains("0 created, 1 updated, 0 unchanged"),
+            "{stdout}"
+        );
+        assert_eq!(
+            app.count_where(
+                "deal_registration",
+                "amount_minor = 1500000 AND customer_contact_name = 'Gavin Belson'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(app.count("deal_registration").await, 2);
+    }
+);

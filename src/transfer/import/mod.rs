@@ -18,11 +18,15 @@
 //! clears a field.
 
 mod cells;
+mod certifications;
 mod columns;
 mod contacts;
+mod money;
 mod opportunities;
+mod partner_ref;
 mod partners;
 mod progress;
+mod registrations;
 mod row;
 mod source;
 
@@ -137,8 +141,13 @@ pub async fn run(
             let importer = opportunities::Opportunities::load(db).await?;
             import(db, importer, file, options, progress, now).await
         }
-        Kind::Certifications | Kind::Registrations => {
-            bail!("importing {kind:?} is not built yet: partners, contacts and opportunities are")
+        Kind::Certifications => {
+            let importer = certifications::Certifications::load(db).await?;
+            import(db, importer, file, options, progress, now).await
+        }
+        Kind::Registrations => {
+            let importer = registrations::Registrations::load(db, now).await?;
+            import(db, importer, file, options, progress, now).await
         }
         Kind::Payouts => bail!("payouts are exported, never imported: they come from the ledger"),
     }

@@ -14,11 +14,13 @@ use entity::{opportunity, opportunity_attribution, opportunity_external_id, part
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use super::{cells, columns::Field, partners::external_keys, row::Row, Done, Importer, Written};
+use super::{
+    cells, columns::Field, money, partners::external_keys, row::Row, Done, Importer, Written,
+};
 use crate::{
     domain::{
         accounts::{normalize_company_name, normalize_domain},
-        inputs::{close_date, free_text, CurrencyCode, DisplayName, ExternalKey},
+        inputs::{close_date, free_text, DisplayName, ExternalKey},
         money::Money,
         AttributionRole, OpportunitySource, OpportunityStage,
     },
@@ -211,8 +213,7 @@ impl Opportunities {
         let company_name = row.require("companyName", DisplayName::parse);
         let company_domain = row.require("companyDomain", parse_company_domain);
         let stage = row.parse("stage", cells::variant::<OpportunityStage>);
-        let amount = row.require("amount", cells::amount);
-        let currency = row.parse("currency", |t| CurrencyCode::parse(&t.to_uppercase()));
+        let money = money::read(row, "amount", "currency", true);
         let expected_close_date = row.require("expectedCloseDate", cells::date);
         let next_step = row.parse("nextStep", |t| free_text(t.to_owned()));
         let internal_notes = row.parse("internalNotes", |t| free_text(t.to_owned()));
@@ -228,42 +229,6 @@ impl Opportunities {
             }
             credits.extend(partners.into_iter().map(|p| (p, role)));
         }
-        let money = match (amount, currency) {
-            (Some((value, code)), currency) => {
-                let from_amount = code.and_then(|c| CurrencyCode::parse(&c).ok());
-                match (from_amount, currency) {
-                    (Some(a), Some(c)) if a != c => {
-                        row.problem(
-                            "amount",
-                            format!(
-                                "says {} but the currency column says {}",
-                                a.as_str(),
-                                c.as_str()
-                            ),
-                        );
-                        None
-                    }
-                    (a, c) => match c.or(a) {
-                        None => {
-                            row.problem("currency", "is required (or write the code beside the amount, as in USD 1,200)");
-                            None
-                        }
-                        Some(_) if value <= rust_decimal::Decimal::ZERO => {
-                            row.problem("amount", "must be more than zero");
-                            None
-                        }
-                        Some(code) => match Money::from_decimal(value, code) {
-                            Ok(money) => Some(money),
-                            Err(e) => {
-                                row.problem("amount", e.0);
-                                None
-                            }
-                        },
-                    },
-                }
-            }
-            (None, _) => None,
-        };
         if row.has_problems() {
             return None;
         }
