@@ -25,6 +25,7 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    classify::StatusInRangeAsFailures,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -162,20 +163,24 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(response::panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let request_id = request
-                    .headers()
-                    .get(REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = request.uri().path(),
-                    request_id,
-                    operation = tracing::field::Empty,
-                )
-            }),
+            // A shed request's 503 (with `Retry-After`) is the server
+            // working as designed, not a failure to log at ERROR once per
+            // refused request; 500 to 502 are.
+            TraceLayer::new(StatusInRangeAsFailures::new(500..=502).into_make_classifier())
+                .make_span_with(|request: &Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = request.uri().path(),
+                        request_id,
+                        operation = tracing::field::Empty,
+                    )
+                }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
